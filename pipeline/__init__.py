@@ -1,0 +1,1 @@
+"""Claim and actor-pair stance pipeline."""

@@ -1,0 +1,323 @@
+"""actors: the actors each claim names, under canonical names with affiliations.
+
+Mentions come from spaCy NER (stored with each claim by the claims stage, so
+spaCy runs once) and from an actor dictionary (``configs/actors.yaml``:
+canonical name, aliases, type, affiliation). The dictionary names what NER
+misses or mislabels ("the Kremlin", "Kyiv", "Lavrov" tagged ORG). Within an
+article a short form merges with the full name it ends ("Lavrov" = "Sergey
+Lavrov"). A place or nationality that only qualifies a titled person
+("Russian Foreign Minister Sergey Lavrov") gives that person's affiliation and
+is not a mention of its own. Every mention carries its canonical actor and
+affiliation, so results read at the level of people or of states.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from pipeline.config import CONFIG_DIR, ActorsConfig, Config
+from pipeline.tables import SCHEMAS, read_table, write_table
+
+#: spaCy entity label -> actor type when the dictionary does not know the name.
+NER_TYPES = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place",
+             "NORP": "group", "FAC": "place"}
+#: Dictionary types that are their own affiliation.
+SELF_AFFILIATED = {"state", "bloc", "region"}
+
+_QUOTES = "\"'“”‘’"
+
+
+@dataclass(frozen=True)
+class ActorEntry:
+    """One actor of the dictionary."""
+
+    name: str
+    type: str
+    affiliation: str | None
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A resolved actor: canonical name, type and affiliation."""
+
+    canonical: str
+    type: str
+    affiliation: str | None
+
+
+def normalize_surface(surface: str) -> str:
+    """The lookup form of a name: no leading 'the', no possessive, no outer quotes or spaces."""
+    s = " ".join(surface.split()).strip(_QUOTES + " ,.;:")
+    s = re.sub(r"(?:'s|’s|'|’)$", "", s)
+    s = re.sub(r"^(?:the|The|THE)\s+", "", s)
+    return s.strip()
+
+
+def _fold(s: str) -> str:
+    """Case- and accent-insensitive key."""
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in s if not unicodedata.combining(c)).lower()
+
+
+class ActorDictionary:
+    """Canonical actors and their aliases; finds them in text."""
+
+    def __init__(self, entries: list[ActorEntry]):
+        self.entries = entries
+        self._exact: dict[str, ActorEntry] = {}
+        self._folded: dict[str, ActorEntry] = {}
+        for entry in entries:
+            for alias in (entry.name, *entry.aliases):
+                self._exact.setdefault(alias, entry)
+                # All-caps aliases (US, EU, UN) are only matched exactly: "us" is a pronoun.
+                if not (alias.isupper() and len(alias) <= 4):
+                    self._folded.setdefault(_fold(alias), entry)
+        aliases = sorted(self._exact, key=len, reverse=True)
+        self._pattern = re.compile(
+            r"(?<![\w-])(?:" + "|".join(re.escape(a) for a in aliases) + r")(?![\w-])") if aliases else None
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> "ActorDictionary":
+        """Build from the YAML mapping ``{actors: [{name, type, affiliation?, aliases?}]}``."""
+        entries = []
+        for position, item in enumerate(data.get("actors") or []):
+            if not isinstance(item, dict) or not item.get("name") or not item.get("type"):
+                raise ValueError(f"actor dictionary entry {position}: needs 'name' and 'type', got {item!r}")
+            affiliation = item.get("affiliation")
+            if affiliation is None and item["type"] in SELF_AFFILIATED:
+                affiliation = item["name"]
+            entries.append(ActorEntry(str(item["name"]), str(item["type"]), affiliation,
+                                      tuple(str(a) for a in item.get("aliases") or ())))
+        return cls(entries)
+
+    @classmethod
+    def load(cls, path: Path) -> "ActorDictionary":
+        """Read a dictionary file; an error names the file."""
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            return cls.from_mapping(data)
+        except (OSError, yaml.YAMLError, ValueError) as exc:
+            raise ValueError(f"{path}: cannot read the actor dictionary: {exc}") from exc
+
+    def lookup(self, surface: str) -> ActorEntry | None:
+        """The dictionary actor a surface form names, if any."""
+        key = normalize_surface(surface)
+        return self._exact.get(key) or self._folded.get(_fold(key))
+
+    def find(self, text: str) -> list[tuple[int, int, ActorEntry]]:
+        """Every alias occurrence in `text` (case-sensitive, whole words, longest first)."""
+        if self._pattern is None:
+            return []
+        return [(m.start(), m.end(), self._exact[m.group()]) for m in self._pattern.finditer(text)]
+
+
+@lru_cache(maxsize=8)
+def load_dictionary(path: str) -> ActorDictionary:
+    """Load (once per process) the dictionary at `path`, relative to configs/ unless absolute."""
+    candidate = Path(path)
+    return ActorDictionary.load(candidate if candidate.is_absolute() else CONFIG_DIR / candidate)
+
+
+class ArticleActors:
+    """Resolves surface forms to actors within one article.
+
+    `names` are the (surface, NER label) pairs seen anywhere in the article;
+    they let a short form ("Lavrov") find the full name it ends.
+    """
+
+    def __init__(self, dictionary: ActorDictionary, names: list[tuple[str, str]]):
+        self.dictionary = dictionary
+        self.affiliations: dict[str, str] = {}
+        self._full_names: list[str] = []
+        for surface, label in names:
+            entry = dictionary.lookup(surface)
+            is_person = (entry is not None and entry.type == "person") or (entry is None and label == "PERSON")
+            if is_person and len(normalize_surface(surface).split()) > 1:
+                self._full_names.append(normalize_surface(surface))
+
+    def _full_name_for(self, short: str) -> str | None:
+        tokens = short.split()
+        for full in self._full_names:
+            full_tokens = full.split()
+            if len(full_tokens) > len(tokens) and full_tokens[-len(tokens):] == tokens:
+                return full
+        return None
+
+    def resolve(self, surface: str, label: str) -> Actor:
+        """The canonical actor of a mention; unknown names keep their cleaned surface."""
+        clean = normalize_surface(surface)
+        entry = self.dictionary.lookup(clean)
+        if entry is None and clean[:1].isupper():
+            full = self._full_name_for(clean)
+            if full is not None:
+                entry = self.dictionary.lookup(full)
+                if entry is None:
+                    return self._with_affiliation(Actor(full, "person", None))
+        if entry is not None:
+            return self._with_affiliation(Actor(entry.name, entry.type, entry.affiliation))
+        actor_type = NER_TYPES.get(label, "other")
+        return self._with_affiliation(Actor(clean, actor_type, clean if actor_type == "place" else None))
+
+    def _with_affiliation(self, actor: Actor) -> Actor:
+        if actor.affiliation is None and actor.canonical in self.affiliations:
+            return Actor(actor.canonical, actor.type, self.affiliations[actor.canonical])
+        return actor
+
+
+@dataclass
+class Span:
+    """A candidate mention inside a claim (offsets relative to the claim)."""
+
+    start: int
+    end: int
+    label: str
+    origin: str
+    actor: Actor | None = None
+    dropped: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def candidate_spans(text: str, entities: list[tuple[int, int, str]], dictionary: ActorDictionary,
+                    ner_labels: list[str]) -> list[Span]:
+    """NER spans of the wanted labels plus dictionary matches, overlaps resolved.
+
+    Longer spans win; on equal length the NER span wins but is then canonicalised
+    through the dictionary anyway. Spans that cross a line break are cut at it.
+    """
+    spans = []
+    for start, end, label in entities:
+        if label not in ner_labels:
+            continue
+        piece = text[start:end]
+        if "\n" in piece:
+            end = start + piece.index("\n")
+        while start < end and (text[start].isspace() or text[start] in _QUOTES):
+            start += 1
+        while end > start and (text[end - 1].isspace() or text[end - 1] in _QUOTES + ".,;:"):
+            end -= 1
+        if end > start:
+            spans.append(Span(start, end, label, "ner"))
+    for start, end, entry in dictionary.find(text):
+        spans.append(Span(start, end, "DICT", "dictionary"))
+    spans.sort(key=lambda s: (-(s.end - s.start), s.origin != "ner", s.start))
+    kept: list[Span] = []
+    for span in spans:
+        overlapping = [k for k in kept if span.start < k.end and k.start < span.end]
+        if not overlapping:
+            kept.append(span)
+        elif span.origin == "dictionary":
+            for k in overlapping:
+                if (k.start, k.end) == (span.start, span.end):
+                    k.origin = "ner+dictionary"
+    return sorted(kept, key=lambda s: s.start)
+
+
+def fold_title_modifiers(text: str, spans: list[Span], title_words: list[str]) -> None:
+    """Mark a state/nationality span that only qualifies a titled person as dropped.
+
+    "Russian Foreign Minister Sergey Lavrov": 'Russian' is followed by title
+    words and then a person, so it becomes Lavrov's affiliation (when Lavrov
+    has none) instead of a mention of its own.
+    """
+    titles = {w.lower() for w in title_words}
+    for left, right in zip(spans, spans[1:]):
+        if left.actor is None or right.actor is None or right.actor.type != "person":
+            continue
+        if left.actor.type == "person":
+            continue
+        between = re.findall(r"[\w.-]+", text[left.end:right.start])
+        gap_ok = text[left.end:right.start].strip(" ") and not re.search(r"[,;:()\"“”\n]", text[left.end:right.start])
+        if between and gap_ok and all(w.lower() in titles for w in between):
+            left.dropped = True
+            if right.actor.affiliation is None:
+                right.extra["affiliation"] = left.actor.affiliation or left.actor.canonical
+
+
+def article_resolver(claims: list[dict], dictionary: ActorDictionary) -> ArticleActors:
+    """An ArticleActors over every entity and dictionary match of an article's claims."""
+    names = []
+    for claim in claims:
+        for start, end, label, *_ in json.loads(claim["entities"]):
+            if label != "PRON":
+                names.append((claim["text"][start:end], label))
+        names += [(claim["text"][s:e], "DICT") for s, e, _ in dictionary.find(claim["text"])]
+    return ArticleActors(dictionary, names)
+
+
+def claim_mentions(claim: dict, resolver: ArticleActors, settings: ActorsConfig) -> list[dict]:
+    """The actor mentions of one claim as `mentions` records."""
+    text = claim["text"]
+    stored = json.loads(claim["entities"])
+    entities = [(s, e, label) for s, e, label, *_ in stored if label != "PRON"]
+    spans = candidate_spans(text, entities, resolver.dictionary, settings.ner_labels)
+    for span in spans:
+        span.actor = resolver.resolve(text[span.start:span.end], span.label)
+    if settings.pronoun_mentions:
+        # he/him/his/she/her resolved by the claims stage to the last person named.
+        for start, end, label, *rest in stored:
+            if label == "PRON" and rest:
+                spans.append(Span(start, end, "PRON", "pronoun", resolver.resolve(rest[0], "PERSON")))
+        spans.sort(key=lambda s: s.start)
+    if settings.fold_title_modifiers:
+        fold_title_modifiers(text, spans, settings.title_words)
+    records = []
+    for span in spans:
+        if span.dropped:
+            continue
+        actor = span.actor
+        affiliation = actor.affiliation or span.extra.get("affiliation")
+        if span.extra.get("affiliation") and actor.affiliation is None:
+            resolver.affiliations.setdefault(actor.canonical, span.extra["affiliation"])
+        records.append({
+            "mention_id": f"{claim['claim_id']}-m{len(records):02d}", "claim_id": claim["claim_id"],
+            "article_id": claim["article_id"], "start": span.start, "end": span.end,
+            "surface": text[span.start:span.end], "label": span.label, "origin": span.origin,
+            "canonical": actor.canonical, "actor_type": actor.type, "affiliation": affiliation,
+        })
+    return records
+
+
+def article_mentions(claims: list[dict], dictionary: ActorDictionary, settings: ActorsConfig) -> list[dict]:
+    """Mentions of every claim of one article (claims in article order)."""
+    resolver = article_resolver(claims, dictionary)
+    mentions = []
+    for claim in claims:
+        mentions += claim_mentions(claim, resolver, settings)
+    # Affiliations learnt late ("US envoy X" in claim 3) also reach earlier mentions.
+    for mention in mentions:
+        if mention["affiliation"] is None and mention["canonical"] in resolver.affiliations:
+            mention["affiliation"] = resolver.affiliations[mention["canonical"]]
+    return mentions
+
+
+def run(config: Config) -> None:
+    """Read the claims table, write the mentions table (and no-actor articles as rejects)."""
+    from pipeline.ingest.articles import corpus_dir
+
+    out = corpus_dir(config)
+    claims = read_table(out / "claims.parquet", "claims")
+    dictionary = load_dictionary(config.actors.dictionary)
+    mentions, rejects = [], []
+    articles = list(dict.fromkeys(claims["article_id"]))
+    for article_id, group in claims.groupby("article_id", sort=False):
+        found = article_mentions(group.sort_values("claim_index").to_dict("records"), dictionary, config.actors)
+        if not found:
+            rejects.append({"stage": "actors", "file": str(article_id), "line": None,
+                            "reason": "no actors found: the article yields no pairs", "raw": ""})
+            print(f"actors: article {article_id}: no actors found; it yields no pairs")
+        mentions += found
+    write_table(pd.DataFrame(mentions, columns=SCHEMAS["mentions"].names), "mentions", out / "mentions.parquet")
+    write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", out / "rejects_actors.parquet")
+    n_actors = len({(m["article_id"], m["canonical"]) for m in mentions})
+    print(f"actors: read {len(claims)} claims of {len(articles)} articles: {len(mentions)} mentions of "
+          f"{n_actors} actors; articles with actors {len(articles) - len(rejects)}, without {len(rejects)} "
+          f"-> {out / 'mentions.parquet'}")

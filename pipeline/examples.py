@@ -1,0 +1,69 @@
+"""examples: gold DSE rows become directed examples the classifiers read.
+
+A DSE row with entities p and q yields two directed examples, (p -> q) and
+(q -> p), whose labels come from the five-class label by the fixed mapping in
+:mod:`pipeline.labels`. The text marks the source and the target.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pipeline.config import Config, ExamplesConfig
+from pipeline.ingest import DSE_SPLITS
+from pipeline.labels import five_to_directed
+from pipeline.tables import read_table, write_table
+
+DIRECTIONS = ("pq", "qp")
+
+
+class MarkerError(ValueError):
+    """Spans that cannot be marked (empty, outside the text, or overlapping)."""
+
+
+def mark_pair(text: str, source_span: tuple[int, int], target_span: tuple[int, int], markers: ExamplesConfig) -> str:
+    """Wrap the source and target spans of `text` in their markers."""
+    (s_start, s_end), (t_start, t_end) = source_span, target_span
+    for start, end in (source_span, target_span):
+        if not 0 <= start < end <= len(text):
+            raise MarkerError(f"span ({start}, {end}) is empty or outside a text of {len(text)} characters")
+    if s_start < t_end and t_start < s_end:
+        raise MarkerError(f"source span {source_span} overlaps target span {target_span}")
+    inserts = sorted([
+        (s_start, markers.source_open), (s_end, markers.source_close),
+        (t_start, markers.target_open), (t_end, markers.target_close),
+    ], key=lambda item: item[0], reverse=True)
+    for position, marker in inserts:
+        text = text[:position] + marker + text[position:]
+    return text
+
+
+def directed_examples(rows: pd.DataFrame, markers: ExamplesConfig) -> pd.DataFrame:
+    """Two directed examples per DSE row, in row order, (p -> q) first."""
+    records = []
+    for row in rows.itertuples(index=False):
+        p_span, q_span = (row.p_start, row.p_end), (row.q_start, row.q_end)
+        label_pq, label_qp = five_to_directed(row.dse_label)
+        for direction, source, target, spans, label in (
+            ("pq", row.p, row.q, (p_span, q_span), label_pq),
+            ("qp", row.q, row.p, (q_span, p_span), label_qp),
+        ):
+            records.append({
+                "example_id": f"{row.row_id}-{direction}", "row_id": row.row_id, "split": row.split,
+                "direction": direction, "source": source, "target": target,
+                "text": mark_pair(row.text, *spans, markers), "label": label, "dse_label": int(row.dse_label),
+            })
+    return pd.DataFrame(records, columns=["example_id", "row_id", "split", "direction", "source",
+                                          "target", "text", "label", "dse_label"])
+
+
+def run(config: Config) -> None:
+    """Stage runner: dse_<split>.parquet -> examples_<split>.parquet."""
+    for split in DSE_SPLITS:
+        rows = read_table(config.tables_dir / f"dse_{split}.parquet", "dse_rows")
+        if config.examples.limit_per_split is not None:
+            rows = rows.head(config.examples.limit_per_split)
+        examples = directed_examples(rows, config.examples)
+        write_table(examples, "examples", config.tables_dir / f"examples_{split}.parquet")
+        print(f"examples {split}: {len(rows)} rows -> {len(examples)} directed examples "
+              f"({examples['label'].value_counts().to_dict()})")

@@ -1,0 +1,239 @@
+"""Declared table schemas, checked on write and on read, and atomic file writes.
+
+Stages talk only through these tables. A table that does not match its
+schema (missing or extra column, wrong type, null in a required column) is
+an error naming the file and the column.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+class SchemaError(ValueError):
+    """A table does not match its declared schema."""
+
+
+def _field(name: str, type_: pa.DataType, nullable: bool = False) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable)
+
+
+SCHEMAS: dict[str, pa.Schema] = {
+    # One DSE line, unescaped, entity brackets removed, entity offsets into `text`.
+    "dse_rows": pa.schema([
+        _field("row_id", pa.string()),
+        _field("split", pa.string()),
+        _field("line_no", pa.int64()),
+        _field("text", pa.string()),
+        _field("p", pa.string()),
+        _field("q", pa.string()),
+        _field("p_start", pa.int64()),
+        _field("p_end", pa.int64()),
+        _field("q_start", pa.int64()),
+        _field("q_end", pa.int64()),
+        _field("dse_label", pa.int64()),
+    ]),
+    # One SEESAW article; sentences kept in `seesaw_sentences`.
+    "seesaw_articles": pa.schema([
+        _field("article_id", pa.string()),
+        _field("story_id", pa.string()),
+        _field("split", pa.string()),
+        _field("outlet", pa.string(), nullable=True),
+        _field("bias_label", pa.int64(), nullable=True),
+        _field("title", pa.string()),
+        _field("text", pa.string()),
+        _field("n_sentences", pa.int64()),
+    ]),
+    "seesaw_sentences": pa.schema([
+        _field("article_id", pa.string()),
+        _field("split", pa.string()),
+        _field("sentence_id", pa.int64()),
+        _field("text", pa.string()),
+    ]),
+    "seesaw_entities": pa.schema([
+        _field("article_id", pa.string()),
+        _field("split", pa.string()),
+        _field("name", pa.string()),
+        _field("entity_type", pa.string()),
+        _field("salience", pa.string()),
+    ]),
+    # subject None in SEESAW (the author) becomes subject_is_author = True.
+    "seesaw_triplets": pa.schema([
+        _field("article_id", pa.string()),
+        _field("split", pa.string()),
+        _field("sentence_id", pa.int64()),
+        _field("subject", pa.string(), nullable=True),
+        _field("subject_is_author", pa.bool_()),
+        _field("sentiment", pa.string()),
+        _field("object", pa.string()),
+    ]),
+    # A directed example: what does `source` think of `target`?
+    "examples": pa.schema([
+        _field("example_id", pa.string()),
+        _field("row_id", pa.string()),
+        _field("split", pa.string()),
+        _field("direction", pa.string()),
+        _field("source", pa.string()),
+        _field("target", pa.string()),
+        _field("text", pa.string()),
+        _field("label", pa.string()),
+        _field("dse_label", pa.int64()),
+    ]),
+    # Predictions of one model on one split, one row per directed example.
+    "predictions": pa.schema([
+        _field("example_id", pa.string()),
+        _field("row_id", pa.string()),
+        _field("split", pa.string()),
+        _field("direction", pa.string()),
+        _field("label", pa.string()),
+        _field("predicted", pa.string()),
+        _field("confidence", pa.float64()),
+        _field("p_supportive", pa.float64()),
+        _field("p_hostile", pa.float64()),
+        _field("p_neutral", pa.float64()),
+    ]),
+    # Front half (user articles). A user article, boilerplate cut, title apart.
+    "articles": pa.schema([
+        _field("article_id", pa.string()),
+        _field("file", pa.string()),
+        _field("line", pa.int64(), nullable=True),
+        _field("title", pa.string(), nullable=True),
+        _field("outlet", pa.string(), nullable=True),
+        _field("text", pa.string()),
+        _field("n_chars", pa.int64()),
+        _field("n_replaced_chars", pa.int64()),
+        _field("n_boilerplate_chars", pa.int64()),
+    ]),
+    # A claim: a sentence, or a quotation over several sentences. Offsets into
+    # the article text; `entities` is JSON [[start, end, label], ...] relative
+    # to the claim, so the actors stage need not run spaCy again.
+    "claims": pa.schema([
+        _field("claim_id", pa.string()),
+        _field("article_id", pa.string()),
+        _field("claim_index", pa.int64()),
+        _field("start", pa.int64()),
+        _field("end", pa.int64()),
+        _field("text", pa.string()),
+        _field("kind", pa.string()),
+        _field("n_sentences", pa.int64()),
+        _field("speaker", pa.string(), nullable=True),
+        _field("speaker_type", pa.string(), nullable=True),
+        _field("speaker_start", pa.int64(), nullable=True),
+        _field("speaker_end", pa.int64(), nullable=True),
+        _field("speaker_resolved", pa.string(), nullable=True),
+        _field("speaker_affiliation", pa.string(), nullable=True),
+        _field("cue", pa.string(), nullable=True),
+        _field("entities", pa.string()),
+    ]),
+    # An actor mention inside a claim; start/end are relative to the claim text.
+    "mentions": pa.schema([
+        _field("mention_id", pa.string()),
+        _field("claim_id", pa.string()),
+        _field("article_id", pa.string()),
+        _field("start", pa.int64()),
+        _field("end", pa.int64()),
+        _field("surface", pa.string()),
+        _field("label", pa.string()),
+        _field("origin", pa.string()),
+        _field("canonical", pa.string()),
+        _field("actor_type", pa.string()),
+        _field("affiliation", pa.string(), nullable=True),
+    ]),
+    # A directed (source, target) pair a claim puts in play, with the marked text.
+    "pairs": pa.schema([
+        _field("pair_id", pa.string()),
+        _field("claim_id", pa.string()),
+        _field("article_id", pa.string()),
+        _field("source", pa.string()),
+        _field("target", pa.string()),
+        _field("source_affiliation", pa.string(), nullable=True),
+        _field("target_affiliation", pa.string(), nullable=True),
+        _field("origin", pa.string()),
+        _field("source_mention_id", pa.string(), nullable=True),
+        _field("target_mention_id", pa.string()),
+        _field("text", pa.string()),
+    ]),
+    # Anything a stage could not accept, with where it came from and why.
+    "rejects": pa.schema([
+        _field("stage", pa.string()),
+        _field("file", pa.string()),
+        _field("line", pa.int64(), nullable=True),
+        _field("reason", pa.string()),
+        _field("raw", pa.string()),
+    ]),
+}
+
+
+def empty_frame(table: str) -> pd.DataFrame:
+    """An empty DataFrame with the columns of a declared table."""
+    return SCHEMAS[table].empty_table().to_pandas()
+
+
+def check_frame(df: pd.DataFrame, table: str, where: str = "") -> pa.Table:
+    """Validate a DataFrame against its declared schema and return it as Arrow."""
+    schema = SCHEMAS[table]
+    label = f"{table} table{f' ({where})' if where else ''}"
+    expected, actual = list(schema.names), list(df.columns)
+    missing = [c for c in expected if c not in actual]
+    extra = [c for c in actual if c not in expected]
+    if missing or extra:
+        raise SchemaError(f"{label}: missing columns {missing}, unexpected columns {extra}")
+    for field in schema:
+        if not field.nullable and df[field.name].isna().any():
+            first_bad = int(df[field.name].isna().to_numpy().argmax())
+            raise SchemaError(f"{label}: column '{field.name}' is null in row {first_bad}, but is required")
+    try:
+        return pa.Table.from_pandas(df[expected], schema=schema, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise SchemaError(f"{label}: {exc}") from exc
+
+
+@contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; move it into place only on success."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write a text file atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_table(df: pd.DataFrame, table: str, path: Path) -> None:
+    """Check `df` against its schema and write it to Parquet atomically."""
+    arrow_table = check_frame(df, table, where=str(path))
+    with atomic_path(path) as tmp:
+        pq.write_table(arrow_table, tmp)
+
+
+def read_table(path: Path, table: str) -> pd.DataFrame:
+    """Read a Parquet table and check it against its declared schema."""
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: table '{table}' not found; run the stage that writes it first")
+    arrow_table = pq.read_table(path)
+    expected = SCHEMAS[table]
+    if not arrow_table.schema.remove_metadata().equals(expected):
+        raise SchemaError(
+            f"{path}: does not match the declared '{table}' schema\n"
+            f"  expected: {expected.to_string(show_schema_metadata=False)}\n"
+            f"  found:    {arrow_table.schema.remove_metadata().to_string(show_schema_metadata=False)}"
+        )
+    return arrow_table.to_pandas()

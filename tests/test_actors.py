@@ -1,0 +1,107 @@
+"""actors: dictionary, canonical names, short forms, title modifiers, seed coverage, no-actor articles."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from pipeline import actors as T
+from pipeline.config import ActorsConfig, load_config
+from pipeline.tables import read_table
+
+SETTINGS = ActorsConfig()
+
+
+@pytest.fixture(scope="module")
+def dictionary():
+    return T.load_dictionary(SETTINGS.dictionary)
+
+
+def claim(text, entities, claim_id="a-c000"):
+    return {"claim_id": claim_id, "article_id": "a", "text": text, "entities": json.dumps(entities)}
+
+
+def test_lookup_strips_articles_and_possessives_and_respects_case(dictionary):
+    assert dictionary.lookup("the Kremlin").name == "Kremlin"
+    assert dictionary.lookup("Russia's").name == "Russia"
+    assert dictionary.lookup("Kyiv").affiliation == "Ukraine"
+    assert dictionary.lookup("US").name == "United States"
+    assert dictionary.lookup("us") is None  # a pronoun, not a state
+
+
+def test_dictionary_rejects_entries_without_name_or_type():
+    with pytest.raises(ValueError, match="needs 'name' and 'type'"):
+        T.ActorDictionary.from_mapping({"actors": [{"name": "X"}]})
+
+
+def test_short_form_merges_with_full_name_in_the_article(dictionary):
+    resolver = T.ArticleActors(dictionary, [("Jane Q. Smith", "PERSON"), ("Smith", "ORG")])
+    assert resolver.resolve("Smith", "ORG").canonical == "Jane Q. Smith"
+    assert resolver.resolve("Smith", "ORG").type == "person"
+    assert resolver.resolve("Lavrov", "ORG") == T.Actor("Sergey Lavrov", "person", "Russia")
+
+
+def test_title_modifier_becomes_affiliation_not_a_mention(dictionary):
+    text = "Freedonian Foreign Minister Rufus Firefly met Ukraine's envoy in Kyiv."
+    records = T.article_mentions([claim(text, [[0, 10, "NORP"], [28, 41, "PERSON"], [46, 53, "GPE"]])],
+                                 dictionary, SETTINGS)
+    assert [(m["surface"], m["canonical"], m["affiliation"]) for m in records] == [
+        ("Rufus Firefly", "Rufus Firefly", "Freedonian"),
+        ("Ukraine", "Ukraine", "Ukraine"),
+        ("Kyiv", "Ukraine", "Ukraine"),
+    ]
+    assert records[2]["origin"] == "dictionary" and records[0]["mention_id"] == "a-c000-m00"
+
+
+def test_ner_spans_across_line_breaks_are_cut(dictionary):
+    spans = T.candidate_spans("Lai\n- Character", [(0, 15, "PERSON")], dictionary, SETTINGS.ner_labels)
+    assert [(s.start, s.end) for s in spans] == [(0, 3)]
+
+
+def test_pronoun_entities_become_mentions_of_the_person(dictionary):
+    records = T.article_mentions([claim("He called Kyiv.", [[0, 2, "PRON", "Sergey Lavrov"]])], dictionary, SETTINGS)
+    assert [(m["surface"], m["canonical"], m["origin"]) for m in records] == [
+        ("He", "Sergey Lavrov", "pronoun"), ("Kyiv", "Ukraine", "dictionary")]
+
+
+@pytest.fixture(scope="module")
+def seed_tables(tmp_path_factory):
+    from pipeline import claims, pairs
+    from pipeline.ingest import articles
+
+    tables = tmp_path_factory.mktemp("tables")
+    config = load_config("default", [f"paths.tables_dir={tables}"])
+    for stage in (articles, claims, T, pairs):
+        stage.run(config)
+    return tables / "corpus"
+
+
+def test_every_seed_actor_is_in_the_dictionary_and_found(seed_tables, dictionary):
+    mentions = read_table(seed_tables / "mentions.parquet", "mentions")
+    found = set(mentions["canonical"])
+    seed_actors = {"United States", "Ukraine", "Russia", "NATO", "Europe", "Donald Trump", "Volodymyr Zelensky",
+                   "Steve Witkoff", "Jared Kushner", "Sergey Lavrov", "Dmitry Peskov", "Iran", "White House",
+                   "US Congress", "European Union", "Donbas", "The West"}
+    assert seed_actors <= found
+    for name in seed_actors | {"Kremlin", "Xinhua", "Miami", "Germany"}:
+        assert dictionary.lookup(name) is not None, name
+    assert mentions["affiliation"].notna().mean() > 0.95
+    lavrov = mentions[mentions["canonical"] == "Sergey Lavrov"]
+    assert set(lavrov["surface"]) >= {"Sergey Lavrov", "Lavrov"} and set(lavrov["affiliation"]) == {"Russia"}
+    assert "Russian" not in set(mentions["surface"])  # folded into Lavrov's affiliation
+
+
+def test_article_without_actors_is_reported(tmp_path, capsys):
+    from pipeline import claims
+    from pipeline.ingest import articles
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "quiet.txt").write_text("Weather\nIt rained all day. The wind was cold.\n")
+    config = load_config("default", [f"paths.tables_dir={tmp_path / 't'}", f"articles.input={folder}"])
+    for stage in (articles, claims, T):
+        stage.run(config)
+    rejects = read_table(tmp_path / "t" / "corpus" / "rejects_actors.parquet", "rejects")
+    assert list(rejects["reason"]) == ["no actors found: the article yields no pairs"]
+    assert "without 1" in capsys.readouterr().out

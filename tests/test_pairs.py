@@ -1,0 +1,91 @@
+"""pairs: directed candidate pairs per claim, their origins, dedup and marked text."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.config import ExamplesConfig, PairsConfig, load_config
+from pipeline.pairs import AUTHOR, MENTION, SPEAKER, author_of, claim_pairs, claims_table, marked_text
+from pipeline.tables import read_table
+
+MARKERS = ExamplesConfig()
+
+
+def test_marked_text_wraps_spans_like_the_gold_examples():
+    text = "Lavrov slammed Europe."
+    assert marked_text(text, (15, 21), MARKERS, (0, 6)) == "<src>Lavrov</src> slammed <tgt>Europe</tgt>."
+    assert marked_text(text, (0, 6), MARKERS, (15, 21)) == "<tgt>Lavrov</tgt> slammed <src>Europe</src>."
+
+
+def test_marked_text_prefixes_a_source_not_in_the_claim():
+    assert marked_text('"They only prescribe," he said of Europe.', (34, 40), MARKERS, None, "Sergey Lavrov") == \
+        '<src>Sergey Lavrov</src>: "They only prescribe," he said of <tgt>Europe</tgt>.'
+    with pytest.raises(ValueError):
+        marked_text("x", (0, 1), MARKERS)
+
+
+def mention(i, start, end, canonical, affiliation=None):
+    return {"mention_id": f"a-c000-m{i:02d}", "start": start, "end": end, "canonical": canonical,
+            "affiliation": affiliation}
+
+
+def test_speaker_and_mention_pairs_are_directed_and_deduplicated():
+    text = "Lavrov said Europe and Kyiv failed Europe."
+    claim = {"claim_id": "a-c000", "article_id": "a", "text": text, "kind": "reported speech",
+             "speaker_resolved": "Sergey Lavrov", "speaker_affiliation": "Russia"}
+    mentions = [mention(0, 0, 6, "Sergey Lavrov", "Russia"), mention(1, 12, 18, "Europe", "Europe"),
+                mention(2, 23, 27, "Ukraine", "Ukraine"), mention(3, 35, 41, "Europe", "Europe")]
+    pairs = claim_pairs(claim, mentions, "Xinhua", "China", PairsConfig(), MARKERS)
+    keys = [(p["source"], p["target"], p["origin"]) for p in pairs]
+    assert keys[:2] == [("Sergey Lavrov", "Europe", SPEAKER), ("Sergey Lavrov", "Ukraine", SPEAKER)]
+    assert len(keys) == len({k[:2] for k in keys}) == 6  # 3 actors: 3 * 2 ordered pairs, no duplicates
+    assert ("Europe", "Sergey Lavrov", MENTION) in keys
+    assert pairs[0]["text"] == "<src>Lavrov</src> said <tgt>Europe</tgt> and Kyiv failed Europe."
+    assert pairs[0]["pair_id"] == "a-c000-p00" and pairs[0]["source_mention_id"] == "a-c000-m00"
+    assert all(p["origin"] != AUTHOR for p in pairs)
+
+
+def test_narrative_claim_gets_author_pairs_and_unmentioned_speaker_a_prefix():
+    narrative = {"claim_id": "a-c001", "article_id": "a", "text": "Russia attacked Ukraine.", "kind": "narrative",
+                 "speaker_resolved": None, "speaker_affiliation": None}
+    mentions = [mention(0, 0, 6, "Russia", "Russia"), mention(1, 16, 23, "Ukraine", "Ukraine")]
+    pairs = claim_pairs(narrative, mentions, "Xinhua", "China", PairsConfig(), MARKERS)
+    assert [(p["source"], p["origin"]) for p in pairs[:2]] == [("Xinhua", AUTHOR), ("Xinhua", AUTHOR)]
+    assert pairs[0]["text"] == "<src>Xinhua</src>: <tgt>Russia</tgt> attacked Ukraine."
+    assert pairs[0]["source_affiliation"] == "China" and pairs[0]["source_mention_id"] is None
+    no_author = claim_pairs(narrative, mentions, "Xinhua", None, PairsConfig(include_author=False), MARKERS)
+    assert {p["origin"] for p in no_author} == {MENTION}
+    only_two = claim_pairs(narrative, mentions, "Xinhua", None, PairsConfig(max_actors_per_claim=1), MARKERS)
+    assert [(p["source"], p["target"]) for p in only_two] == [("Xinhua", "Russia")]
+
+
+def test_author_defaults_when_outlet_is_unknown():
+    assert author_of(None, "The author") == "The author" and author_of(" CNN ", "The author") == "CNN"
+
+
+@pytest.fixture(scope="module")
+def seed_tables(tmp_path_factory):
+    from pipeline import actors, claims, pairs
+    from pipeline.ingest import articles
+
+    tables = tmp_path_factory.mktemp("tables")
+    config = load_config("default", [f"paths.tables_dir={tables}"])
+    for stage in (articles, claims, actors, pairs):
+        stage.run(config)
+    return tables / "corpus"
+
+
+def test_seed_pairs_carry_lineage_and_quote_sources(seed_tables):
+    claims = read_table(seed_tables / "claims.parquet", "claims")
+    mentions = read_table(seed_tables / "mentions.parquet", "mentions")
+    pairs = read_table(seed_tables / "pairs.parquet", "pairs")
+    assert all(p.startswith(c) for p, c in zip(pairs["pair_id"], pairs["claim_id"]))
+    assert all(c.startswith(a) for c, a in zip(claims["claim_id"], claims["article_id"]))
+    assert set(pairs["claim_id"]) <= set(claims["claim_id"])
+    assert not pairs.duplicated(["claim_id", "source", "target"]).any()
+    lavrov_quote = claims[claims["text"].str.contains("They only prescribe")].iloc[0]
+    quote_pairs = pairs[pairs["claim_id"] == lavrov_quote["claim_id"]]
+    assert ("Sergey Lavrov", "Europe") in set(zip(quote_pairs["source"], quote_pairs["target"]))
+    assert all(t.count("<src>") == 1 and t.count("<tgt>") == 1 for t in pairs["text"])
+    table = claims_table(claims, mentions, pairs)
+    assert "he -> Sergey Lavrov" in table and "Trump -> Donald Trump" in table and "told reporters" in table
