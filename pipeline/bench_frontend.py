@@ -314,9 +314,11 @@ def run(config: Config) -> None:
     details = {"metrics": {k: v for k, v in metrics.items() if k != "misses"}, "throughput": speed,
                "spacy_pipeline": nlp.pipe_names, "misses": metrics["misses"]}
     write_text_atomic(out_dir / "bench_frontend.json", json.dumps(details, indent=1, default=str))
-    mlflow.set_tracking_uri(config.tracking_uri)
-    mlflow.set_experiment("frontend")
+    from pipeline.tracking import git_commit, use_experiment
+
+    use_experiment(config, "frontend")
     with mlflow.start_run(run_name=f"frontend-{config.name}"):
+        mlflow.set_tags({"git_commit": git_commit(), "config_name": config.name})
         params = flatten({s: config.model_dump(mode="json")[s] for s in ("claims", "actors", "pairs")})
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_param("spacy_pipeline", ",".join(nlp.pipe_names))

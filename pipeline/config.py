@@ -61,7 +61,7 @@ class ExamplesConfig(_Section):
     target_open: str = "<tgt>"
     target_close: str = "</tgt>"
     limit_per_split: int | None = Field(
-        default=None, description="keep only the first N DSE rows per split (tiny smoke runs)"
+        default=None, description="keep a seeded random N DSE rows per split (tiny smoke runs)"
     )
 
 
@@ -73,8 +73,8 @@ class TfidfConfig(_Section):
     char_ngram_max: int = 5
     min_df: int = 2
     max_features: int | None = 400_000
-    c_grid: list[float] = [1.0, 4.0, 16.0]
-    class_weight: Literal["balanced", "none"] = "balanced"
+    c_grid: list[float] = [4.0, 8.0, 16.0, 32.0]
+    class_weight: Literal["balanced", "none"] = "none"
     max_iter: int = 2000
 
 
@@ -97,6 +97,7 @@ class MlflowConfig(_Section):
     """Tracking store, experiment and model registry names."""
 
     tracking_uri: str = "sqlite:///mlflow.db"
+    artifact_location: str = Field(default="mlruns", description="where new experiments keep artifacts")
     experiment: str = "dse-stance"
     registered_model: str = "actor-pair-stance"
     champion_alias: str = "champion"
@@ -247,10 +248,11 @@ class Config(_Section):
             uri = "sqlite:///" + str(_resolve(uri[len("sqlite:///"):]))
         return uri
 
-    def section_digest(self, section: str) -> str:
-        """A short digest of one section, for cache keys and stamps."""
-        payload = json.dumps(self.model_dump(mode="json")[section], sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+    @property
+    def artifact_location(self) -> str:
+        """Artifact folder of new experiments, as an absolute file URI."""
+        location = self.mlflow.artifact_location
+        return location if "://" in location else _resolve(location).as_uri()
 
 
 def _resolve(path: str) -> Path:
@@ -363,3 +365,22 @@ def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[full_key] = value if not isinstance(value, list) else json.dumps(value)
     return flat
+
+
+def write_sections(config: Config, out: Path) -> list[str]:
+    """Write one JSON snapshot per config section, touching only those that changed.
+
+    Make targets depend on the snapshots of the sections they use, so a changed
+    value reruns only the stages that read it.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    changed = []
+    for section, values in config.model_dump(mode="json").items():
+        path = out / f"{section}.json"
+        text = json.dumps(values, indent=2, sort_keys=True) + "\n"
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            tmp = path.with_suffix(".json.tmp")
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+            changed.append(section)
+    return changed

@@ -57,12 +57,19 @@ def directed_examples(rows: pd.DataFrame, markers: ExamplesConfig) -> pd.DataFra
                                           "target", "text", "label", "dse_label"])
 
 
+def limit_rows(rows: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
+    """A seeded random subset of `limit` rows, in file order (DSE files are sorted by label,
+    so the first rows alone would hold one class)."""
+    if limit is None or limit >= len(rows):
+        return rows
+    return rows.sample(n=limit, random_state=seed).sort_index()
+
+
 def run(config: Config) -> None:
     """Stage runner: dse_<split>.parquet -> examples_<split>.parquet."""
     for split in DSE_SPLITS:
         rows = read_table(config.tables_dir / f"dse_{split}.parquet", "dse_rows")
-        if config.examples.limit_per_split is not None:
-            rows = rows.head(config.examples.limit_per_split)
+        rows = limit_rows(rows, config.examples.limit_per_split, config.train.seed)
         examples = directed_examples(rows, config.examples)
         write_table(examples, "examples", config.tables_dir / f"examples_{split}.parquet")
         print(f"examples {split}: {len(rows)} rows -> {len(examples)} directed examples "

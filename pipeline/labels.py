@@ -91,3 +91,46 @@ def encode_labels(labels: Sequence[str]) -> np.ndarray:
     if unknown:
         raise ValueError(f"unknown stance labels {unknown}; expected {list(LABELS)}")
     return np.array([LABEL2ID[label] for label in labels], dtype=np.int64)
+
+
+# Pair classes: DSE's five classes read relative to a marked (source, target)
+# pair instead of the (p, q) mention order. Models predict these; the directed
+# label of (source -> target) and the DSE class of a row both derive from them.
+PAIR_CLASS_NAMES: tuple[str, ...] = (
+    "neutral",
+    "source supports target",
+    "target supports source",
+    "source opposes target",
+    "target opposes source",
+)
+#: The pair class of the same sentence with source and target swapped.
+SWAP_PAIR_CLASS: np.ndarray = np.array([0, 2, 1, 4, 3])
+_PAIR_CLASS_TO_LABEL = np.array([LABEL2ID[NEUTRAL], LABEL2ID[SUPPORTIVE], LABEL2ID[NEUTRAL],
+                                 LABEL2ID[HOSTILE], LABEL2ID[NEUTRAL]])
+
+
+def pair_class(dse_class: int, direction: str) -> int:
+    """The pair class of a directed example: the DSE class, swapped for (q -> p)."""
+    if direction not in ("pq", "qp"):
+        raise ValueError(f"direction must be 'pq' or 'qp', got {direction!r}")
+    five_to_directed(dse_class)  # validates
+    return int(dse_class) if direction == "pq" else int(SWAP_PAIR_CLASS[int(dse_class)])
+
+
+def directed_proba(pair_proba: np.ndarray) -> np.ndarray:
+    """Pair-class probabilities (n, 5) -> directed label probabilities (n, 3), in LABELS order."""
+    pair_proba = np.asarray(pair_proba, dtype=float)
+    out = np.zeros((pair_proba.shape[0], len(LABELS)))
+    for pair_cls, label_id in enumerate(_PAIR_CLASS_TO_LABEL):
+        out[:, label_id] += pair_proba[:, pair_cls]
+    return out
+
+
+def five_from_pair_proba(proba_pq: np.ndarray, proba_qp: np.ndarray | None = None) -> np.ndarray:
+    """DSE five-class probabilities of rows from the pair-class probabilities of their
+    (p -> q) examples, averaged with the swapped (q -> p) ones when given, so that
+    both readings of a sentence must agree."""
+    proba_pq = np.asarray(proba_pq, dtype=float)
+    if proba_qp is None:
+        return proba_pq
+    return (proba_pq + np.asarray(proba_qp, dtype=float)[:, SWAP_PAIR_CLASS]) / 2.0

@@ -1,0 +1,64 @@
+import json
+
+import pytest
+
+from pipeline.config import ConfigError, apply_overrides, flatten, load_config, write_sections
+
+
+def test_default_config_loads_with_its_sections():
+    config = load_config("default")
+    assert config.name == "default"
+    assert config.mlflow.experiment == "dse-stance"
+    assert config.train.models == ["majority", "tfidf"]
+
+
+def test_smoke_config_inherits_from_default():
+    smoke = load_config("smoke")
+    assert smoke.examples.limit_per_split == 2000
+    assert smoke.mlflow.registered_model == "actor-pair-stance"  # from default
+
+
+def test_unknown_key_is_named(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("base: default\ntrain:\n  sed: 3\n")
+    with pytest.raises(ConfigError, match=r"unknown key 'train\.sed'"):
+        load_config(str(bad))
+
+
+def test_wrong_type_is_named():
+    with pytest.raises(ConfigError, match=r"key 'train\.seed'"):
+        load_config("default", ["train.seed=seven"])
+
+
+def test_overrides_and_aliases():
+    config = load_config("default", ["model=tfidf", "train.seed=7", "train.tfidf.c_grid=[2, 3]"])
+    assert config.train.models == ["tfidf"]
+    assert config.train.seed == 7
+    assert config.train.tfidf.c_grid == [2.0, 3.0]
+
+
+def test_override_must_have_an_equals_sign():
+    with pytest.raises(ConfigError, match="key.path=value"):
+        apply_overrides({}, ["train.seed"])
+
+
+def test_tracking_uri_env_wins(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:////tmp/elsewhere.db")
+    assert load_config("default").tracking_uri == "sqlite:////tmp/elsewhere.db"
+
+
+def test_relative_sqlite_uri_is_anchored_at_the_repository(monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    uri = load_config("default").tracking_uri
+    assert uri.startswith("sqlite:////") and uri.endswith("/mlflow.db")
+
+
+def test_section_snapshots_change_only_when_values_change(tmp_path):
+    assert "train" in write_sections(load_config("default"), tmp_path)
+    assert write_sections(load_config("default"), tmp_path) == []
+    assert write_sections(load_config("default", ["evaluate.bootstrap_samples=10"]), tmp_path) == ["evaluate"]
+    assert json.loads((tmp_path / "evaluate.json").read_text())["bootstrap_samples"] == 10
+
+
+def test_flatten_for_mlflow_params():
+    assert flatten({"a": {"b": 1, "c": [1, 2]}}) == {"a.b": 1, "a.c": "[1, 2]"}

@@ -1,0 +1,54 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.evaluate import (
+    bootstrap_interval, confusion_figure, directed_macro_f1, five_class_scores, macro_f1, per_class_report,
+    score_split,
+)
+from pipeline.labels import DSE_CLASS_NAMES
+
+
+def test_five_class_scores_from_probabilities():
+    y_true = np.array([0, 1, 2, 3, 4, 0])
+    proba = np.eye(5)[[0, 1, 2, 3, 0, 0]]
+    scores = five_class_scores(y_true, proba)
+    assert scores["micro_f1"] == pytest.approx(5 / 6)
+    # class 4 never predicted: F1 0; class 0: P 2/3, R 1 -> 0.8
+    assert scores["macro_f1"] == pytest.approx((0.8 + 1 + 1 + 1 + 0) / 5)
+
+
+def test_bootstrap_interval_brackets_the_estimate_and_is_seeded():
+    rng = np.random.default_rng(0)
+    y_true = rng.integers(0, 5, 400)
+    y_pred = np.where(rng.random(400) < 0.7, y_true, rng.integers(0, 5, 400))
+    low, high = bootstrap_interval(y_true, y_pred, macro_f1, 300, 0.95, seed=1)
+    assert low < macro_f1(y_true, y_pred) < high
+    assert (low, high) == bootstrap_interval(y_true, y_pred, macro_f1, 300, 0.95, seed=1)
+    assert 0.02 < high - low < 0.3
+
+
+def test_per_class_report_and_directed_f1():
+    report = per_class_report(np.array([0, 1, 1]), np.array([0, 1, 0]))
+    assert list(report["class"]) == list(DSE_CLASS_NAMES)
+    assert report.loc[1, "recall"] == pytest.approx(0.5)
+    assert directed_macro_f1(["hostile", "neutral"], ["hostile", "neutral"]) == pytest.approx(2 / 3)
+
+
+def test_score_split_pairs_directions_into_rows():
+    examples = pd.DataFrame({
+        "example_id": ["r1-pq", "r1-qp"], "row_id": ["r1", "r1"], "split": ["test", "test"],
+        "direction": ["pq", "qp"], "source": ["A", "B"], "target": ["B", "A"], "text": ["x", "y"],
+        "label": ["supportive", "neutral"], "dse_label": [1, 1],
+    })
+    pair_proba = np.array([[0.1, 0.6, 0.1, 0.1, 0.1], [0.1, 0.1, 0.6, 0.1, 0.1]])
+    result = score_split(examples, pair_proba, "test")
+    assert result.rows["predicted"].tolist() == [1]
+    assert result.predictions["predicted"].tolist() == ["supportive", "neutral"]
+    assert result.metrics["test_micro_f1"] == pytest.approx(1.0)
+
+
+def test_confusion_figure_is_written(tmp_path):
+    path = tmp_path / "cm.png"
+    confusion_figure(np.array([0, 1]), np.array([0, 0]), DSE_CLASS_NAMES, "t", path)
+    assert path.read_bytes()[:4] == b"\x89PNG"

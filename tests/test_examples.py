@@ -1,0 +1,29 @@
+import pytest
+
+from pipeline.config import ExamplesConfig
+from pipeline.examples import MarkerError, directed_examples, mark_pair
+
+MARKERS = ExamplesConfig()
+
+
+def test_mark_pair_in_either_order():
+    text = "Alice praised Bob."
+    assert mark_pair(text, (0, 5), (14, 17), MARKERS) == "<src>Alice</src> praised <tgt>Bob</tgt>."
+    assert mark_pair(text, (14, 17), (0, 5), MARKERS) == "<tgt>Alice</tgt> praised <src>Bob</src>."
+
+
+@pytest.mark.parametrize("source, target", [((0, 5), (3, 9)), ((0, 0), (6, 9)), ((0, 5), (6, 99))])
+def test_bad_spans_are_refused(source, target):
+    with pytest.raises(MarkerError):
+        mark_pair("Alice praised Bob.", source, target, MARKERS)
+
+
+def test_two_directed_examples_per_row(tiny_rows):
+    examples = directed_examples(tiny_rows, MARKERS)
+    assert len(examples) == 2 * len(tiny_rows)
+    praised = examples[examples["row_id"] == "dse-train-00002"].set_index("direction")
+    assert praised.loc["pq", "label"] == "supportive" and praised.loc["qp", "label"] == "neutral"
+    assert praised.loc["pq", "source"] == "Alice" and praised.loc["qp", "source"] == "Bob"
+    assert praised.loc["qp", "text"] == "<tgt>Alice</tgt> praised <src>Bob</src> for his courage."
+    condemned_by = examples[examples["row_id"] == "dse-train-00005"].set_index("direction")
+    assert condemned_by.loc["qp", "label"] == "hostile" and condemned_by.loc["pq", "label"] == "neutral"

@@ -1,0 +1,71 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.config import ExamplesConfig, TfidfConfig, load_config
+from pipeline.examples import directed_examples
+from pipeline.labels import SWAP_PAIR_CLASS
+from pipeline.models import build_model, load_model
+from pipeline.models.base import canonicalize
+from pipeline.models.tfidf import TfidfModel
+
+MARKERS = ExamplesConfig()
+
+
+@pytest.fixture
+def tiny_examples(tiny_rows):
+    # Repeat the five telling rows so a linear model can learn them.
+    rows = pd.concat([tiny_rows.assign(row_id=tiny_rows["row_id"] + f"-{k}") for k in range(6)], ignore_index=True)
+    return directed_examples(rows, MARKERS)
+
+
+def test_canonicalize_puts_the_source_first():
+    texts = ["<tgt>A</tgt> praised <src>B</src>.", "<src>A</src> praised <tgt>B</tgt>."]
+    canonical, swapped = canonicalize(texts, MARKERS)
+    assert canonical == ["<src>A</src> praised <tgt>B</tgt>.", "<src>A</src> praised <tgt>B</tgt>."]
+    assert swapped.tolist() == [True, False]
+
+
+def test_canonicalize_refuses_unmarked_text():
+    with pytest.raises(ValueError, match="lacks a source or target marker"):
+        canonicalize(["no markers here"], MARKERS)
+
+
+def test_majority_predicts_the_training_prior(tiny_examples):
+    model = build_model("majority", load_config("default"))
+    model.fit(tiny_examples, tiny_examples, seed=0)
+    proba = model.predict_pair_proba(["<src>X</src> and <tgt>Y</tgt>"])
+    assert proba.shape == (1, 5) and proba.sum() == pytest.approx(1.0)
+
+
+def test_tfidf_learns_the_tiny_task_and_is_consistent_across_directions(tiny_examples, tmp_path):
+    model = TfidfModel(TfidfConfig(min_df=1, c_grid=[10.0], max_features=None), MARKERS)
+    report = model.fit(tiny_examples, tiny_examples, seed=0)
+    assert report.params["C"] == 10.0 and report.history[0]["search_valid_macro_f1"] == pytest.approx(1.0)
+
+    praised = "<src>Alice</src> praised <tgt>Bob</tgt> for his courage."
+    reversed_reading = "<tgt>Alice</tgt> praised <src>Bob</src> for his courage."
+    proba = model.predict_pair_proba([praised, reversed_reading])
+    assert proba[0].argmax() == 1  # source supports target
+    np.testing.assert_allclose(proba[1], proba[0][SWAP_PAIR_CLASS])
+    labels = model.predict_proba([praised, reversed_reading]).argmax(axis=1)
+    assert labels.tolist() == [0, 2]  # supportive, neutral
+
+    model.save(tmp_path / "m")
+    reloaded = load_model(tmp_path / "m")
+    np.testing.assert_allclose(reloaded.predict_pair_proba([praised]), proba[:1])
+
+
+def test_saved_label_maps_are_checked(tiny_examples, tmp_path):
+    model = build_model("majority", load_config("default"))
+    model.fit(tiny_examples, tiny_examples, seed=0)
+    model.save(tmp_path / "m")
+    card = tmp_path / "m" / "stance_model.json"
+    card.write_text(card.read_text().replace('"hostile": 1', '"hostile": 7'))
+    with pytest.raises(ValueError, match="label maps"):
+        load_model(tmp_path / "m")
+
+
+def test_unknown_family_is_refused():
+    with pytest.raises(ValueError, match="unknown model family"):
+        build_model("bert", load_config("default"))

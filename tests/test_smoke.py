@@ -1,0 +1,85 @@
+"""End to end: the `make train` path on the tiny `smoke` config, in a scratch folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+
+from pipeline.config import REPO_ROOT, load_config
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """Run `make train CONFIG=smoke` once, with every output under a temporary folder."""
+    root = tmp_path_factory.mktemp("smoke")
+    tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
+    overrides = [f"paths.raw_dir={root / 'raw'}", f"paths.tables_dir={root / 'tables'}",
+                 f"paths.outputs_dir={root / 'outputs'}", f"mlflow.artifact_location={root / 'mlruns'}"]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
+    command = ["make", "--no-print-directory", "train", "CONFIG=smoke", f"STATE={root / 'state'}",
+               f"ARGS={' '.join(overrides)}"]
+    started = time.perf_counter()
+    first = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    seconds = time.perf_counter() - started
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    second = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr[-3000:]
+    config = load_config("smoke", overrides)
+    return {"root": root, "tracking_uri": tracking_uri, "config": config, "seconds": seconds,
+            "first": first.stdout, "second": second.stdout}
+
+
+def test_smoke_run_is_fast_and_idempotent(smoke_run):
+    assert smoke_run["seconds"] < 180, f"make train on the smoke config took {smoke_run['seconds']:.0f}s"
+    for stage in ("fetch", "ingest", "examples", "train", "evaluate"):
+        assert f"pipeline {stage} " in smoke_run["first"]
+        assert f"pipeline {stage} " not in smoke_run["second"], f"{stage} reran with nothing changed"
+    assert "read 13144 = accepted 13144 + rejected 0" in smoke_run["first"]
+
+
+def test_smoke_metrics_are_real_and_in_range(smoke_run):
+    client = MlflowClient(tracking_uri=smoke_run["tracking_uri"])
+    experiment = client.get_experiment_by_name("dse-stance")
+    runs = {r.data.tags["model_family"]: r for r in client.search_runs([experiment.experiment_id])}
+    assert set(runs) == {"majority", "tfidf"}
+    tfidf, majority = runs["tfidf"].data.metrics, runs["majority"].data.metrics
+    for key in ("test_macro_f1", "test_micro_f1", "valid_macro_f1", "valid_micro_f1", "test_directed_macro_f1",
+                "test_macro_f1_ci_low", "test_macro_f1_ci_high"):
+        assert 0.0 <= tfidf[key] <= 1.0, key
+    assert tfidf["test_macro_f1_ci_low"] <= tfidf["test_macro_f1"] <= tfidf["test_macro_f1_ci_high"]
+    # 2000 training rows: well above the floor, well below the full-data model.
+    assert tfidf["test_macro_f1"] > majority["test_macro_f1"] + 0.05
+    assert 0.15 < majority["test_macro_f1"] < 0.17  # one of five classes predicted, F1 about 0.79 / 5
+    tags = runs["tfidf"].data.tags
+    assert len(tags["dse_sha256"]) == 64 and tags["git_commit"]
+    inputs = {d.dataset.name: d.dataset.digest for d in runs["tfidf"].inputs.dataset_inputs}
+    assert {"dse-train", "dse-valid", "dse-test"} <= set(inputs) and all(inputs.values())
+    artifacts = {a.path for a in client.list_artifacts(runs["tfidf"].info.run_id, "evaluation")}
+    assert {"evaluation/test_confusion.png", "evaluation/test_per_class.csv",
+            "evaluation/test_predictions.parquet", "evaluation/test_metrics.json"} <= artifacts
+
+
+def test_champion_is_registered_and_loads(smoke_run):
+    client = MlflowClient(tracking_uri=smoke_run["tracking_uri"])
+    champion = client.get_model_version_by_alias("actor-pair-stance", "champion")
+    assert champion.tags["model_family"] == "tfidf"
+    mlflow.set_tracking_uri(smoke_run["tracking_uri"])
+    model = mlflow.pyfunc.load_model("models:/actor-pair-stance@champion")
+    import pandas as pd
+
+    out = model.predict(pd.DataFrame({"text": ["<src>Obama</src> slammed <tgt>Congress</tgt> for the delay."]}))
+    assert out.loc[0, "label"] in {"supportive", "hostile", "neutral"}
+    assert out[["p_supportive", "p_hostile", "p_neutral"]].sum(axis=1).iloc[0] == pytest.approx(1.0)
+
+
+def test_resolved_config_is_saved_beside_the_outputs(smoke_run):
+    saved = (smoke_run["config"].outputs_dir / "config.yaml").read_text()
+    assert "limit_per_split: 2000" in saved
+    metrics = json.loads((smoke_run["config"].outputs_dir / "reports" / "tfidf" / "test_metrics.json").read_text())
+    assert "test_macro_f1_ci_high" in metrics
