@@ -23,6 +23,9 @@ STAGES = {
     "pairs": "pipeline.pairs:run",
     "show-claims": "pipeline.pairs:show",
     "bench-frontend": "pipeline.bench_frontend:run",
+    "bench-model": "pipeline.bench_model:run",
+    "predict": "pipeline.predict:run",
+    "eval-e2e": "pipeline.eval_e2e:run",
 }
 
 

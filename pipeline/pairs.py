@@ -3,14 +3,33 @@
 For each claim: the speaker towards each actor it mentions (origin
 ``speaker``); for a narrative claim, the author (outlet) towards each actor
 (``author``); and each ordered pair of actors mentioned (``mention``).
-Pairs are deduplicated per claim (first origin wins, in that order) and
-carry the text the classifier reads, marked exactly as the gold examples are:
-source and target mentions wrapped in their markers, or, when the source
-(speaker or author) is not mentioned in the claim, the claim prefixed with
-``<src>Name</src>: ``.
+Issues (mentions of type ``issue``: "impeachment probe", "border wall") are
+targets only: the speaker or author and each actor of the claim towards each
+issue. Mentions include pronouns and nominals the earlier stages resolved
+("he", "the president").
+
+Implicit participants (off by default, knobs of ``pairs``): the article's
+most-mentioned actors (``implicit_targets``) and issues
+(``implicit_issues``) as targets of the claim's sources even where the claim
+does not name them ("I think it's essential" of a speaker on the article's
+border wall), and as sources towards the actors the claim names
+(``implicit_sources``). They raise recall at a price in candidates; every
+pair says how its source and target are present in the claim
+(``source_evidence``, ``target_evidence``: named, pronoun, nominal, speaker,
+author, implicit) and the target's type (``target_type``; ``issue`` for
+issues) so that downstream can filter.
+
+Pairs are deduplicated per claim (first origin wins, in that order) and carry
+the text the classifier reads, marked exactly as the gold examples are:
+source and target mentions wrapped in their markers; a source not mentioned
+in the claim (speaker, author, implicit) is named in a prefix
+``<src>Name</src>: ``, an implicit target likewise (``On <tgt>Name</tgt>: ``
+or ``<src>A</src> on <tgt>B</tgt>: ``).
 """
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pandas as pd
 
@@ -19,34 +38,113 @@ from pipeline.examples import mark_pair
 from pipeline.tables import SCHEMAS, read_table, write_table
 
 SPEAKER, AUTHOR, MENTION = "speaker", "author", "mention"
+ISSUE = "issue"
+NAMED, IMPLICIT = "named", "implicit"
+_EVIDENCE = {"pronoun": "pronoun", "nominal": "nominal"}
 
 
-def marked_text(text: str, target_span: tuple[int, int], markers: ExamplesConfig,
-                source_span: tuple[int, int] | None = None, source_name: str | None = None) -> str:
+def marked_text(text: str, target_span: tuple[int, int] | None, markers: ExamplesConfig,
+                source_span: tuple[int, int] | None = None, source_name: str | None = None,
+                target_name: str | None = None) -> str:
     """The claim with source and target marked.
 
-    With a source span, both spans are wrapped in place (as in the gold
-    examples). Without one, the source (a speaker or author not mentioned in
-    the claim) is named in a prefix: ``<src>Sergey Lavrov</src>: <claim>``.
+    With both spans, both are wrapped in place (as in the gold examples). A
+    source (a speaker or author not mentioned in the claim) without a span is
+    named in a prefix: ``<src>Sergey Lavrov</src>: <claim>``; a target
+    without a span (an implicit participant) likewise: ``On <tgt>NATO</tgt>:
+    <claim>``, or ``<src>A</src> on <tgt>B</tgt>: <claim>`` when neither is
+    in the claim.
     """
-    if source_span is not None:
+    if source_span is not None and target_span is not None:
         return mark_pair(text, source_span, target_span, markers)
-    if not source_name:
+    if source_span is None and not source_name:
         raise ValueError("a source that is not mentioned in the claim needs a name")
-    start, end = target_span
-    if not 0 <= start < end <= len(text):
-        raise ValueError(f"target span {target_span} is empty or outside a text of {len(text)} characters")
-    body = (text[:start] + markers.target_open + text[start:end] + markers.target_close + text[end:])
-    return f"{markers.source_open}{source_name}{markers.source_close}: {body}"
+    if target_span is None and not target_name:
+        raise ValueError("a target that is not mentioned in the claim needs a name")
+    spans = [(span, op, cl) for span, op, cl in ((source_span, markers.source_open, markers.source_close),
+                                                 (target_span, markers.target_open, markers.target_close)) if span]
+    body = text
+    for (start, end), open_, close in sorted(spans, reverse=True):
+        if not 0 <= start < end <= len(text):
+            raise ValueError(f"span {(start, end)} is empty or outside a text of {len(text)} characters")
+        body = body[:start] + open_ + body[start:end] + close + body[end:]
+    src = f"{markers.source_open}{source_name}{markers.source_close}"
+    tgt = f"{markers.target_open}{target_name}{markers.target_close}"
+    if source_span is None and target_span is None:
+        return f"{src} on {tgt}: {body}"
+    return f"{src}: {body}" if source_span is None else f"On {tgt}: {body}"
+
+
+def salient(mentions: list[dict], k: int, issues: bool) -> list[dict]:
+    """The first mention of each of the `k` most-mentioned actors (or issues) of an article.
+
+    Ties go to the actor mentioned first. `mentions` are the article's, in
+    article order.
+    """
+    wanted = [m for m in mentions if (m["actor_type"] == ISSUE) == issues]
+    counts = Counter(m["canonical"] for m in wanted)
+    first: dict[str, dict] = {}
+    for mention in wanted:
+        first.setdefault(mention["canonical"], mention)
+    ranked = sorted(first, key=lambda name: -counts[name])  # stable: first-mentioned wins ties
+    return [first[name] for name in ranked[:k]]
+
+
+def implicit_participants(present: set[str], article_mentions: list[dict], context: list[dict],
+                          settings: PairsConfig) -> tuple[dict[str, dict], dict[str, dict]]:
+    """The implicit targets and sources of a claim: name -> the mention it is taken from.
+
+    Targets: the article's `implicit_targets` most-mentioned actors and
+    `implicit_issues` most-mentioned issues, and (with `context_window`) the
+    actors (and with `context_issues` the issues) of the neighbouring claims
+    in `context`, nearest first.
+    Sources: the `implicit_sources` most-mentioned actors, and with
+    `context_sources` the actors of the neighbouring claims. Actors the claim
+    names (`present`) are never implicit.
+    """
+    context = context if settings.context_window > 0 else []
+    targets = salient(article_mentions, settings.implicit_targets, issues=False)
+    if settings.issue_targets:
+        targets += salient(article_mentions, settings.implicit_issues, issues=True)
+    targets += [m for m in context if m["actor_type"] != ISSUE or (settings.issue_targets and settings.context_issues)]
+    sources = salient(article_mentions, settings.implicit_sources, issues=False)
+    if settings.context_sources:
+        sources += [m for m in context if m["actor_type"] != ISSUE]
+    implicit_targets, implicit_sources = {}, {}
+    for mention in targets:
+        if mention["canonical"] not in present:
+            implicit_targets.setdefault(mention["canonical"], mention)
+    for mention in sources:
+        if mention["canonical"] not in present:
+            implicit_sources.setdefault(mention["canonical"], mention)
+    return implicit_targets, implicit_sources
 
 
 def claim_pairs(claim: dict, mentions: list[dict], author: str, author_affiliation: str | None,
-                settings: PairsConfig, markers: ExamplesConfig) -> list[dict]:
-    """The `pairs` records of one claim, given its mentions (claim-relative offsets)."""
+                settings: PairsConfig, markers: ExamplesConfig, article_mentions: list[dict] | None = None,
+                context: list[dict] | None = None) -> list[dict]:
+    """The `pairs` records of one claim, given its mentions (claim-relative offsets).
+
+    `article_mentions` (all mentions of the article, in order) and `context`
+    (the mentions of the claims around this one, nearest first; see
+    :func:`context_mentions`) supply the implicit participants when the
+    settings ask for them.
+    """
+    ordered = sorted(mentions, key=lambda m: m["start"])
     actors: dict[str, dict] = {}
-    for mention in sorted(mentions, key=lambda m: m["start"]):
-        actors.setdefault(mention["canonical"], mention)
+    issues: dict[str, dict] = {}
+    for mention in ordered:
+        if mention.get("actor_type") == ISSUE:
+            if settings.issue_targets:
+                issues.setdefault(mention["canonical"], mention)
+        else:
+            actors.setdefault(mention["canonical"], mention)
     names = list(actors)[: settings.max_actors_per_claim]
+    issue_names = [n for n in issues if n not in actors][: settings.max_issues_per_claim]
+    targets = {**{n: actors[n] for n in names}, **{n: issues[n] for n in issue_names}}
+    implicit_targets, implicit_sources = implicit_participants(
+        set(actors) | set(issues), article_mentions or [], context or [], settings)
+    implicit = {**implicit_sources, **implicit_targets}
 
     sources: list[tuple[str, str | None, str]] = []
     speaker = claim.get("speaker_resolved")
@@ -58,32 +156,59 @@ def claim_pairs(claim: dict, mentions: list[dict], author: str, author_affiliati
 
     planned: list[tuple[str, str | None, str, str]] = []
     for source, affiliation, origin in sources:
-        planned += [(source, affiliation, target, origin) for target in names if target != source]
+        planned += [(source, affiliation, target, origin) for target in targets if target != source]
     if settings.mention_pairs:
-        planned += [(a, actors[a]["affiliation"], b, MENTION) for a in names for b in names if a != b]
+        planned += [(a, actors[a]["affiliation"], b, MENTION) for a in names for b in targets if a != b]
+    # Implicit participants: after every explicit pair, so that dedup keeps the explicit origin.
+    for source, affiliation, origin in sources:
+        planned += [(source, affiliation, target, origin) for target in implicit_targets if target != source]
+    if settings.implicit_from_mentions:
+        planned += [(a, actors[a]["affiliation"], b, MENTION) for a in names for b in implicit_targets if a != b]
+    planned += [(a, implicit[a]["affiliation"], b, MENTION) for a in implicit_sources for b in targets if a != b]
 
     records, seen = [], set()
     for source, source_affiliation, target, origin in planned:
         if (source, target) in seen:
             continue
         seen.add((source, target))
-        target_mention = actors[target]
-        target_span = (target_mention["start"], target_mention["end"])
+        target_mention = targets.get(target)
+        target_span = (target_mention["start"], target_mention["end"]) if target_mention else None
         source_mention = next(
-            (m for m in sorted(mentions, key=lambda m: m["start"]) if m["canonical"] == source
-             and not (m["start"] < target_span[1] and target_span[0] < m["end"])), None)
+            (m for m in ordered if m["canonical"] == source and (target_span is None
+             or not (m["start"] < target_span[1] and target_span[0] < m["end"]))), None)
         source_span = (source_mention["start"], source_mention["end"]) if source_mention else None
         if source_mention is not None and source_affiliation is None:
             source_affiliation = source_mention["affiliation"]
+        first = target_mention or implicit[target]
+        if source_mention is not None:
+            source_evidence = _EVIDENCE.get(source_mention.get("origin"), NAMED)
+        else:
+            source_evidence = origin if origin in (SPEAKER, AUTHOR) else IMPLICIT
         records.append({
             "pair_id": f"{claim['claim_id']}-p{len(records):02d}", "claim_id": claim["claim_id"],
             "article_id": claim["article_id"], "source": source, "target": target,
-            "source_affiliation": source_affiliation, "target_affiliation": target_mention["affiliation"],
+            "source_affiliation": source_affiliation, "target_affiliation": first["affiliation"],
             "origin": origin, "source_mention_id": source_mention["mention_id"] if source_mention else None,
-            "target_mention_id": target_mention["mention_id"],
-            "text": marked_text(claim["text"], target_span, markers, source_span, source),
+            "target_mention_id": first["mention_id"],
+            "text": marked_text(claim["text"], target_span, markers, source_span, source, target),
+            "target_type": first.get("actor_type") or "other",
+            "source_evidence": source_evidence,
+            "target_evidence": _EVIDENCE.get(first.get("origin"), NAMED) if target_mention else IMPLICIT,
         })
     return records
+
+
+def context_mentions(by_claim: list[list[dict]], index: int, window: int) -> list[dict]:
+    """The mentions of the `window` claims before and after claim `index`, nearest first (earlier first on ties).
+
+    `by_claim` holds the mentions of each claim of one article, in order.
+    """
+    found = []
+    for distance in range(1, window + 1):
+        for neighbour in (index - distance, index + distance):
+            if 0 <= neighbour < len(by_claim):
+                found += by_claim[neighbour]
+    return found
 
 
 def author_of(outlet: object, unknown: str) -> str:
@@ -104,27 +229,44 @@ def run(config: Config) -> None:
     outlets = dict(zip(articles["article_id"], articles["outlet"]))
     by_claim = {cid: g.to_dict("records") for cid, g in mentions.groupby("claim_id", sort=False)}
     records, without = [], 0
-    for claim in claims.to_dict("records"):
-        author = author_of(outlets.get(claim["article_id"]), config.actors.author_unknown)
+    for article_id, group in claims.groupby("article_id", sort=False):
+        group = group.sort_values("claim_index").to_dict("records")
+        author = author_of(outlets.get(article_id), config.actors.author_unknown)
         entry = dictionary.lookup(author)
-        found = claim_pairs(claim, by_claim.get(claim["claim_id"], []), entry.name if entry else author,
-                            entry.affiliation if entry else None, config.pairs, config.examples)
-        without += not found
-        records += found
+        per_claim = [by_claim.get(claim["claim_id"], []) for claim in group]
+        article_mentions = [m for found in per_claim for m in found]
+        for index, claim in enumerate(group):
+            found = claim_pairs(claim, per_claim[index], entry.name if entry else author,
+                                entry.affiliation if entry else None, config.pairs, config.examples,
+                                article_mentions, context_mentions(per_claim, index, config.pairs.context_window))
+            without += not found
+            records += found
     write_table(pd.DataFrame(records, columns=SCHEMAS["pairs"].names), "pairs", out / "pairs.parquet")
     origins = pd.Series([r["origin"] for r in records], dtype=object).value_counts().to_dict()
+    issues = sum(r["target_type"] == ISSUE for r in records)
+    implicit = sum(IMPLICIT in (r["source_evidence"], r["target_evidence"]) for r in records)
     print(f"pairs: read {len(claims)} claims: with pairs {len(claims) - without}, without {without} "
-          f"(fewer than two actors, no speaker or author); {len(records)} pairs {origins} -> {out / 'pairs.parquet'}")
+          f"(fewer than two actors, no speaker or author); {len(records)} pairs {origins}, "
+          f"{issues} with an issue target, {implicit} with an implicit participant -> {out / 'pairs.parquet'}")
 
 
 def claims_table(claims: pd.DataFrame, mentions: pd.DataFrame, pairs: pd.DataFrame, width: int = 70) -> str:
-    """A readable table of claims: kind, speaker (as written -> resolved), cue, actors, pairs, text."""
-    actors = mentions.groupby("claim_id")["canonical"].agg(lambda s: ", ".join(dict.fromkeys(s)))
-    n_pairs = pairs.groupby("claim_id").size()
+    """A readable table of claims: kind, speaker (as written -> resolved), cue, pairs, actors, issues, text.
+
+    Pairs are counted as explicit + implicit (an implicit participant is not
+    named in the claim); issues are listed apart from actors.
+    """
+    is_issue = mentions["actor_type"] == ISSUE
+    join = lambda s: ", ".join(dict.fromkeys(s))  # noqa: E731
+    actors = mentions[~is_issue].groupby("claim_id")["canonical"].agg(join)
+    issues = mentions[is_issue].groupby("claim_id")["canonical"].agg(join)
+    implicit_mask = (pairs["source_evidence"] == IMPLICIT) | (pairs["target_evidence"] == IMPLICIT)
+    explicit = pairs[~implicit_mask].groupby("claim_id").size()
+    implicit = pairs[implicit_mask].groupby("claim_id").size()
     lines = []
     for article_id, group in claims.groupby("article_id", sort=False):
         lines.append(f"== article {article_id}: {len(group)} claims")
-        lines.append(f"{'#':>3}  {'kind':<15}  {'speaker':<36}  {'cue':<20}  {'pairs':>5}  actors | text")
+        lines.append(f"{'#':>3}  {'kind':<15}  {'speaker':<36}  {'cue':<20}  {'pairs':>7}  actors [issues] | text")
         for claim in group.sort_values("claim_index").itertuples(index=False):
             speaker = ""
             if isinstance(claim.speaker, str):
@@ -132,9 +274,14 @@ def claims_table(claims: pd.DataFrame, mentions: pd.DataFrame, pairs: pd.DataFra
                 speaker = claim.speaker if claim.speaker == resolved else f"{claim.speaker} -> {resolved}"
             text = " ".join(claim.text.split())
             text = text if len(text) <= width else text[: width - 1] + "…"
+            counts = f"{int(explicit.get(claim.claim_id, 0))}+{int(implicit.get(claim.claim_id, 0))}"
+            named = actors.get(claim.claim_id, "-")
+            topics = f" [{issues[claim.claim_id]}]" if claim.claim_id in issues.index else ""
             lines.append(f"{claim.claim_index:>3}  {claim.kind:<15}  {speaker[:36]:<36}  "
                          f"{(claim.cue if isinstance(claim.cue, str) else '')[:20]:<20}  "
-                         f"{int(n_pairs.get(claim.claim_id, 0)):>5}  {actors.get(claim.claim_id, '-')} | {text}")
+                         f"{counts:>7}  {named}{topics} | {text}")
+    lines.append("pairs: explicit + implicit (implicit: a participant the claim does not name; "
+                 "pairs.implicit_* and pairs.context_* set them)")
     return "\n".join(lines)
 
 

@@ -114,7 +114,10 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
     # A claim: a sentence, or a quotation over several sentences. Offsets into
     # the article text; `entities` is JSON [[start, end, label], ...] relative
-    # to the claim, so the actors stage need not run spaCy again.
+    # to the claim, so the actors stage need not run spaCy again. Besides NER
+    # labels: [s, e, "PRON"|"NOM", actor, actor type] for pronouns and nominals
+    # resolved to an actor, and [s, e, "NP"] for common-noun phrases (issue
+    # candidates).
     "claims": pa.schema([
         _field("claim_id", pa.string()),
         _field("article_id", pa.string()),
@@ -158,8 +161,81 @@ SCHEMAS: dict[str, pa.Schema] = {
         _field("target_affiliation", pa.string(), nullable=True),
         _field("origin", pa.string()),
         _field("source_mention_id", pa.string(), nullable=True),
-        _field("target_mention_id", pa.string()),
+        _field("target_mention_id", pa.string()),  # an implicit target: its first mention in the article
         _field("text", pa.string()),
+        _field("target_type", pa.string()),  # the target's actor type; "issue" for policies, issues, events
+        _field("source_evidence", pa.string()),  # named | pronoun | nominal | speaker | author | implicit
+        _field("target_evidence", pa.string()),  # named | pronoun | nominal | implicit
+    ]),
+    # Back half (predict): the champion's stance on each pair of the user corpus.
+    # Affiliations fall back to the actor itself, so they are never null.
+    "stances": pa.schema([
+        _field("pair_id", pa.string()),
+        _field("article_id", pa.string()),
+        _field("claim_id", pa.string()),
+        _field("claim_index", pa.int64()),
+        _field("claim", pa.string()),
+        _field("kind", pa.string()),
+        _field("speaker", pa.string(), nullable=True),
+        _field("origin", pa.string()),
+        _field("source", pa.string()),
+        _field("target", pa.string()),
+        _field("source_affiliation", pa.string()),
+        _field("target_affiliation", pa.string()),
+        _field("label", pa.string()),
+        _field("confidence", pa.float64()),
+        _field("p_supportive", pa.float64()),
+        _field("p_hostile", pa.float64()),
+        _field("p_neutral", pa.float64()),
+    ]),
+    # One directed pair at one level ("actor" or "affiliation"): what the corpus says of it.
+    "stance_pairs": pa.schema([
+        _field("level", pa.string()),
+        _field("source", pa.string()),
+        _field("target", pa.string()),
+        _field("n_pairs", pa.int64()),
+        _field("n_supportive", pa.int64()),
+        _field("n_hostile", pa.int64()),
+        _field("n_neutral", pa.int64()),
+        _field("mean_stance", pa.float64()),
+        _field("mean_confidence", pa.float64()),
+        _field("n_articles", pa.int64()),
+    ]),
+    # One row per input article, also those without claims or pairs (zero counts).
+    "stance_articles": pa.schema([
+        _field("article_id", pa.string()),
+        _field("title", pa.string(), nullable=True),
+        _field("n_claims", pa.int64()),
+        _field("n_pairs", pa.int64()),
+        _field("n_supportive", pa.int64()),
+        _field("n_hostile", pa.int64()),
+        _field("n_neutral", pa.int64()),
+    ]),
+    # End-to-end evaluation: a predicted non-neutral triplet of one system, matched or not.
+    "e2e_triplets": pa.schema([
+        _field("system", pa.string()),
+        _field("article_id", pa.string()),
+        _field("sentence_id", pa.int64()),
+        _field("source", pa.string()),
+        _field("target", pa.string()),
+        _field("polarity", pa.string()),
+        _field("is_author", pa.bool_()),
+        _field("confidence", pa.float64()),
+        _field("text", pa.string()),
+        _field("matched_strict", pa.bool_()),
+        _field("matched_lenient", pa.bool_()),
+    ]),
+    # End-to-end evaluation: a gold triplet, found or not by one system.
+    "e2e_gold": pa.schema([
+        _field("system", pa.string()),
+        _field("article_id", pa.string()),
+        _field("sentence_id", pa.int64()),
+        _field("subject", pa.string()),
+        _field("object", pa.string()),
+        _field("polarity", pa.string()),
+        _field("is_author", pa.bool_()),
+        _field("found_strict", pa.bool_()),
+        _field("found_lenient", pa.bool_()),
     ]),
     # Anything a stage could not accept, with where it came from and why.
     "rejects": pa.schema([

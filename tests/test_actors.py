@@ -86,7 +86,11 @@ def test_every_seed_actor_is_in_the_dictionary_and_found(seed_tables, dictionary
     assert seed_actors <= found
     for name in seed_actors | {"Kremlin", "Xinhua", "Miami", "Germany"}:
         assert dictionary.lookup(name) is not None, name
-    assert mentions["affiliation"].notna().mean() > 0.95
+    named = mentions[~mentions["origin"].isin(["issue", "phrase"])]  # issues and group phrases have none
+    assert named["affiliation"].notna().mean() > 0.95
+    issues = set(mentions.loc[mentions["actor_type"] == "issue", "canonical"])
+    assert {"NATO-style security guarantees", "Ukraine crisis"} <= issues
+    assert not issues & seed_actors
     lavrov = mentions[mentions["canonical"] == "Sergey Lavrov"]
     assert set(lavrov["surface"]) >= {"Sergey Lavrov", "Lavrov"} and set(lavrov["affiliation"]) == {"Russia"}
     assert "Russian" not in set(mentions["surface"])  # folded into Lavrov's affiliation
@@ -105,3 +109,45 @@ def test_article_without_actors_is_reported(tmp_path, capsys):
     rejects = read_table(tmp_path / "t" / "corpus" / "rejects_actors.parquet", "rejects")
     assert list(rejects["reason"]) == ["no actors found: the article yields no pairs"]
     assert "without 1" in capsys.readouterr().out
+
+
+def phrase_claim(text, phrases, claim_id="a-c000"):
+    """A claim whose stored entities are noun phrases given by their text."""
+    spans = [[text.index(p), text.index(p) + len(p), "NP"] for p in phrases]
+    return claim(text, spans, claim_id)
+
+
+def test_issue_phrases_by_lexicon_frequency_and_short_form():
+    settings = ActorsConfig(issue_min_count=2)
+    claims = [phrase_claim("The border wall divides voters.", ["border wall", "voters"], "a-c000"),
+              phrase_claim("Many other lawmakers oppose the wall and the weather.",
+                           ["other lawmakers", "wall", "weather"], "a-c001"),
+              phrase_claim("The tariffs hurt farmers. More tariffs came.", ["tariffs", "farmers", "More tariffs"],
+                           "a-c002")]
+    found = T.issue_phrases(claims, settings)
+    names = {cid: sorted(v.values()) for cid, v in found.items()}
+    assert names["a-c000"] == ["border wall", "voters"]  # lexicon heads: wall (issue), voter (group)
+    assert names["a-c001"] == ["border wall", "lawmakers"]  # "wall" takes the longer name; "weather" is no issue
+    assert names["a-c002"] == ["tariffs", "tariffs"]  # "More" dropped
+    off = T.issue_phrases(claims, ActorsConfig(issue_heads=[], group_heads=[], issue_min_count=3))
+    assert off == {}
+
+
+def test_issue_and_group_phrases_become_mentions_of_their_kind(dictionary):
+    text = "Republican lawmakers attacked the impeachment probe."
+    records = T.article_mentions([phrase_claim(text, ["Republican lawmakers", "impeachment probe"])],
+                                 dictionary, SETTINGS)
+    kinds = [(m["surface"], m["canonical"], m["actor_type"], m["origin"]) for m in records]
+    assert ("Republican", "Republican Party", "party", "dictionary") in kinds
+    assert ("lawmakers", "Republican lawmakers", "group", "phrase") in kinds  # cut after the party's span
+    assert ("impeachment probe", "impeachment probe", "issue", "issue") in kinds
+    none = T.article_mentions([phrase_claim(text, ["impeachment probe"])], dictionary,
+                              ActorsConfig(issue_mentions=False))
+    assert all(m["actor_type"] != "issue" for m in none)
+
+
+def test_nominal_entities_become_mentions_with_their_type(dictionary):
+    records = T.article_mentions([claim("The committee met.", [[0, 13, "NOM", "Ways Committee", "organization"]])],
+                                 dictionary, SETTINGS)
+    assert [(m["canonical"], m["actor_type"], m["origin"]) for m in records] == [
+        ("Ways Committee", "organization", "nominal")]

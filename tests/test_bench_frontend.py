@@ -52,11 +52,29 @@ def test_evaluate_articles_on_a_tiny_gold_article():
                                   "subject": ["Barack Obama", "Barack Obama", None], "subject_is_author": [False, False, True],
                                   "object": ["Congress", "Republican Party", "Barack Obama"]}),
     }
-    config = load_config("default")
+    config = load_config("default", ["pairs.implicit_targets=0", "pairs.implicit_issues=0",
+                                     "pairs.implicit_sources=0", "pairs.context_window=0"])
     metrics = B.evaluate_articles(config, seesaw, load_nlp(config.claims.spacy_model),
-                                  load_dictionary(config.actors.dictionary))
+                                  load_dictionary(config.actors.dictionary), B.tradeoff_settings(config.pairs))
     assert metrics["n_articles"] == 1 and metrics["sentence_boundary_f1"] == 1.0
     assert metrics["entity_recall"] == pytest.approx(3 / 4) and metrics["actor_entity_recall"] == 1.0
     assert metrics["n_gold_pairs"] == 2 and metrics["candidate_pair_recall"] == 1.0  # "He" -> Obama
     assert metrics["n_gold_author_pairs"] == 1 and metrics["author_pair_recall"] == 0.0  # sentence 0 is reported
-    assert metrics["misses"]["entities"] == [["x", "immigration reform", "Topic"]]
+    assert metrics["misses"]["entities"] == [["x", "immigration reform", "Topic"]]  # no tagger: no issue phrases
+    assert metrics["entity_recall_without_issues"] == pytest.approx(3 / 4)
+    rows = metrics["tradeoff"]
+    assert list(rows) == list(B.TRADEOFF) and all(r["candidate_pair_recall"] == 1.0 for r in rows.values())
+    prices = [r["candidates_per_gold_pair"] for r in rows.values()]
+    assert prices[0] <= prices[-1]  # implicit participants cost candidates
+    assert "recall and price" in B.format_report(metrics, {"articles_per_s": 1, "words_per_s": 1,
+                                                           "words_per_article": 1, "n_process": 1})
+
+
+def test_tradeoff_settings_reset_the_implicit_knobs():
+    from pipeline.config import PairsConfig
+
+    rows = B.tradeoff_settings(PairsConfig(implicit_targets=5, context_window=3))
+    assert rows["names only (no issues, no implicit)"].implicit_targets == 0
+    assert rows["names only (no issues, no implicit)"].issue_targets is False
+    assert rows["+ top-2 actors as targets"].implicit_targets == 2
+    assert rows["+ top-2 actors as targets"].context_window == 0

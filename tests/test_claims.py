@@ -142,3 +142,60 @@ def test_seed_speakers_roles_and_boilerplate(seed_claims):
     they_added = next(c for c in claims if c.text.endswith("they added."))
     assert they_added.resolved == "European leaders"
     assert len(by_text) == len(claims) == 20
+
+
+# ------------------------------------------------ recall levers (issue 4, item 5)
+
+def test_noun_phrases_from_tags_end_in_a_common_noun():
+    from pipeline.claims import noun_phrases
+
+    # "the US-Mexico border wall is dead ." with Penn tags
+    tokens = [(0, 3, "DT"), (4, 6, "NNP"), (6, 7, "HYPH"), (7, 13, "NNP"), (14, 20, "NN"), (21, 25, "NN"),
+              (26, 28, "VBZ"), (29, 33, "JJ"), (34, 42, "NNP"), (43, 44, ".")]
+    assert noun_phrases(tokens) == [(4, 25)]  # "Medicaid"-like proper-noun runs are NER's, not phrases
+
+
+def test_sentences_of_one_quotation_share_its_speaker_when_not_merged(nlp, dictionary):
+    text = ('"We will not back down. The wall is a waste of money. It must stop," Senator Jane Doe said. '
+            'The weather was fine.')
+    (parsed,) = parse_texts(nlp, [text])
+    drafts = build_claims(text, parsed, SETTINGS, dictionary, merge_quotes=False)
+    assert len(drafts) == 4
+    assert [d.resolved for d in drafts[:3]] == ["Jane Doe"] * 3 and drafts[3].resolved is None
+    assert drafts[1].opens_in_quote and drafts[1].kind == DIRECT
+
+
+def test_quote_takes_the_speaker_of_a_following_attribution_fragment(nlp, dictionary):
+    drafts = claims_of('Trump weighed in on Friday. "A very sad day for journalism!"\nhe tweeted.', nlp, dictionary)
+    quote = next(d for d in drafts if "sad day" in d.text)
+    assert quote.resolved == "Donald Trump" and quote.attribution.cue == "(continued quotation)"
+
+
+@pytest.mark.parametrize("text,speaker", [
+    ("Rep. Bobby L. Rush, Illinois Democrat, tweeted.", "Bobby L. Rush"),
+    ('"I doubt it," Senate Minority Leader Chuck Schumer (D-N.Y.) said Tuesday.', "Chuck Schumer"),
+])
+def test_speaker_before_an_apposition_or_parenthesis(text, speaker, nlp):
+    (parsed,) = parse_texts(nlp, [text])
+    found = find_attribution(text, parsed.entities, SETTINGS)
+    assert found is not None and found.speaker == speaker
+
+
+def test_name_right_after_the_cue_is_a_speaker_even_without_ner():
+    found = find_attribution('"It is not style," said Weld.', [], SETTINGS)
+    assert found is not None and (found.speaker, found.speaker_type) == ("Weld", "named")
+
+
+def test_nominals_resolve_to_the_actor_so_titled_earlier(nlp, dictionary):
+    text = ("President Donald Trump met Senator Jane Doe on Monday. Later the president criticized the senator. "
+            "The former president stayed home.")
+    drafts = claims_of(text, nlp, dictionary)
+    nominals = [(d.text[s:e], name) for d in drafts for s, e, name, _ in d.nominals]
+    assert ("the president", "Donald Trump") in nominals and ("the senator", "Jane Doe") in nominals
+    assert not any(surface.lower().startswith("the former") for surface, _ in nominals)
+
+
+def test_group_pronouns_resolve_to_the_last_organisation(nlp, dictionary):
+    text = "The Acme Corporation sued the city. Their lawyers said the case was strong."
+    drafts = claims_of(text, nlp, dictionary)
+    assert [p[2:] for p in drafts[1].pronouns] == [("Acme Corporation", "organization")]

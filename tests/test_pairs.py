@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from pipeline.config import ExamplesConfig, PairsConfig, load_config
-from pipeline.pairs import AUTHOR, MENTION, SPEAKER, author_of, claim_pairs, claims_table, marked_text
+from pipeline.pairs import (
+    AUTHOR, IMPLICIT, MENTION, SPEAKER, author_of, claim_pairs, claims_table, context_mentions, marked_text, salient,
+)
 from pipeline.tables import read_table
 
 MARKERS = ExamplesConfig()
@@ -24,9 +26,13 @@ def test_marked_text_prefixes_a_source_not_in_the_claim():
         marked_text("x", (0, 1), MARKERS)
 
 
-def mention(i, start, end, canonical, affiliation=None):
-    return {"mention_id": f"a-c000-m{i:02d}", "start": start, "end": end, "canonical": canonical,
-            "affiliation": affiliation}
+def mention(i, start, end, canonical, affiliation=None, actor_type="person", claim="a-c000", origin="ner"):
+    return {"mention_id": f"{claim}-m{i:02d}", "start": start, "end": end, "canonical": canonical,
+            "affiliation": affiliation, "actor_type": actor_type, "origin": origin}
+
+
+#: Only what the claim names: the tests of the explicit pairs.
+EXPLICIT = PairsConfig(implicit_targets=0, implicit_issues=0, implicit_sources=0, context_window=0)
 
 
 def test_speaker_and_mention_pairs_are_directed_and_deduplicated():
@@ -35,7 +41,7 @@ def test_speaker_and_mention_pairs_are_directed_and_deduplicated():
              "speaker_resolved": "Sergey Lavrov", "speaker_affiliation": "Russia"}
     mentions = [mention(0, 0, 6, "Sergey Lavrov", "Russia"), mention(1, 12, 18, "Europe", "Europe"),
                 mention(2, 23, 27, "Ukraine", "Ukraine"), mention(3, 35, 41, "Europe", "Europe")]
-    pairs = claim_pairs(claim, mentions, "Xinhua", "China", PairsConfig(), MARKERS)
+    pairs = claim_pairs(claim, mentions, "Xinhua", "China", EXPLICIT, MARKERS)
     keys = [(p["source"], p["target"], p["origin"]) for p in pairs]
     assert keys[:2] == [("Sergey Lavrov", "Europe", SPEAKER), ("Sergey Lavrov", "Ukraine", SPEAKER)]
     assert len(keys) == len({k[:2] for k in keys}) == 6  # 3 actors: 3 * 2 ordered pairs, no duplicates
@@ -49,13 +55,13 @@ def test_narrative_claim_gets_author_pairs_and_unmentioned_speaker_a_prefix():
     narrative = {"claim_id": "a-c001", "article_id": "a", "text": "Russia attacked Ukraine.", "kind": "narrative",
                  "speaker_resolved": None, "speaker_affiliation": None}
     mentions = [mention(0, 0, 6, "Russia", "Russia"), mention(1, 16, 23, "Ukraine", "Ukraine")]
-    pairs = claim_pairs(narrative, mentions, "Xinhua", "China", PairsConfig(), MARKERS)
+    pairs = claim_pairs(narrative, mentions, "Xinhua", "China", EXPLICIT, MARKERS)
     assert [(p["source"], p["origin"]) for p in pairs[:2]] == [("Xinhua", AUTHOR), ("Xinhua", AUTHOR)]
     assert pairs[0]["text"] == "<src>Xinhua</src>: <tgt>Russia</tgt> attacked Ukraine."
     assert pairs[0]["source_affiliation"] == "China" and pairs[0]["source_mention_id"] is None
-    no_author = claim_pairs(narrative, mentions, "Xinhua", None, PairsConfig(include_author=False), MARKERS)
+    no_author = claim_pairs(narrative, mentions, "Xinhua", None, EXPLICIT.model_copy(update={"include_author": False}), MARKERS)
     assert {p["origin"] for p in no_author} == {MENTION}
-    only_two = claim_pairs(narrative, mentions, "Xinhua", None, PairsConfig(max_actors_per_claim=1), MARKERS)
+    only_two = claim_pairs(narrative, mentions, "Xinhua", None, EXPLICIT.model_copy(update={"max_actors_per_claim": 1}), MARKERS)
     assert [(p["source"], p["target"]) for p in only_two] == [("Xinhua", "Russia")]
 
 
@@ -89,3 +95,60 @@ def test_seed_pairs_carry_lineage_and_quote_sources(seed_tables):
     assert all(t.count("<src>") == 1 and t.count("<tgt>") == 1 for t in pairs["text"])
     table = claims_table(claims, mentions, pairs)
     assert "he -> Sergey Lavrov" in table and "Trump -> Donald Trump" in table and "told reporters" in table
+    trump_quote = claims[claims["text"].str.contains("closer now than we have been")].iloc[0]
+    assert trump_quote["speaker_resolved"] == "Donald Trump"
+    assert lavrov_quote["speaker_resolved"] == "Sergey Lavrov"
+    assert set(pairs["source_evidence"]) <= {"named", "pronoun", "nominal", "speaker", "author", "implicit"}
+    assert set(pairs["target_evidence"]) <= {"named", "pronoun", "nominal", "implicit"}
+    issue_pairs = pairs[pairs["target_type"] == "issue"]
+    assert len(issue_pairs) and not set(issue_pairs["target"]) & set(pairs["source"])  # issues are never sources
+    explicit = pairs[(pairs["source_evidence"] != "implicit") & (pairs["target_evidence"] != "implicit")]
+    assert explicit.groupby("claim_id").size().max() <= 60  # what a claim names stays readable
+    mention_ids = set(mentions["mention_id"])
+    assert set(pairs["target_mention_id"]) <= mention_ids
+
+
+def test_issues_are_targets_only_and_implicit_participants_are_flagged():
+    claim = {"claim_id": "a-c001", "article_id": "a", "text": "He attacked the probe.", "kind": "reported speech",
+             "speaker_resolved": "Jane Doe", "speaker_affiliation": None}
+    here = [mention(0, 16, 21, "impeachment probe", actor_type="issue", claim="a-c001", origin="issue")]
+    before = [mention(0, 0, 4, "NATO", "NATO", "bloc", claim="a-c000"), mention(1, 10, 15, "Mark Roe", claim="a-c000")]
+    article = before + here + [mention(0, 0, 4, "NATO", "NATO", "bloc", claim="a-c002")]
+    explicit = claim_pairs(claim, here, "CNN", None, EXPLICIT, MARKERS, article, before)
+    assert [(p["source"], p["target"], p["target_type"]) for p in explicit] == [
+        ("Jane Doe", "impeachment probe", "issue")]
+    assert explicit[0]["text"] == "<src>Jane Doe</src>: He attacked the <tgt>probe</tgt>."
+    assert explicit[0]["source_evidence"] == "speaker" and explicit[0]["target_evidence"] == "named"
+
+    settings = EXPLICIT.model_copy(update={"implicit_targets": 1, "context_window": 1, "context_sources": True})
+    pairs = {(p["source"], p["target"]): p for p in claim_pairs(claim, here, "CNN", None, settings, MARKERS,
+                                                                  article, before)}
+    assert ("Jane Doe", "NATO") in pairs and ("Jane Doe", "Mark Roe") in pairs  # top-1 actor, context actor
+    assert ("Mark Roe", "impeachment probe") in pairs  # a context actor as a source
+    assert not any(source == "impeachment probe" for source, _ in pairs)
+    nato = pairs[("Jane Doe", "NATO")]
+    assert nato["target_evidence"] == IMPLICIT and nato["target_mention_id"] == "a-c000-m00"
+    assert nato["text"] == "<src>Jane Doe</src> on <tgt>NATO</tgt>: He attacked the probe."
+    roe = pairs[("Mark Roe", "impeachment probe")]
+    assert roe["source_evidence"] == IMPLICIT and roe["text"] == "<src>Mark Roe</src>: He attacked the <tgt>probe</tgt>."
+    no_issues = claim_pairs(claim, here, "CNN", None, EXPLICIT.model_copy(update={"issue_targets": False}),
+                            MARKERS, article, before)
+    assert no_issues == []
+
+
+def test_marked_text_names_an_implicit_target_in_a_prefix():
+    assert marked_text("Lavrov spoke.", None, MARKERS, (0, 6), target_name="NATO") == \
+        "On <tgt>NATO</tgt>: <src>Lavrov</src> spoke."
+    with pytest.raises(ValueError):
+        marked_text("x", None, MARKERS, (0, 1))
+
+
+def test_salient_and_context_mentions():
+    ms = [mention(0, 0, 1, "A", claim="c0"), mention(1, 0, 1, "B", claim="c0"), mention(0, 0, 1, "B", claim="c1"),
+          mention(1, 0, 1, "war", actor_type="issue", claim="c1")]
+    assert [m["canonical"] for m in salient(ms, 2, issues=False)] == ["B", "A"]
+    assert [m["canonical"] for m in salient(ms, 5, issues=True)] == ["war"]
+    by_claim = [["c0"], ["c1"], ["c2"], ["c3"]]
+    assert context_mentions(by_claim, 1, 1) == ["c0", "c2"]
+    assert context_mentions(by_claim, 0, 2) == ["c1", "c2"]
+    assert context_mentions(by_claim, 2, 0) == []
