@@ -1,11 +1,15 @@
-"""Shared fixtures: tiny tables built in the tests."""
+"""Shared fixtures: tiny tables built in the tests, and one smoke run of `make train` per session."""
 
 from __future__ import annotations
+
+import os
+import subprocess
+import time
 
 import pandas as pd
 import pytest
 
-from pipeline.config import load_config
+from pipeline.config import REPO_ROOT, load_config
 
 
 @pytest.fixture
@@ -34,3 +38,49 @@ def tiny_rows() -> pd.DataFrame:
         ("Alice was condemned by Bob over the leak.", "Alice", "Bob", 4),
     ]
     return pd.DataFrame([dse_row(f"dse-train-{i:05d}", t, p, q, y) for i, (t, p, q, y) in enumerate(texts, 1)])
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """Run `make train CONFIG=smoke` once, with every output under a temporary folder."""
+    root = tmp_path_factory.mktemp("smoke")
+    tracking_uri = f"sqlite:///{root / 'mlflow.db'}"
+    overrides = [f"paths.raw_dir={root / 'raw'}", f"paths.tables_dir={root / 'tables'}",
+                 f"paths.outputs_dir={root / 'outputs'}", f"mlflow.artifact_location={root / 'mlruns'}"]
+    env = {**os.environ, "MLFLOW_TRACKING_URI": tracking_uri}
+    command = ["make", "--no-print-directory", "train", "CONFIG=smoke", f"STATE={root / 'state'}",
+               f"ARGS={' '.join(overrides)}"]
+    started = time.perf_counter()
+    first = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+    seconds = time.perf_counter() - started
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    second = subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr[-3000:]
+    config = load_config("smoke", overrides)
+    return {"root": root, "tracking_uri": tracking_uri, "config": config, "seconds": seconds,
+            "first": first.stdout, "second": second.stdout, "overrides": overrides, "env": env}
+
+
+@pytest.fixture(scope="session")
+def smoke_predict(smoke_run):
+    """`make predict` on the seed with the smoke run's champion, outputs under the smoke folder."""
+    overrides = [*smoke_run["overrides"], "predict.progress=false"]
+    command = ["make", "--no-print-directory", "predict", "CONFIG=smoke", f"STATE={smoke_run['root'] / 'state'}",
+               f"ARGS={' '.join(overrides)}"]
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=REPO_ROOT, env=smoke_run["env"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    config = load_config("smoke", overrides)
+    return {"config": config, "out": config.outputs_dir / config.predict.output_subdir, "stdout": done.stdout,
+            "seconds": time.perf_counter() - started}
+
+
+@pytest.fixture(scope="session")
+def smoke_e2e(smoke_run):
+    """`make eval-e2e` on the first SEESAW valid articles with the smoke run's models."""
+    overrides = [*smoke_run["overrides"], "e2e.limit_articles=4"]
+    command = ["make", "--no-print-directory", "eval-e2e", "CONFIG=smoke", f"STATE={smoke_run['root'] / 'state'}",
+               f"ARGS={' '.join(overrides)}"]
+    done = subprocess.run(command, cwd=REPO_ROOT, env=smoke_run["env"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return {"config": load_config("smoke", overrides), "stdout": done.stdout}

@@ -1,0 +1,36 @@
+# Back half: stances for new articles, end-to-end evaluation on SEESAW, the analysis notebook,
+# and the headless browser the MLflow UI test drives.
+# Included from the main Makefile (PY, CONFIG, ARGS, STATE, RUN and VENV_STAMP come from there;
+# INPUT and FRONTEND_ARGS from make/frontend.mk).
+# Usage: make predict INPUT=path/to/articles    (a .txt/.jsonl/.csv file or a folder; default seeds/)
+
+NOTEBOOK := notebooks/analysis
+NOTEBOOK_OUT ?= notebooks
+CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+
+.PHONY: predict eval-e2e notebook setup-browser
+
+predict: pairs ## Stances of INPUT (default seeds/) by the champion: tables, pair aggregates, actor network under outputs/CONFIG/predict
+	$(RUN) predict --config $(CONFIG) $(FRONTEND_ARGS)
+
+eval-e2e: $(STATE)/ingest.done ## Whole SEESAW valid articles -> stance triplets vs gold: P/R/F1 of the champion and baselines (MLflow experiment seesaw-e2e)
+	$(RUN) eval-e2e --config $(CONFIG) $(ARGS)
+
+notebook: $(VENV_STAMP) ## Execute notebooks/analysis (paired .py/.ipynb) headless; HTML copy in NOTEBOOK_OUT (env STANCE_CONFIG, STANCE_OVERRIDES, MLFLOW_TRACKING_URI)
+	$(VENV)/bin/jupytext --sync $(NOTEBOOK).py
+	@mkdir -p $(NOTEBOOK_OUT)
+	cd notebooks && ../$(VENV)/bin/jupyter nbconvert --to html --execute --ExecutePreprocessor.kernel_name=python3 \
+		--ExecutePreprocessor.timeout=600 --output-dir "$(abspath $(NOTEBOOK_OUT))" analysis.ipynb
+
+setup-browser: ## Install headless Chromium and chromedriver (Debian packages chromium, chromium-driver) for the UI test
+	@if [ -x "$(CHROMIUM)" ] && [ -x "$(CHROMEDRIVER)" ]; then exit 0; fi; \
+	echo "Installing chromium and chromium-driver with apt-get (the MLflow UI test drives them)"; \
+	if [ "$$(id -u)" -eq 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	if [ "$$SUDO" = none ] || ! command -v apt-get >/dev/null || \
+		! { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; }; then \
+		echo "error: could not install chromium and chromium-driver (needs apt-get as root or passwordless sudo);" >&2; \
+		echo "       install them yourself (apt-get install chromium chromium-driver) or point CHROMIUM=/CHROMEDRIVER= at them" >&2; \
+		exit 1; \
+	fi; \
+	test -x "$(CHROMIUM)" && test -x "$(CHROMEDRIVER)" || { echo "error: $(CHROMIUM) or $(CHROMEDRIVER) still missing after apt-get" >&2; exit 1; }

@@ -1,0 +1,390 @@
+"""eval-e2e: whole SEESAW valid articles to stance triplets, scored against the gold triplets.
+
+The number that matters to a researcher: from the raw sentences of an
+article to correct (speaker, target, stance) triplets. For each valid article
+the gold sentences are joined and run through the front half as claims
+(spaCy entities, attribution, actors, candidate pairs: the claims, actors
+and pairs stages' own functions, as ``bench-frontend`` does), every candidate
+pair is labelled by a system, and the non-neutral ones become predicted
+triplets (sentence, source, target, POS for supportive | NEG for hostile).
+
+Gold: SEESAW's triplets of the valid stories, duplicates dropped. A triplet
+whose subject or object is "Not in the list" (no entity of the article's
+entity list) cannot be named and is left out (counted). Author triplets
+(subject ``None``: the outlet's own stance) are scored apart, against the
+pairs whose source is the article's author.
+
+Matching rules. A predicted actor denotes a gold entity when any name it goes
+by in the article (canonical name, surface forms, dictionary aliases) matches
+the entity's canonical name by :func:`pipeline.bench_frontend.name_matches`
+(token equality, titles dropped, distinctive-token containment, acronyms).
+Predicted and gold triplets are paired one to one (maximum bipartite
+matching per article), so no prediction is counted twice. Three schemes:
+
+- ``strict``: same sentence, subject and object matched, same polarity;
+- ``lenient``: same article, subject and object matched, same polarity, the
+  sentence ignored (triplets deduplicated per article first): what a
+  corpus-level stance table sees;
+- ``pair``: as strict but the polarity ignored: did the system find who
+  takes a stance on whom at all.
+
+Precision = matched predictions / predictions, recall = matched gold / gold,
+F1 their harmonic mean. Systems: the champion; the baselines
+``constant`` (every candidate pair labelled with SEESAW train's majority
+polarity: the floor that candidate generation alone earns) and ``tfidf``
+(the latest registered TF-IDF version on every candidate pair). One MLflow
+run per system in experiment ``seesaw-e2e``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import networkx as nx
+import pandas as pd
+
+from pipeline.bench_frontend import actor_names, joined_article, load_seesaw, name_matches
+from pipeline.config import Config, flatten
+from pipeline.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
+from pipeline.predict import label_texts
+from pipeline.tables import SCHEMAS, write_table, write_text_atomic
+
+NOT_LISTED = "Not in the list"
+POLARITY = {SUPPORTIVE: "POS", HOSTILE: "NEG"}
+SCHEMES = ("strict", "lenient", "pair")
+GROUPS = {"entity": False, "author": True}  # group name -> is_author
+
+
+# ----------------------------------------------------------- candidates ---
+
+@dataclass
+class Candidates:
+    """Candidate pairs of the evaluated articles, and the names each actor goes by per article."""
+
+    pairs: pd.DataFrame  # article_id, sentence_id, source, target, origin, text
+    names: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    n_articles: int = 0
+
+
+def article_candidates(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dictionary) -> Candidates:
+    """Run the front half over each article's gold sentences (one claim per sentence) and collect the
+    candidate pairs of every sentence, with the names of every actor for matching."""
+    from pipeline.actors import article_mentions
+    from pipeline.claims import build_claims, claim_records, parse_texts
+    from pipeline.pairs import author_of, claim_pairs, context_mentions
+
+    settings = config.claims
+    sentences = seesaw["sentences"].sort_values(["article_id", "sentence_id"])
+    by_article = {a: list(zip(g["sentence_id"], g["text"])) for a, g in sentences.groupby("article_id", sort=False)}
+    outlets = dict(zip(seesaw["articles"]["article_id"], seesaw["articles"]["outlet"]))
+    article_ids = [a for a in seesaw["articles"]["article_id"] if a in by_article]
+    joined = {a: joined_article(by_article[a]) for a in article_ids}
+    parsed = parse_texts(nlp, [joined[a][0] for a in article_ids], settings.batch_size, 1, settings.chunk_chars)
+    rows, names = [], {}
+    for article_id, parse in zip(article_ids, parsed):
+        text, spans = joined[article_id]
+        drafts = build_claims(text, parse, settings, dictionary, spans=sorted(spans.values()), merge_quotes=False)
+        records = claim_records(article_id, drafts)
+        mentions = article_mentions(records, dictionary, config.actors)
+        article_names = actor_names(mentions, dictionary)
+        for claim in records:  # speakers are actors too, by their resolved name
+            if claim["speaker_resolved"]:
+                article_names[claim["speaker_resolved"]].add(claim["speaker_resolved"])
+        names[article_id] = dict(article_names)
+        author = author_of(outlets.get(article_id), config.actors.author_unknown)
+        entry = dictionary.lookup(author)
+        author_name, author_affiliation = (entry.name, entry.affiliation) if entry else (author, None)
+        grouped = defaultdict(list)
+        for mention in mentions:
+            grouped[mention["claim_id"]].append(mention)
+        per_claim = [grouped[claim["claim_id"]] for claim in records]
+        start_to_sentence = {span[0]: sid for sid, span in spans.items()}
+        for index, (claim, draft) in enumerate(zip(records, drafts)):
+            sentence_id = start_to_sentence.get(draft.start)
+            if sentence_id is None:  # a dateline cut moved the start: the sentence containing it
+                sentence_id = next(s for s, (a, b) in spans.items() if a <= draft.start < b)
+            # As the pairs stage calls it: the article's mentions and the neighbouring claims'
+            # supply the implicit participants its settings ask for.
+            for pair in claim_pairs(claim, per_claim[index], author_name, author_affiliation, config.pairs,
+                                    config.examples, mentions,
+                                    context_mentions(per_claim, index, config.pairs.context_window)):
+                rows.append({"article_id": article_id, "sentence_id": int(sentence_id), "source": pair["source"],
+                             "target": pair["target"], "origin": pair["origin"], "text": pair["text"]})
+    frame = pd.DataFrame(rows, columns=["article_id", "sentence_id", "source", "target", "origin", "text"])
+    return Candidates(frame.astype({"sentence_id": "int64"}), names, len(article_ids))
+
+
+# ---------------------------------------------------------------- gold ---
+
+def gold_triplets(triplets: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Gold triplets to score against: duplicates and unnamed ("Not in the list") entities left out.
+
+    Returns the triplets (article_id, sentence_id, subject, object, polarity,
+    is_author; subject "" for the author) and how many were left out and why.
+    """
+    read = len(triplets)
+    unlisted = (triplets["object"] == NOT_LISTED) | (~triplets["subject_is_author"] & (triplets["subject"] == NOT_LISTED))
+    unknown = sorted(set(triplets["sentiment"]) - {"POS", "NEG"})
+    if unknown:
+        raise ValueError(f"gold triplets with unknown sentiments {unknown}")
+    kept = triplets[~unlisted]
+    gold = pd.DataFrame({
+        "article_id": kept["article_id"].astype(str), "sentence_id": kept["sentence_id"].astype("int64"),
+        "subject": kept["subject"].where(~kept["subject_is_author"], "").fillna("").astype(str),
+        "object": kept["object"].astype(str), "polarity": kept["sentiment"].astype(str),
+        "is_author": kept["subject_is_author"].astype(bool),
+    })
+    deduplicated = gold.drop_duplicates(ignore_index=True)
+    counts = {"n_gold_read": read, "n_gold_unlisted": int(unlisted.sum()),
+              "n_gold_duplicates": len(gold) - len(deduplicated), "n_gold": len(deduplicated)}
+    assert counts["n_gold_read"] == counts["n_gold_unlisted"] + counts["n_gold_duplicates"] + counts["n_gold"]
+    return deduplicated, counts
+
+
+# ---------------------------------------------------------- predictions ---
+
+def predicted_triplets(candidates: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """Non-neutral candidate pairs as triplets (article_id, sentence_id, source, target, polarity,
+    is_author, confidence, text); the author's pairs are author triplets."""
+    if len(candidates) != len(labels):
+        raise ValueError(f"{len(labels)} labels for {len(candidates)} candidate pairs")
+    stanced = (labels["label"] != NEUTRAL).to_numpy()
+    chosen, chosen_labels = candidates[stanced], labels[stanced]
+    return pd.DataFrame({
+        "article_id": chosen["article_id"].to_numpy(), "sentence_id": chosen["sentence_id"].to_numpy(),
+        "source": chosen["source"].to_numpy(), "target": chosen["target"].to_numpy(),
+        "polarity": chosen_labels["label"].map(POLARITY).to_numpy(),
+        "is_author": (chosen["origin"] == "author").to_numpy(),
+        "confidence": chosen_labels["confidence"].astype(float).to_numpy(), "text": chosen["text"].to_numpy(),
+    }).astype({"sentence_id": "int64"})
+
+
+class ConstantModel:
+    """A floor: every pair gets the same label, with confidence 1 (pyfunc-like `predict`)."""
+
+    def __init__(self, label: str) -> None:
+        if label not in LABELS:
+            raise ValueError(f"unknown label {label!r}; expected {list(LABELS)}")
+        self.label = label
+
+    def predict(self, data: pd.DataFrame) -> pd.DataFrame:
+        """The constant label for every row."""
+        n = len(data)
+        return pd.DataFrame({"label": [self.label] * n, "confidence": [1.0] * n,
+                             **{f"p_{label}": [float(label == self.label)] * n for label in LABELS}})
+
+
+def majority_polarity(triplets: pd.DataFrame) -> str:
+    """The label of the more frequent gold sentiment (SEESAW train: NEG -> hostile)."""
+    counts = triplets["sentiment"].value_counts()
+    if counts.empty:
+        raise ValueError("no gold triplets to take a majority polarity from")
+    return {"POS": SUPPORTIVE, "NEG": HOSTILE}[str(counts.idxmax())]
+
+
+# ------------------------------------------------------------- matching ---
+
+class NameMatcher:
+    """Whether a predicted actor of an article denotes a gold entity, cached per (article, actor, gold name)."""
+
+    def __init__(self, names: dict[str, dict[str, set[str]]]) -> None:
+        self.names = names
+        self._cache: dict[tuple[str, str, str], bool] = {}
+
+    def __call__(self, article_id: str, actor: str, gold: str) -> bool:
+        key = (article_id, actor, gold)
+        if key not in self._cache:
+            aliases = self.names.get(article_id, {}).get(actor, set()) | {actor}
+            self._cache[key] = any(name_matches(gold, alias) for alias in aliases)
+        return self._cache[key]
+
+
+def scheme_keys(scheme: str) -> tuple[list[str], list[str]]:
+    """The columns that identify a predicted and a gold triplet under a scheme."""
+    if scheme not in SCHEMES:
+        raise ValueError(f"unknown scheme {scheme!r}; expected one of {SCHEMES}")
+    sentence = ["sentence_id"] if scheme != "lenient" else []
+    polarity = ["polarity"] if scheme != "pair" else []
+    return (["article_id", *sentence, "source", "target", "is_author", *polarity],
+            ["article_id", *sentence, "subject", "object", "is_author", *polarity])
+
+
+def match_triplets(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher,
+                   scheme: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One-to-one matching of predicted and gold triplets under a scheme.
+
+    Both frames are first deduplicated on the scheme's keys; returns them so,
+    each with a boolean column ``hit``. A maximum bipartite matching per
+    article pairs each prediction with at most one gold triplet and back.
+    """
+    pred_keys, gold_keys = scheme_keys(scheme)
+    use_sentence, use_polarity = "sentence_id" in pred_keys, "polarity" in pred_keys
+    pred = pred.drop_duplicates(pred_keys, ignore_index=True).assign(hit=False)
+    gold = gold.drop_duplicates(gold_keys, ignore_index=True).assign(hit=False)
+    gold_by_article = {a: g for a, g in gold.groupby("article_id", sort=False)}
+    for article_id, p_group in pred.groupby("article_id", sort=False):
+        g_group = gold_by_article.get(article_id)
+        if g_group is None:
+            continue
+        graph = nx.Graph()
+        for p in p_group.itertuples():
+            for g in g_group.itertuples():
+                if (use_sentence and p.sentence_id != g.sentence_id) or (use_polarity and p.polarity != g.polarity) \
+                        or p.is_author != g.is_author:
+                    continue
+                if (p.is_author or matcher(article_id, p.source, g.subject)) and matcher(article_id, p.target, g.object):
+                    graph.add_edge(("p", p.Index), ("g", g.Index))
+        if graph.number_of_edges() == 0:
+            continue
+        top = [node for node in graph if node[0] == "p"]
+        for side, index in nx.bipartite.hopcroft_karp_matching(graph, top_nodes=top):
+            (pred if side == "p" else gold).loc[index, "hit"] = True
+    return pred, gold
+
+
+def prf(n_pred: int, n_pred_matched: int, n_gold: int, n_gold_matched: int) -> dict[str, float]:
+    """Precision, recall and F1 (0 where undefined)."""
+    precision = n_pred_matched / n_pred if n_pred else 0.0
+    recall = n_gold_matched / n_gold if n_gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1}
+
+
+def _flags(full: pd.DataFrame, matched: pd.DataFrame, keys: list[str]) -> pd.Series:
+    """The `hit` flags of deduplicated rows carried back to every row of `full` with the same keys."""
+    hits = matched.loc[matched["hit"], keys].drop_duplicates()
+    if hits.empty:
+        return pd.Series(False, index=full.index)
+    merged = full[keys].merge(hits.assign(_hit=True), on=keys, how="left")
+    return pd.Series(merged["_hit"].fillna(False).astype(bool).to_numpy(), index=full.index)
+
+
+def score(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
+    """Every group and scheme: metrics ``{group}_{scheme}_{precision,recall,f1,n_predicted,n_gold,n_matched}``,
+    and the predicted and gold triplets flagged with their strict and lenient matches."""
+    metrics: dict[str, float] = {}
+    pred, gold = pred.reset_index(drop=True), gold.reset_index(drop=True)
+    pred_flags = {s: pd.Series(False, index=pred.index) for s in ("strict", "lenient")}
+    gold_flags = {s: pd.Series(False, index=gold.index) for s in ("strict", "lenient")}
+    for group, is_author in GROUPS.items():
+        p_group, g_group = pred[pred["is_author"] == is_author], gold[gold["is_author"] == is_author]
+        for scheme in SCHEMES:
+            p_hit, g_hit = match_triplets(p_group, g_group, matcher, scheme)
+            n_matched = int(p_hit["hit"].sum())
+            assert n_matched == int(g_hit["hit"].sum()), "a one-to-one matching pairs as many of each side"
+            for key, value in prf(len(p_hit), n_matched, len(g_hit), n_matched).items():
+                metrics[f"{group}_{scheme}_{key}"] = value
+            metrics |= {f"{group}_{scheme}_n_predicted": len(p_hit), f"{group}_{scheme}_n_gold": len(g_hit),
+                        f"{group}_{scheme}_n_matched": n_matched}
+            if scheme in pred_flags:
+                pred_keys, gold_keys = scheme_keys(scheme)
+                pred_flags[scheme] |= _flags(pred, p_hit, pred_keys)
+                gold_flags[scheme] |= _flags(gold, g_hit, gold_keys)
+    flagged_pred = pred.assign(matched_strict=pred_flags["strict"], matched_lenient=pred_flags["lenient"])
+    flagged_gold = gold.assign(found_strict=gold_flags["strict"], found_lenient=gold_flags["lenient"])
+    return metrics, flagged_pred, flagged_gold
+
+
+def format_report(system: str, metrics: dict[str, float]) -> str:
+    """A few readable lines of one system's scores."""
+    lines = [f"e2e {system}: {int(metrics['n_candidates'])} candidate pairs, "
+             f"{int(metrics['n_predicted'])} non-neutral, against {int(metrics['n_gold'])} gold triplets "
+             f"({int(metrics['n_gold_unlisted'])} unlisted left out)"]
+    for group in GROUPS:
+        for scheme in SCHEMES:
+            m = {k: metrics[f"{group}_{scheme}_{k}"] for k in ("precision", "recall", "f1", "n_predicted", "n_gold", "n_matched")}
+            lines.append(f"  {group:<6} {scheme:<7}  P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}  "
+                         f"({m['n_matched']} matched of {m['n_predicted']} predicted, {m['n_gold']} gold)")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- stage ---
+
+def label_candidates(model, texts: list[str], batch_size: int) -> pd.DataFrame:
+    """The model's labels for every candidate text, in batches."""
+    parts = [label_texts(model, texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+    return pd.concat(parts, ignore_index=True) if parts else label_texts(model, [])
+
+
+def systems(config: Config, train_triplets: pd.DataFrame) -> list[tuple[str, object, dict]]:
+    """(name, model, provenance) of the champion and the configured baselines."""
+    import mlflow
+    from mlflow.tracking import MlflowClient
+
+    from pipeline.predict import load_stance_model
+
+    champion, provenance = load_stance_model(config)
+    found = [("champion", champion, provenance)]
+    for baseline in config.e2e.baselines:
+        if baseline == "constant":
+            label = majority_polarity(train_triplets)
+            found.append(("constant", ConstantModel(label), {"model_uri": f"constant:{label}",
+                                                              "model_family": "constant"}))
+        elif baseline == "tfidf":
+            name = config.mlflow.registered_model
+            versions = [v for v in MlflowClient().search_model_versions(f"name = '{name}'")
+                        if v.tags.get("model_family") == "tfidf"]
+            if not versions:
+                raise RuntimeError(f"no registered version of {name!r} is a TF-IDF model; run make train")
+            latest = max(versions, key=lambda v: int(v.version))
+            info = {"model_uri": f"models:/{name}/{latest.version}", "model_version": latest.version,
+                    "run_id": latest.run_id, "model_family": "tfidf"}
+            same = provenance.get("model_version") == latest.version
+            found.append(("tfidf", champion if same else mlflow.pyfunc.load_model(info["model_uri"]), info))
+    return found
+
+
+def run(config: Config) -> None:
+    """Score the champion and the baselines end to end on SEESAW valid; one MLflow run each."""
+    import mlflow
+
+    from pipeline.actors import load_dictionary
+    from pipeline.claims import load_nlp
+    from pipeline.tracking import git_commit, use_experiment
+
+    began = time.perf_counter()
+    seesaw = load_seesaw(config)  # the valid split
+    if config.e2e.limit_articles is not None:
+        keep = set(seesaw["articles"]["article_id"].head(config.e2e.limit_articles))
+        seesaw = {k: v[v["article_id"].isin(keep)].reset_index(drop=True) for k, v in seesaw.items()}
+    train = pd.read_parquet(config.tables_dir / "seesaw_triplets.parquet", columns=["split", "sentiment"])
+    candidates = article_candidates(config, seesaw, load_nlp(config.claims.spacy_model),
+                                    load_dictionary(config.actors.dictionary))
+    gold, gold_counts = gold_triplets(seesaw["triplets"])
+    matcher = NameMatcher(candidates.names)
+    front_seconds = time.perf_counter() - began
+    out = config.outputs_dir / "e2e"
+    texts = candidates.pairs["text"].tolist()
+    cached: dict[int, pd.DataFrame] = {}
+    for system, model, provenance in systems(config, train[train["split"] == "train"]):
+        started = time.perf_counter()
+        labels = cached.get(id(model))
+        if labels is None:
+            labels = cached[id(model)] = label_candidates(model, texts, config.e2e.batch_size)
+        pred = predicted_triplets(candidates.pairs, labels)
+        metrics, flagged_pred, flagged_gold = score(pred, gold, matcher)
+        metrics |= {"n_articles": candidates.n_articles, "n_candidates": len(candidates.pairs),
+                    "n_predicted": len(pred), **gold_counts,
+                    "predict_seconds": time.perf_counter() - started, "frontend_seconds": front_seconds}
+        write_table(flagged_pred.assign(system=system)[SCHEMAS["e2e_triplets"].names], "e2e_triplets",
+                    out / f"{system}_triplets.parquet")
+        write_table(flagged_gold.assign(system=system)[SCHEMAS["e2e_gold"].names], "e2e_gold",
+                    out / f"{system}_gold.parquet")
+        report = format_report(system, metrics)
+        write_text_atomic(out / f"{system}_metrics.json", json.dumps({**provenance, **metrics}, indent=1) + "\n")
+        print(report)
+        use_experiment(config, config.e2e.experiment)
+        split = config.e2e.split
+        with mlflow.start_run(run_name=f"e2e-{system}-{config.name}"):
+            mlflow.set_tags({"system": system, "git_commit": git_commit(), "config_name": config.name,
+                             **{k: str(v) for k, v in provenance.items() if v is not None and k != "tracking_uri"}})
+            params = flatten({s: config.model_dump(mode="json")[s] for s in ("e2e", "claims", "actors", "pairs")})
+            mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+            mlflow.log_metrics({f"{split}_{k}": float(v) for k, v in metrics.items()})
+            mlflow.log_text(report, "e2e_report.txt")
+            for suffix in ("triplets.parquet", "gold.parquet", "metrics.json"):
+                mlflow.log_artifact(str(out / f"{system}_{suffix}"))
+    print(f"e2e: {time.perf_counter() - began:.1f}s; MLflow experiment {config.e2e.experiment}; tables in {out}")

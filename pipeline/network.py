@@ -1,0 +1,230 @@
+"""network: who stands where, per directed actor pair, and the actor network it draws.
+
+Stances (one row per claim and directed pair) are aggregated per directed
+pair at two levels: ``actor`` (the canonical actor: "Sergey Lavrov", "US
+officials") and ``affiliation`` (the state or body it speaks for: "Russia",
+"United States"; an actor without a known affiliation stands for itself).
+Each aggregate row counts the labels, the mean stance (supportive +1,
+hostile -1, neutral 0, averaged over the pair's claims), the mean confidence
+and the number of articles. The aggregator is fed batch by batch, so its
+memory grows with the number of distinct pairs, not with the corpus.
+
+The network of one level is a directed graph (GraphML keeps every pair and
+its counts); the picture draws the pairs with stances of the chosen labels,
+coloured by their net stance (green supportive, red hostile) and as wide as
+their number of such claims.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import networkx as nx
+import pandas as pd
+
+from pipeline.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
+from pipeline.tables import SCHEMAS, atomic_path
+
+ACTOR, AFFILIATION = "actor", "affiliation"
+LEVELS: dict[str, tuple[str, str]] = {ACTOR: ("source", "target"), AFFILIATION: ("source_affiliation", "target_affiliation")}
+STANCE_VALUE: dict[str, float] = {SUPPORTIVE: 1.0, HOSTILE: -1.0, NEUTRAL: 0.0}
+POLARITY_LABEL = {"POS": SUPPORTIVE, "NEG": HOSTILE}
+
+
+class PairAggregator:
+    """Per directed pair counts at both levels, accumulated over batches of stance rows."""
+
+    def __init__(self) -> None:
+        # (level, source, target) -> [n_supportive, n_hostile, n_neutral, confidence sum, {article ids}]
+        self._counts: dict[tuple[str, str, str], list] = {}
+        self.n_rows = 0
+
+    def add(self, stances: pd.DataFrame) -> None:
+        """Count one batch of rows with columns article_id, source, target, source_affiliation,
+        target_affiliation, label, confidence."""
+        if stances.empty:
+            return
+        unknown = sorted(set(stances["label"]) - set(LABELS))
+        if unknown:
+            raise ValueError(f"unknown stance labels {unknown}; expected {list(LABELS)}")
+        self.n_rows += len(stances)
+        for level, (source_col, target_col) in LEVELS.items():
+            frame = pd.DataFrame({
+                "source": stances[source_col].to_numpy(), "target": stances[target_col].to_numpy(),
+                "article_id": stances["article_id"].to_numpy(), "confidence": stances["confidence"].to_numpy(),
+                **{label: (stances["label"] == label).to_numpy() for label in LABELS},
+            })
+            grouped = frame.groupby(["source", "target"], sort=False)
+            sums = grouped[[*LABELS, "confidence"]].sum()
+            articles = grouped["article_id"].agg(lambda s: set(s))
+            for (source, target), row in sums.iterrows():
+                entry = self._counts.setdefault((level, source, target), [0, 0, 0, 0.0, set()])
+                entry[0] += int(row[SUPPORTIVE])
+                entry[1] += int(row[HOSTILE])
+                entry[2] += int(row[NEUTRAL])
+                entry[3] += float(row["confidence"])
+                entry[4] |= articles[(source, target)]
+
+    def frame(self) -> pd.DataFrame:
+        """The `stance_pairs` table: one row per level and directed pair, most claims first."""
+        rows = []
+        for (level, source, target), (n_sup, n_host, n_neu, confidence, articles) in self._counts.items():
+            n = n_sup + n_host + n_neu
+            rows.append({"level": level, "source": source, "target": target, "n_pairs": n,
+                         "n_supportive": n_sup, "n_hostile": n_host, "n_neutral": n_neu,
+                         "mean_stance": (n_sup - n_host) / n, "mean_confidence": confidence / n,
+                         "n_articles": len(articles)})
+        frame = pd.DataFrame(rows, columns=SCHEMAS["stance_pairs"].names)
+        if frame.empty:
+            return frame.astype({c: "int64" for c in ("n_pairs", "n_supportive", "n_hostile", "n_neutral", "n_articles")})
+        return frame.sort_values(["level", "n_pairs", "source", "target"], ascending=[True, False, True, True],
+                                 ignore_index=True)
+
+
+def aggregate(stances: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate a whole stance table at once (see :class:`PairAggregator`)."""
+    aggregator = PairAggregator()
+    aggregator.add(stances)
+    return aggregator.frame()
+
+
+def triplets_as_stances(triplets: pd.DataFrame, author: str = "(author)") -> pd.DataFrame:
+    """SEESAW-style triplets (article_id, subject, object, sentiment POS|NEG) as stance rows,
+    so gold and predicted triplets can be aggregated and drawn like predictions.
+
+    A null subject is the article's author; entities stand for themselves at
+    the affiliation level.
+    """
+    subject = triplets["subject"].where(triplets["subject"].notna(), author).astype(str)
+    unknown = sorted(set(triplets["sentiment"]) - set(POLARITY_LABEL))
+    if unknown:
+        raise ValueError(f"unknown sentiments {unknown}; expected {sorted(POLARITY_LABEL)}")
+    return pd.DataFrame({
+        "article_id": triplets["article_id"].astype(str).to_numpy(), "source": subject.to_numpy(),
+        "target": triplets["object"].astype(str).to_numpy(), "source_affiliation": subject.to_numpy(),
+        "target_affiliation": triplets["object"].astype(str).to_numpy(),
+        "label": triplets["sentiment"].map(POLARITY_LABEL).to_numpy(), "confidence": 1.0,
+    })
+
+
+def build_graph(pairs: pd.DataFrame, level: str) -> nx.DiGraph:
+    """The directed actor graph of one level: every pair an edge with its counts;
+    nodes carry how many pairs they source and receive."""
+    if level not in LEVELS:
+        raise ValueError(f"unknown level {level!r}; expected one of {list(LEVELS)}")
+    graph = nx.DiGraph(level=level)
+    for row in pairs[pairs["level"] == level].itertuples(index=False):
+        for node in (row.source, row.target):
+            if node not in graph:
+                graph.add_node(node, n_out=0, n_in=0)
+        graph.nodes[row.source]["n_out"] += int(row.n_pairs)
+        graph.nodes[row.target]["n_in"] += int(row.n_pairs)
+        graph.add_edge(row.source, row.target, n_pairs=int(row.n_pairs), n_supportive=int(row.n_supportive),
+                       n_hostile=int(row.n_hostile), n_neutral=int(row.n_neutral),
+                       mean_stance=float(row.mean_stance), mean_confidence=float(row.mean_confidence),
+                       n_articles=int(row.n_articles))
+    return graph
+
+
+def write_graphml(graph: nx.DiGraph, path: Path) -> None:
+    """Write a graph as GraphML, atomically."""
+    with atomic_path(path) as tmp:
+        nx.write_graphml(graph, tmp)
+
+
+def drawn_edges(graph: nx.DiGraph, labels: Sequence[str] = (SUPPORTIVE, HOSTILE), min_count: int = 1,
+                max_edges: int = 80) -> list[tuple[str, str, int, float]]:
+    """The edges a picture draws: (source, target, count of the chosen labels, net stance in [-1, 1]).
+
+    Self-loops (an affiliation about itself) are left out; the heaviest
+    `max_edges` edges with at least `min_count` such claims are kept.
+    """
+    unknown = sorted(set(labels) - set(LABELS))
+    if unknown:
+        raise ValueError(f"unknown labels {unknown}; expected {list(LABELS)}")
+    edges = []
+    for source, target, data in graph.edges(data=True):
+        if source == target:
+            continue
+        count = sum(int(data[f"n_{label}"]) for label in labels)
+        if count < min_count or count == 0:
+            continue
+        sup = data["n_supportive"] if SUPPORTIVE in labels else 0
+        host = data["n_hostile"] if HOSTILE in labels else 0
+        net = (sup - host) / (sup + host) if sup + host else 0.0
+        edges.append((source, target, count, net))
+    edges.sort(key=lambda e: (-e[2], e[0], e[1]))
+    return edges[:max_edges]
+
+
+def draw_network(graph: nx.DiGraph, path: Path | None = None, labels: Sequence[str] = (SUPPORTIVE, HOSTILE),
+                 min_count: int = 1, max_edges: int = 80, title: str = ""):
+    """Draw the stance network: edge colour = net stance (red hostile .. grey .. green supportive),
+    edge width = number of claims with the chosen labels. Saves a PNG when `path` is given;
+    returns the matplotlib figure."""
+    import matplotlib
+    if path is not None:
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import TwoSlopeNorm
+
+    edges = drawn_edges(graph, labels, min_count, max_edges)
+    nodes = sorted({n for e in edges for n in e[:2]})
+    fig, ax = plt.subplots(figsize=(11, 8.5))
+    ax.set_axis_off()
+    ax.set_title(title or f"stance network ({graph.graph.get('level', '?')} level): {len(edges)} pairs, "
+                 f"{len(nodes)} actors", fontsize=12)
+    if not edges:
+        ax.text(0.5, 0.5, f"no pairs labelled {', '.join(labels)}", ha="center", va="center", fontsize=14,
+                transform=ax.transAxes)
+    else:
+        drawn = nx.DiGraph()
+        drawn.add_nodes_from(nodes)
+        drawn.add_edges_from((s, t) for s, t, _, _ in edges)
+        layout = nx.spring_layout(drawn, seed=7, k=2.5 / math.sqrt(max(len(nodes), 1)), iterations=200)
+        weight = {n: 0 for n in nodes}
+        for s, t, count, _ in edges:
+            weight[s] += count
+            weight[t] += count
+        cmap = plt.get_cmap("RdYlGn")
+        norm = TwoSlopeNorm(vmin=-1.0, vcenter=0.0, vmax=1.0)
+        nx.draw_networkx_nodes(drawn, layout, ax=ax, node_color="#dde6f0", edgecolors="#4a5a6a",
+                               node_size=[300 + 120 * math.sqrt(weight[n]) for n in nodes])
+        max_count = max(e[2] for e in edges)
+        nx.draw_networkx_edges(
+            drawn, layout, ax=ax, edgelist=[(s, t) for s, t, _, _ in edges],
+            edge_color=[cmap(norm(net)) for *_, net in edges],
+            width=[1.0 + 5.0 * math.sqrt(count / max_count) for _, _, count, _ in edges],
+            arrows=True, arrowstyle="-|>", arrowsize=14, connectionstyle="arc3,rad=0.12",
+            node_size=[300 + 120 * math.sqrt(weight[n]) for n in nodes])
+        nx.draw_networkx_labels(drawn, layout, ax=ax, font_size=8)
+        colorbar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6)
+        colorbar.set_label("net stance: hostile -1 .. +1 supportive")
+    fig.tight_layout()
+    if path is not None:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
+        plt.close(fig)
+    return fig
+
+
+def summary_lines(pairs: pd.DataFrame, level: str, labels: Iterable[str] = (SUPPORTIVE, HOSTILE), limit: int = 20) -> list[str]:
+    """The pairs of one level with claims of the given labels, as readable lines."""
+    labels = list(labels)
+    rows = pairs[pairs["level"] == level].copy()
+    rows["n_chosen"] = sum(rows[f"n_{label}"] for label in labels) if len(rows) else []
+    rows = rows[rows["n_chosen"] > 0].sort_values(["n_chosen", "source"], ascending=[False, True]).head(limit)
+    return [f"  {r.source} -> {r.target}: supportive {r.n_supportive}, hostile {r.n_hostile}, neutral {r.n_neutral} "
+            f"(mean stance {r.mean_stance:+.2f}, {r.n_articles} article{'s' if r.n_articles != 1 else ''})"
+            for r in rows.itertuples(index=False)]
+
+
+def polarity_of(label: str) -> str | None:
+    """supportive -> POS, hostile -> NEG, neutral -> None."""
+    return {SUPPORTIVE: "POS", HOSTILE: "NEG"}.get(label)
+
+
+__all__ = ["ACTOR", "AFFILIATION", "LEVELS", "PairAggregator", "aggregate", "build_graph", "draw_network",
+           "drawn_edges", "polarity_of", "summary_lines", "triplets_as_stances", "write_graphml"]

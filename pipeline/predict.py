@@ -1,0 +1,350 @@
+"""predict: the champion's stance on every pair of a user corpus, the pair aggregates and the actor network.
+
+Reads the front half's tables (``articles``, ``claims``, ``pairs`` under
+``tables_dir/<articles.tables_subdir>``), applies the model at
+``models:/<registered_model>@<champion_alias>`` (loaded once; another URI
+with ``predict.model_uri``) to the marked text of each pair, and writes under
+``outputs/<config>/<predict.output_subdir>/``:
+
+- ``stances.parquet`` / ``.csv``: one row per claim and directed pair: article,
+  claim id, index and text, kind, speaker, origin, source and target as actors
+  and as affiliations (an actor without a known affiliation stands for
+  itself), label, confidence and the three probabilities;
+- ``stance_pairs.parquet`` / ``.csv``: per directed pair, at the ``actor`` and
+  the ``affiliation`` level: counts per label, mean stance, mean confidence,
+  number of articles (:mod:`pipeline.network`);
+- ``stance_articles.parquet`` / ``.csv``: one row per article, with zero
+  counts for an article without claims or pairs (it is no error);
+- ``network_{actor,affiliation}.graphml`` and ``.png``: the actor network;
+- ``predict_summary.json``: the model version used, the counts, the time.
+
+Pairs are streamed from Parquet in batches of ``predict.batch_size``; each
+batch is joined to its claims (read forward alongside, since the front half
+writes pairs in claim order), labelled, appended to the outputs and counted,
+so memory grows with the number of distinct actor pairs, not with the corpus.
+Every file is written atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import resource
+import sys
+import time
+from collections import Counter, OrderedDict
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Iterator, Protocol
+
+import pandas as pd
+import pyarrow.parquet as pq
+
+from pipeline.config import Config
+from pipeline.labels import HOSTILE, LABELS, SUPPORTIVE
+from pipeline.network import ACTOR, AFFILIATION, LEVELS, PairAggregator, build_graph, draw_network, summary_lines, write_graphml
+from pipeline.tables import SCHEMAS, SchemaError, atomic_path, check_frame, write_table, write_text_atomic
+
+log = logging.getLogger(__name__)
+
+CLAIM_COLUMNS = ["claim_id", "claim_index", "text", "kind", "speaker_resolved"]
+PROBABILITIES = [f"p_{label}" for label in LABELS]
+
+
+class StanceModel(Protocol):
+    """What predict needs of a model: the pyfunc contract (a DataFrame with `text` in)."""
+
+    def predict(self, data: pd.DataFrame) -> pd.DataFrame: ...
+
+
+# ----------------------------------------------------------------- core ---
+
+def model_uri(config: Config) -> str:
+    """The model predict applies: predict.model_uri, else the registered champion."""
+    return config.predict.model_uri or f"models:/{config.mlflow.registered_model}@{config.mlflow.champion_alias}"
+
+
+def label_texts(model: StanceModel, texts: list[str]) -> pd.DataFrame:
+    """The model's label, confidence and probabilities for marked texts; checks what comes back."""
+    if not texts:
+        return pd.DataFrame({"label": pd.Series(dtype=object), "confidence": pd.Series(dtype=float),
+                             **{p: pd.Series(dtype=float) for p in PROBABILITIES}})
+    out = pd.DataFrame(model.predict(pd.DataFrame({"text": texts})))
+    missing = [c for c in ("label", "confidence", *PROBABILITIES) if c not in out.columns]
+    if missing:
+        raise ValueError(f"the model's output lacks columns {missing}; it returned {list(out.columns)}")
+    if len(out) != len(texts):
+        raise ValueError(f"the model returned {len(out)} rows for {len(texts)} texts")
+    unknown = sorted(set(out["label"]) - set(LABELS))
+    if unknown:
+        raise ValueError(f"the model returned unknown labels {unknown}; expected {list(LABELS)}")
+    return out[["label", "confidence", *PROBABILITIES]].reset_index(drop=True)
+
+
+def stance_frame(pairs: pd.DataFrame, claims: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """`stances` rows from a batch of pairs, their claims (indexed by claim_id) and the model's labels."""
+    claim = claims.loc[pairs["claim_id"].to_numpy()]
+    return pd.DataFrame({
+        "pair_id": pairs["pair_id"].to_numpy(), "article_id": pairs["article_id"].to_numpy(),
+        "claim_id": pairs["claim_id"].to_numpy(), "claim_index": claim["claim_index"].to_numpy(),
+        "claim": claim["text"].to_numpy(), "kind": claim["kind"].to_numpy(),
+        "speaker": claim["speaker_resolved"].to_numpy(), "origin": pairs["origin"].to_numpy(),
+        "source": pairs["source"].to_numpy(), "target": pairs["target"].to_numpy(),
+        "source_affiliation": pairs["source_affiliation"].fillna(pairs["source"]).to_numpy(),
+        "target_affiliation": pairs["target_affiliation"].fillna(pairs["target"]).to_numpy(),
+        "label": labels["label"].to_numpy(), "confidence": labels["confidence"].astype(float).to_numpy(),
+        **{p: labels[p].astype(float).to_numpy() for p in PROBABILITIES},
+    })
+
+
+class ClaimLookup:
+    """Claims by id, read forward in batches alongside the pairs that cite them.
+
+    The front half writes pairs in claim order, so a claim is needed only
+    until the pairs move past it: claims before the last one asked for are
+    dropped. Should a pair cite a claim already dropped (another order), the
+    claims file is read again from its start (counted in `rescans`), so the
+    answer is right either way and memory stays bounded.
+    """
+
+    def __init__(self, path: Path, batch_size: int = 4096) -> None:
+        self.path, self.batch_size = path, batch_size
+        self.rescans = 0
+        self._start()
+
+    def _start(self) -> None:
+        self._batches = pq.ParquetFile(self.path).iter_batches(batch_size=self.batch_size, columns=CLAIM_COLUMNS)
+        self._buffer: OrderedDict[str, tuple] = OrderedDict()
+        self._exhausted = False
+
+    def _read_more(self) -> bool:
+        try:
+            batch = next(self._batches).to_pandas()
+        except StopIteration:
+            self._exhausted = True
+            return False
+        for row in batch.itertuples(index=False):
+            self._buffer[row.claim_id] = tuple(row)
+        return True
+
+    @property
+    def buffered(self) -> int:
+        """How many claims are held now."""
+        return len(self._buffer)
+
+    def get(self, claim_ids: list[str]) -> pd.DataFrame:
+        """The claims of `claim_ids` (index claim_id, columns of CLAIM_COLUMNS); an unknown id is an error."""
+        wanted = list(dict.fromkeys(claim_ids))
+        if not wanted:
+            return pd.DataFrame(columns=CLAIM_COLUMNS).set_index("claim_id", drop=False)
+        rescanned = False
+        while True:
+            missing = [c for c in wanted if c not in self._buffer]
+            if not missing:
+                break
+            if not self._exhausted and self._read_more():
+                continue
+            if rescanned:
+                raise KeyError(f"{self.path}: pairs cite claim(s) {missing[:5]} that the claims table lacks; "
+                               "rerun the front half (make pairs) so its tables agree")
+            self.rescans += 1
+            rescanned = True
+            self._start()
+        rows = [self._buffer[c] for c in wanted]
+        wanted_set = set(wanted)
+        last = max(i for i, key in enumerate(self._buffer) if key in wanted_set)
+        for key in list(self._buffer)[:last]:
+            del self._buffer[key]
+        return pd.DataFrame(rows, columns=CLAIM_COLUMNS).set_index("claim_id", drop=False)
+
+
+def iter_stances(model: StanceModel, pairs_path: Path, claims_path: Path, batch_size: int,
+                 progress: bool = False) -> Iterator[pd.DataFrame]:
+    """Stance rows of every pair, one DataFrame per batch of at most `batch_size` pairs."""
+    from tqdm import tqdm
+
+    pairs_file = pq.ParquetFile(pairs_path)
+    claims = ClaimLookup(claims_path, batch_size=max(batch_size, 256))
+    columns = ["pair_id", "claim_id", "article_id", "source", "target", "source_affiliation",
+               "target_affiliation", "origin", "text"]
+    with tqdm(total=pairs_file.metadata.num_rows, unit="pair", desc="predict", disable=not progress,
+              file=sys.stderr, mininterval=1.0) as bar:
+        for batch in pairs_file.iter_batches(batch_size=batch_size, columns=columns):
+            pairs = batch.to_pandas()
+            labels = label_texts(model, pairs["text"].astype(str).tolist())
+            yield stance_frame(pairs, claims.get(pairs["claim_id"].tolist()), labels)
+            bar.update(len(pairs))
+    if claims.rescans:
+        log.warning("pairs were not in claim order: the claims table was read %d extra time(s)", claims.rescans)
+
+
+class TableStream:
+    """Append checked batches of one declared table to a Parquet and a CSV file, both moved into place
+    only when the stream closes without error."""
+
+    def __init__(self, table: str, parquet_path: Path, csv_path: Path) -> None:
+        self.table, self.parquet_path, self.csv_path = table, parquet_path, csv_path
+        self.rows = 0
+
+    def __enter__(self) -> "TableStream":
+        self._stack = ExitStack()
+        self._parquet_tmp = self._stack.enter_context(atomic_path(self.parquet_path))
+        csv_tmp = self._stack.enter_context(atomic_path(self.csv_path))
+        self._writer = pq.ParquetWriter(self._parquet_tmp, SCHEMAS[self.table])
+        self._csv = self._stack.enter_context(open(csv_tmp, "w", encoding="utf-8", newline=""))
+        csv.writer(self._csv).writerow(SCHEMAS[self.table].names)
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Check one batch against the schema and append it to both files."""
+        if frame.empty:
+            return
+        self._writer.write_table(check_frame(frame, self.table, where=str(self.parquet_path)))
+        frame[SCHEMAS[self.table].names].to_csv(self._csv, header=False, index=False)
+        self.rows += len(frame)
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        self._writer.close()
+        if exc_type is not None:
+            self._stack.__exit__(exc_type, exc, tb)
+            return False
+        self._stack.close()
+        return False
+
+
+def write_both(frame: pd.DataFrame, table: str, parquet_path: Path) -> None:
+    """A whole table as Parquet (checked) and CSV beside it, both atomic."""
+    write_table(frame, table, parquet_path)
+    with atomic_path(parquet_path.with_suffix(".csv")) as tmp:
+        frame[SCHEMAS[table].names].to_csv(tmp, index=False)
+
+
+def article_rows(articles: pd.DataFrame, n_claims: Counter, label_counts: dict[str, Counter]) -> pd.DataFrame:
+    """`stance_articles` rows: every article, with zero counts where it has no claims or pairs."""
+    ids = articles["article_id"].tolist()
+    counts = {label: [label_counts[label][a] for a in ids] for label in LABELS}
+    return pd.DataFrame({
+        "article_id": ids, "title": articles["title"].to_numpy(),
+        "n_claims": [n_claims[a] for a in ids],
+        "n_pairs": [sum(label_counts[label][a] for label in LABELS) for a in ids],
+        **{f"n_{label}": counts[label] for label in LABELS},
+    })
+
+
+def predict_corpus(model: StanceModel, tables: Path, out: Path, batch_size: int, progress: bool = False) -> dict:
+    """Label every pair of the corpus tables in `tables`; write stances, per-article rows and the
+    pair aggregates under `out`. Returns the counts (they reconcile) and the aggregate frame."""
+    for name in ("articles", "claims", "pairs"):
+        path = tables / f"{name}.parquet"
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: table '{name}' not found; run the front half first (make pairs)")
+        found = pq.read_schema(path).remove_metadata()
+        if not found.equals(SCHEMAS[name]):
+            raise SchemaError(f"{path}: does not match the declared '{name}' schema")
+    aggregator = PairAggregator()
+    label_counts: dict[str, Counter] = {label: Counter() for label in LABELS}
+    with TableStream("stances", out / "stances.parquet", out / "stances.csv") as stream:
+        for stances in iter_stances(model, tables / "pairs.parquet", tables / "claims.parquet", batch_size, progress):
+            stream.write(stances)
+            aggregator.add(stances)
+            for label in LABELS:
+                label_counts[label].update(stances.loc[stances["label"] == label, "article_id"])
+    n_claims: Counter = Counter()
+    for batch in pq.ParquetFile(tables / "claims.parquet").iter_batches(batch_size=65536, columns=["article_id"]):
+        n_claims.update(batch.column(0).to_pylist())
+    articles = pq.read_table(tables / "articles.parquet", columns=["article_id", "title"]).to_pandas()
+    per_article = article_rows(articles, n_claims, label_counts)
+    write_both(per_article, "stance_articles", out / "stance_articles.parquet")
+    pairs = aggregator.frame()
+    write_both(pairs, "stance_pairs", out / "stance_pairs.parquet")
+    counts = {
+        "n_articles": len(articles), "n_articles_with_pairs": int((per_article["n_pairs"] > 0).sum()),
+        "n_claims": sum(n_claims.values()), "n_pairs": stream.rows,
+        **{f"n_{label}": sum(label_counts[label].values()) for label in LABELS},
+        **{f"n_{level}_pairs": int((pairs["level"] == level).sum()) for level in LEVELS},
+    }
+    n_read = pq.ParquetFile(tables / "pairs.parquet").metadata.num_rows
+    for level in LEVELS:
+        if int(pairs.loc[pairs["level"] == level, "n_pairs"].sum()) != stream.rows:
+            raise AssertionError(f"{level} aggregates do not add up to the {stream.rows} stance rows")
+    if not n_read == stream.rows == int(per_article["n_pairs"].sum()) == aggregator.n_rows:
+        raise AssertionError(f"counts do not reconcile: {n_read} pairs read, {stream.rows} stance rows, "
+                             f"{int(per_article['n_pairs'].sum())} over articles")
+    return {"counts": counts, "pairs": pairs}
+
+
+def write_networks(pairs: pd.DataFrame, out: Path, labels: list[str], min_count: int, max_edges: int) -> dict[str, int]:
+    """GraphML (every pair) and PNG (the chosen labels) of both levels; returns the edges drawn per level."""
+    from pipeline.network import drawn_edges
+
+    drawn = {}
+    for level in LEVELS:
+        graph = build_graph(pairs, level)
+        write_graphml(graph, out / f"network_{level}.graphml")
+        draw_network(graph, out / f"network_{level}.png", labels, min_count, max_edges,
+                     title=f"stance network, {level} level ({', '.join(labels)})")
+        drawn[level] = len(drawn_edges(graph, labels, min_count, max_edges))
+    return drawn
+
+
+def load_stance_model(config: Config):
+    """Load the configured model once; returns (model, provenance). A missing champion is a clear error."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+    from mlflow.tracking import MlflowClient
+
+    mlflow.set_tracking_uri(config.tracking_uri)
+    uri = model_uri(config)
+    provenance = {"model_uri": uri, "tracking_uri": config.tracking_uri}
+    try:
+        if uri == f"models:/{config.mlflow.registered_model}@{config.mlflow.champion_alias}":
+            version = MlflowClient().get_model_version_by_alias(config.mlflow.registered_model,
+                                                                config.mlflow.champion_alias)
+            provenance |= {"model_version": version.version, "run_id": version.run_id,
+                           "model_family": version.tags.get("model_family")}
+        model = mlflow.pyfunc.load_model(uri)
+    except MlflowException as exc:
+        raise RuntimeError(f"cannot load the stance model {uri} from {config.tracking_uri}: {exc.message}. "
+                           "Train and register one first: make train") from None
+    return model, provenance
+
+
+def run(config: Config) -> None:
+    """Stage runner: pairs of the user corpus -> stances, aggregates and networks under outputs/."""
+    from pipeline.ingest.articles import corpus_dir
+
+    began = time.perf_counter()
+    tables = corpus_dir(config)
+    out = config.outputs_dir / config.predict.output_subdir
+    model, provenance = load_stance_model(config)
+    loaded = time.perf_counter()
+    result = predict_corpus(model, tables, out, config.predict.batch_size, config.predict.progress)
+    settings = config.predict
+    drawn = write_networks(result["pairs"], out, list(settings.network_labels), settings.network_min_count,
+                           settings.network_max_edges)
+    seconds = time.perf_counter() - began
+    counts = result["counts"]
+    summary = {**provenance, "input": config.articles.input, "tables": str(tables), **counts,
+               "edges_drawn": drawn, "seconds": round(seconds, 2), "model_load_seconds": round(loaded - began, 2),
+               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+    write_text_atomic(out / "predict_summary.json", json.dumps(summary, indent=2) + "\n")
+    version = f" (version {provenance['model_version']}, {provenance.get('model_family')})" if "model_version" in provenance else ""
+    print(f"predict: {provenance['model_uri']}{version}: {counts['n_pairs']} pairs of {counts['n_claims']} claims in "
+          f"{counts['n_articles']} articles (with pairs {counts['n_articles_with_pairs']}, without "
+          f"{counts['n_articles'] - counts['n_articles_with_pairs']}): supportive {counts['n_supportive']}, "
+          f"hostile {counts['n_hostile']}, neutral {counts['n_neutral']}; {counts['n_actor_pairs']} actor pairs, "
+          f"{counts['n_affiliation_pairs']} affiliation pairs; {seconds:.1f}s, peak RSS {summary['peak_rss_mb']:.0f} MB "
+          f"-> {out}")
+    pairs = result["pairs"]
+    for level in (ACTOR, AFFILIATION):
+        at_level = pairs[pairs["level"] == level]
+        n_stanced = int(((at_level["n_supportive"] + at_level["n_hostile"]) > 0).sum())
+        lines = summary_lines(pairs, level, (SUPPORTIVE, HOSTILE), limit=20)
+        print(f"non-neutral {level} pairs: {n_stanced}{' (the 20 with most claims)' if n_stanced > 20 else ''}")
+        for line in lines:
+            print(line)
+
+
+__all__ = ["ClaimLookup", "TableStream", "iter_stances", "label_texts", "model_uri", "predict_corpus",
+           "stance_frame", "write_networks", "run"]
