@@ -22,7 +22,7 @@ CORE := pipeline/__main__.py pipeline/config.py pipeline/tables.py pipeline/labe
 
 help: ## Show the targets
 	@echo "Usage: make TARGET [CONFIG=default] [ARGS='key.path=value ...']"
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
 		awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
 
 $(VENV_STAMP): pyproject.toml
