@@ -247,6 +247,22 @@ def tradeoff_settings(settings: PairsConfig) -> dict[str, PairsConfig]:
     return {name: PairsConfig(**(base | change)) for name, change in TRADEOFF.items()}
 
 
+def parse_gold_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp) -> tuple[list, dict, dict]:
+    """Join each SEESAW article's gold sentences and parse the joined texts once.
+
+    Returns (article ids, id -> (joined text, sentence id -> span), parses in
+    article order) and the outlets by article id.
+    """
+    settings = config.claims
+    sentences = seesaw["sentences"].sort_values(["article_id", "sentence_id"])
+    by_article = {a: list(zip(g["sentence_id"], g["text"])) for a, g in sentences.groupby("article_id", sort=False)}
+    article_ids = [a for a in seesaw["articles"]["article_id"] if a in by_article]
+    joined = {a: joined_article(by_article[a]) for a in article_ids}
+    parsed = parse_texts(nlp, [joined[a][0] for a in article_ids], settings.batch_size, 1, settings.chunk_chars)
+    outlets = dict(zip(seesaw["articles"]["article_id"], seesaw["articles"]["outlet"]))
+    return (article_ids, joined, parsed), outlets
+
+
 def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dictionary: ActorDictionary,
                       variants: dict[str, PairsConfig] | None = None) -> dict:
     """Sentence, entity and pair figures over SEESAW articles (gold sentences as claims).
@@ -255,12 +271,7 @@ def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dict
     settings) adds its recall and price under ``tradeoff``.
     """
     settings = config.claims
-    sentences = seesaw["sentences"].sort_values(["article_id", "sentence_id"])
-    by_article = {a: list(zip(g["sentence_id"], g["text"])) for a, g in sentences.groupby("article_id", sort=False)}
-    outlets = dict(zip(seesaw["articles"]["article_id"], seesaw["articles"]["outlet"]))
-    article_ids = [a for a in seesaw["articles"]["article_id"] if a in by_article]
-    joined = {a: joined_article(by_article[a]) for a in article_ids}
-    parsed = parse_texts(nlp, [joined[a][0] for a in article_ids], settings.batch_size, 1, settings.chunk_chars)
+    (article_ids, joined, parsed), outlets = parse_gold_articles(config, seesaw, nlp)
 
     gold_ends, pred_ends = [], []
     entity_hits: dict[str, list[bool]] = defaultdict(list)

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import pandas as pd
 
-from pipeline.bench_frontend import actor_names, joined_article, load_seesaw, name_matches
+from pipeline.bench_frontend import actor_names, load_seesaw, name_matches, parse_gold_articles
 from pipeline.config import Config, flatten
 from pipeline.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
 from pipeline.predict import label_texts
@@ -73,16 +73,11 @@ def article_candidates(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dic
     """Run the front half over each article's gold sentences (one claim per sentence) and collect the
     candidate pairs of every sentence, with the names of every actor for matching."""
     from pipeline.actors import article_mentions
-    from pipeline.claims import build_claims, claim_records, parse_texts
+    from pipeline.claims import build_claims, claim_records
     from pipeline.pairs import author_of, claim_pairs, context_mentions
 
     settings = config.claims
-    sentences = seesaw["sentences"].sort_values(["article_id", "sentence_id"])
-    by_article = {a: list(zip(g["sentence_id"], g["text"])) for a, g in sentences.groupby("article_id", sort=False)}
-    outlets = dict(zip(seesaw["articles"]["article_id"], seesaw["articles"]["outlet"]))
-    article_ids = [a for a in seesaw["articles"]["article_id"] if a in by_article]
-    joined = {a: joined_article(by_article[a]) for a in article_ids}
-    parsed = parse_texts(nlp, [joined[a][0] for a in article_ids], settings.batch_size, 1, settings.chunk_chars)
+    (article_ids, joined, parsed), outlets = parse_gold_articles(config, seesaw, nlp)
     rows, names = [], {}
     for article_id, parse in zip(article_ids, parsed):
         text, spans = joined[article_id]
