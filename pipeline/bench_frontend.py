@@ -263,6 +263,20 @@ def parse_gold_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp) ->
     return (article_ids, joined, parsed), outlets
 
 
+def gold_article_actors(article_id: str, text: str, sentence_spans_: list[tuple[int, int]], parse,
+                        config: Config, dictionary: ActorDictionary) -> tuple[list, list[dict], list[dict], dict]:
+    """Claims (one per gold sentence), their records, the article's mentions, and the names
+    each actor goes by (speakers included, by their resolved name)."""
+    drafts = build_claims(text, parse, config.claims, dictionary, spans=sentence_spans_, merge_quotes=False)
+    records = claim_records(article_id, drafts)
+    mentions = article_mentions(records, dictionary, config.actors)
+    names = actor_names(mentions, dictionary)
+    for claim in records:
+        if claim["speaker_resolved"]:
+            names[claim["speaker_resolved"]].add(claim["speaker_resolved"])
+    return drafts, records, mentions, names
+
+
 def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dictionary: ActorDictionary,
                       variants: dict[str, PairsConfig] | None = None) -> dict:
     """Sentence, entity and pair figures over SEESAW articles (gold sentences as claims).
@@ -270,7 +284,6 @@ def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dict
     Pair figures are for ``config.pairs``; each of `variants` (name -> pairs
     settings) adds its recall and price under ``tradeoff``.
     """
-    settings = config.claims
     (article_ids, joined, parsed), outlets = parse_gold_articles(config, seesaw, nlp)
 
     gold_ends, pred_ends = [], []
@@ -286,13 +299,7 @@ def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dict
         predicted = sentence_spans(text, parse.sentences)
         pred_ends.append({end for _, end in predicted[:-1]})
 
-        drafts = build_claims(text, parse, settings, dictionary, spans=ordered, merge_quotes=False)
-        records = claim_records(article_id, drafts)
-        mentions = article_mentions(records, dictionary, config.actors)
-        names = actor_names(mentions, dictionary)
-        for claim in records:  # speakers are actors too, by their resolved name
-            if claim["speaker_resolved"]:
-                names[claim["speaker_resolved"]].add(claim["speaker_resolved"])
+        drafts, records, mentions, names = gold_article_actors(article_id, text, ordered, parse, config, dictionary)
         all_names = set().union(*names.values()) if names else set()
         issue_names = {m["canonical"] for m in mentions if m["actor_type"] == ISSUE}
         actor_only = set().union(*(v for k, v in names.items() if k not in issue_names)) if names else set()

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import pandas as pd
 
-from pipeline.bench_frontend import actor_names, load_seesaw, name_matches, parse_gold_articles
+from pipeline.bench_frontend import gold_article_actors, load_seesaw, name_matches, parse_gold_articles
 from pipeline.config import Config, flatten
 from pipeline.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
 from pipeline.predict import label_texts
@@ -72,22 +72,14 @@ class Candidates:
 def article_candidates(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dictionary) -> Candidates:
     """Run the front half over each article's gold sentences (one claim per sentence) and collect the
     candidate pairs of every sentence, with the names of every actor for matching."""
-    from pipeline.actors import article_mentions
-    from pipeline.claims import build_claims, claim_records
     from pipeline.pairs import author_of, claim_pairs, context_mentions
 
-    settings = config.claims
     (article_ids, joined, parsed), outlets = parse_gold_articles(config, seesaw, nlp)
     rows, names = [], {}
     for article_id, parse in zip(article_ids, parsed):
         text, spans = joined[article_id]
-        drafts = build_claims(text, parse, settings, dictionary, spans=sorted(spans.values()), merge_quotes=False)
-        records = claim_records(article_id, drafts)
-        mentions = article_mentions(records, dictionary, config.actors)
-        article_names = actor_names(mentions, dictionary)
-        for claim in records:  # speakers are actors too, by their resolved name
-            if claim["speaker_resolved"]:
-                article_names[claim["speaker_resolved"]].add(claim["speaker_resolved"])
+        drafts, records, mentions, article_names = gold_article_actors(
+            article_id, text, sorted(spans.values()), parse, config, dictionary)
         names[article_id] = dict(article_names)
         author = author_of(outlets.get(article_id), config.actors.author_unknown)
         entry = dictionary.lookup(author)
