@@ -4,7 +4,7 @@
 
 .PHONY: bench-model
 
-bench-model: $(VENV_STAMP) ## Train+evaluate CONFIG (timed), then test macro/micro-F1 with 95% CIs, pairs/s fp32 and int8, memory
+bench-model: $(VENV_STAMP) ## Train+evaluate CONFIG (timed), then test macro/micro-F1 with 95% CIs, pairs/s fp32 and fast paths, memory
 	@mkdir -p $(STATE) && touch $(STATE)/bench-start
 	@start=$$(date +%s.%N); $(MAKE) --no-print-directory train CONFIG=$(CONFIG) ARGS='$(ARGS)' || exit 1; \
 		end=$$(date +%s.%N); \

@@ -2,11 +2,12 @@
 
 Run after `make train` (the `bench-model` Make target trains first, timing it).
 For every family of ``train.models`` it loads the saved model, predicts every
-directed pair of DSE's official test split through the fp32 path and the fast
-path (int8 dynamic quantization for transformers; the same path for families
-without one), and reports: test macro- and micro-F1 (five classes) with
-bootstrap intervals, training time, pairs per second on both paths, their
-label agreement, and peak memory. Results go to
+directed pair of DSE's official test split through the fp32 path and the CPU
+fast paths of transformers (bf16 autocast where the CPU has native bf16, and
+int8 dynamic quantization; families without a fast path run once), and
+reports: test macro- and micro-F1 (five classes) with bootstrap intervals for
+the configured prediction path, training time, pairs per second on every path,
+each fast path's label agreement with fp32, and peak memory. Results go to
 ``outputs/<config>/bench_model.json`` and to each family's MLflow run.
 """
 
@@ -32,7 +33,8 @@ def micro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
 
 
 def set_inference(model, mode: str) -> bool:
-    """Switch every transformer inside `model` to `mode` (fp32 or int8); False if none has a fast path."""
+    """Switch every transformer inside `model` to prediction path `mode` (an ``inference`` setting);
+    False if `model` holds no transformer (no fast path)."""
     from pipeline.models.hybrid import HybridModel
     from pipeline.models.transformer import TransformerModel
 
@@ -68,7 +70,7 @@ def machine() -> dict[str, Any]:
 
 
 def _timed_predict(model, texts: list[str]) -> tuple[np.ndarray, float]:
-    model.predict_pair_proba(texts[:8])  # warm-up (builds the int8 copy once)
+    model.predict_pair_proba(texts[:64])  # warm-up (builds the int8 copy once)
     started = time.perf_counter()
     proba = model.predict_pair_proba(texts)
     return proba, time.perf_counter() - started
@@ -89,41 +91,50 @@ def bench_family(config: Config, family: str, test) -> dict[str, Any]:
     y_true = test.loc[canonical, "dse_label"].to_numpy()
     unique_texts = len(set(model_text for model_text in _canonical_texts(model, texts)))
 
-    has_fast = set_inference(model, "int8")
-    fast, fast_s = _timed_predict(model, texts)
-    if has_fast:
-        set_inference(model, "fp32")
-        fp32, fp32_s = _timed_predict(model, texts)
-        set_inference(model, "int8")
-    else:
-        fp32, fp32_s = fast, fast_s
-    default_mode = getattr(config.train.transformer, "inference", "fp32") if has_fast else "fp32"
-    chosen = fast if default_mode == "int8" else fp32
+    import torch
+
+    from pipeline.labels import directed_proba
+    from pipeline.models.transformer import cpu_has_native_bf16, resolve_inference
+
+    configured = resolve_inference(config.train.transformer.inference, torch.device("cpu"))
+    # bf16 only where it is native (or configured): emulated bf16 is slower than fp32.
+    paths = ["fp32", "int8"] + (["bf16"] if cpu_has_native_bf16() or configured == "bf16" else [])
+    has_fast = set_inference(model, "fp32")
+    proba, seconds = {}, {}
+    for path in (paths if has_fast else ["fp32"]):
+        set_inference(model, path)
+        proba[path], seconds[path] = _timed_predict(model, texts)
+    if not has_fast:
+        configured = "fp32"
+    set_inference(model, config.train.transformer.inference)
+    chosen = proba[configured]
 
     y_pred = chosen[canonical].argmax(axis=1)
     scores = five_class_scores(y_true, chosen[canonical])
     samples, confidence, seed = config.evaluate.bootstrap_samples, config.evaluate.confidence, config.train.seed
     macro_ci = bootstrap_interval(y_true, y_pred, macro_f1, samples, confidence, seed)
     micro_ci = bootstrap_interval(y_true, y_pred, micro_f1, samples, confidence, seed)
-    fp32_scores = five_class_scores(y_true, fp32[canonical])
-    from pipeline.labels import directed_proba
-
-    agreement = float((directed_proba(fast).argmax(axis=1) == directed_proba(fp32).argmax(axis=1)).mean())
-    agreement_five = float((fast[canonical].argmax(axis=1) == fp32[canonical].argmax(axis=1)).mean())
+    per_path = {}
+    for path in proba:
+        path_scores = five_class_scores(y_true, proba[path][canonical])
+        per_path[path] = {
+            "pairs_per_s": len(texts) / seconds[path], "texts_per_s": unique_texts / seconds[path],
+            "test_macro_f1": path_scores["macro_f1"], "test_micro_f1": path_scores["micro_f1"],
+            "label_agreement_with_fp32": float(
+                (directed_proba(proba[path]).argmax(axis=1) == directed_proba(proba["fp32"]).argmax(axis=1)).mean()),
+            "five_class_agreement_with_fp32": float(
+                (proba[path][canonical].argmax(axis=1) == proba["fp32"][canonical].argmax(axis=1)).mean()),
+        }
     params, metrics = run.data.params, run.data.metrics
     return {
-        "family": family, "run_id": run_info["run_id"], "predict_path": default_mode,
+        "family": family, "run_id": run_info["run_id"], "predict_path": configured,
         "valid_macro_f1": metrics.get("valid_macro_f1"), "valid_micro_f1": metrics.get("valid_micro_f1"),
         "test_macro_f1": scores["macro_f1"], "test_macro_f1_ci": list(macro_ci),
         "test_micro_f1": scores["micro_f1"], "test_micro_f1_ci": list(micro_ci),
-        "test_macro_f1_fp32": fp32_scores["macro_f1"], "test_micro_f1_fp32": fp32_scores["micro_f1"],
         "train_seconds": metrics.get("train_seconds"),
         "train_peak_rss_mb": float(params["chosen.peak_rss_mb"]) if "chosen.peak_rss_mb" in params else None,
         "test_pairs": len(texts), "test_unique_texts": unique_texts,
-        "pairs_per_s_fp32": len(texts) / fp32_s, "pairs_per_s_fast": len(texts) / fast_s,
-        "texts_per_s_fp32": unique_texts / fp32_s, "texts_per_s_fast": unique_texts / fast_s,
-        "fast_path": "int8" if has_fast else "same as fp32",
-        "fast_fp32_label_agreement": agreement, "fast_fp32_five_class_agreement": agreement_five,
+        "paths": per_path,
     }
 
 
@@ -153,9 +164,8 @@ def run(config: Config) -> None:
         import mlflow
 
         with mlflow.start_run(run_id=result["run_id"]):
-            mlflow.log_metrics({f"bench_{k}": float(v) for k, v in result.items()
-                                if k in {"pairs_per_s_fp32", "pairs_per_s_fast", "texts_per_s_fp32",
-                                         "texts_per_s_fast", "fast_fp32_label_agreement"}})
+            mlflow.log_metrics({f"bench_{path}_{k}": float(v) for path, figures in result["paths"].items()
+                                for k, v in figures.items()})
     summary = {
         "config": config.name, "machine": machine(), "dse_sha256": corpus_sha256(config.corpora.dse),
         "make_train_wall_s": float(wall) if wall else None,
@@ -169,16 +179,20 @@ def run(config: Config) -> None:
     print(f"\nbench-model {config.name} on {summary['machine']['cpu']} ({summary['machine']['cores']} cores"
           f"{', GPU ' + summary['machine']['gpu'] if summary['machine']['gpu'] else ''}); "
           f"DSE sha256 {summary['dse_sha256'][:16]}…")
-    header = (f"{'family':<12} {'valid macro':>11} {'test macro-F1 [' + str(level) + '% CI]':>27} "
-              f"{'test micro-F1 [' + str(level) + '% CI]':>27} {'train s':>8} {'pairs/s fp32':>12} "
-              f"{'pairs/s fast':>12} {'agree':>6}")
+    header = (f"{'family':<12} {'path':>5} {'valid macro':>11} {'test macro-F1 [' + str(level) + '% CI]':>27} "
+              f"{'test micro-F1 [' + str(level) + '% CI]':>27} {'train s':>8} {'pairs/s':>8} "
+              f"{'= fp32 labels':>13}")
     print(header)
     for r in results:
-        print(f"{r['family']:<12} {_fmt(r['valid_macro_f1']):>11} "
+        path = r["paths"][r["predict_path"]]
+        print(f"{r['family']:<12} {r['predict_path']:>5} {_fmt(r['valid_macro_f1']):>11} "
               f"{_fmt(r['test_macro_f1']) + ' [' + _fmt(r['test_macro_f1_ci'][0]) + ', ' + _fmt(r['test_macro_f1_ci'][1]) + ']':>27} "
               f"{_fmt(r['test_micro_f1']) + ' [' + _fmt(r['test_micro_f1_ci'][0]) + ', ' + _fmt(r['test_micro_f1_ci'][1]) + ']':>27} "
-              f"{_fmt(r['train_seconds'], 0):>8} {r['pairs_per_s_fp32']:>12.1f} {r['pairs_per_s_fast']:>12.1f} "
-              f"{r['fast_fp32_label_agreement']:>6.3f}")
+              f"{_fmt(r['train_seconds'], 0):>8} {path['pairs_per_s']:>8.1f} {path['label_agreement_with_fp32']:>13.4f}")
+        for name, other in r["paths"].items():
+            if name != r["predict_path"]:
+                print(f"{'':<12} {name:>5} {'':>11} {_fmt(other['test_macro_f1']):>27} {_fmt(other['test_micro_f1']):>27} "
+                      f"{'':>8} {other['pairs_per_s']:>8.1f} {other['label_agreement_with_fp32']:>13.4f}")
     print(f"pairs/s counts directed pairs of the test split ({results[0]['test_pairs']}); both directions of a "
           f"sentence share one canonical text ({results[0]['test_unique_texts']} encoded).")
     print(f"training: {summary['train_seconds_total']:.0f} s over all families"

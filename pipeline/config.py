@@ -104,10 +104,19 @@ class TransformerConfig(_Section):
     limit_train: int | None = Field(default=None, description="train on a seeded random N canonical rows")
     device: Literal["auto", "cpu", "cuda"] = "auto"
     mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
-        default="auto", description="on a GPU only; auto: bf16 where supported, else fp16")
+        default="auto",
+        description="training and GPU prediction; auto: on a GPU bf16 where supported, else fp16; on a CPU bf16 "
+                    "where the CPU computes it natively (AMX or AVX512-BF16), else fp32; no: fp32 everywhere")
     threads: int | None = Field(default=None, description="torch CPU threads; None: every usable core")
-    inference: Literal["int8", "fp32"] = Field(
-        default="int8", description="CPU prediction path: int8 dynamic quantization or fp32")
+    inference: Literal["auto", "bf16", "int8", "fp32"] = Field(
+        default="auto",
+        description="CPU prediction path: bf16 autocast, int8 dynamic quantization or fp32; auto: bf16 on CPUs "
+                    "with native bf16, else int8")
+    readings: Literal["canonical", "both"] = Field(
+        default="canonical",
+        description="canonical: train and predict on the source-first reading of each pair; both: also train on "
+                    "the swapped reading (direction-swap augmentation, twice the examples) and average the two "
+                    "readings' predictions (twice the prediction cost)")
 
 
 class HybridConfig(_Section):

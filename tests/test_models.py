@@ -6,7 +6,7 @@ from pipeline.config import ExamplesConfig, TfidfConfig, load_config
 from pipeline.examples import directed_examples
 from pipeline.labels import SWAP_PAIR_CLASS
 from pipeline.models import build_model, load_model
-from pipeline.models.base import canonicalize
+from pipeline.models.base import canonicalize, swap_roles
 from pipeline.models.tfidf import TfidfModel
 
 MARKERS = ExamplesConfig()
@@ -24,6 +24,13 @@ def test_canonicalize_puts_the_source_first():
     canonical, swapped = canonicalize(texts, MARKERS)
     assert canonical == ["<src>A</src> praised <tgt>B</tgt>.", "<src>A</src> praised <tgt>B</tgt>."]
     assert swapped.tolist() == [True, False]
+
+
+def test_swap_roles_exchanges_source_and_target_and_is_its_own_inverse():
+    text = "<src>A</src> praised <tgt>B</tgt> and <tgt>B</tgt> thanked A."
+    swapped = swap_roles(text, MARKERS)
+    assert swapped == "<tgt>A</tgt> praised <src>B</src> and <src>B</src> thanked A."
+    assert swap_roles(swapped, MARKERS) == text
 
 
 def test_canonicalize_refuses_unmarked_text():

@@ -16,8 +16,11 @@ from pipeline.examples import directed_examples  # noqa: E402
 from pipeline.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS  # noqa: E402
 from pipeline.models import build_model, load_model  # noqa: E402
 from pipeline.models.transformer import (  # noqa: E402
-    MarkedEncoder, TransformerModel, add_marker_tokens, class_weights, entity_window, resolve_model_path,
+    MarkedEncoder, TransformerModel, add_marker_tokens, class_weights, entity_window, resolve_inference,
+    resolve_model_path,
 )
+import pipeline.models.transformer as transformer_module  # noqa: E402
+from pipeline.models.base import swap_roles  # noqa: E402
 
 MARKERS = ExamplesConfig()
 
@@ -127,7 +130,7 @@ def test_tiny_bert_trains_saves_and_reloads_with_label_maps(tiny_bert, tiny_exam
 
     reloaded = load_model(saved)
     texts = tiny_examples["text"].tolist()
-    for mode in ("fp32", "int8"):
+    for mode in ("fp32", "int8", "bf16"):
         np.testing.assert_allclose(reloaded.predict_canonical_with(texts, mode),
                                    model.predict_canonical_with(texts, mode), atol=1e-5)
 
@@ -140,6 +143,43 @@ def test_int8_fast_path_agrees_with_fp32_on_the_tiny_model(tiny_bert, tiny_examp
     int8 = model.predict_canonical_with(texts, "int8")
     assert (fp32.argmax(axis=1) == int8.argmax(axis=1)).mean() >= 0.99
     assert np.abs(fp32 - int8).max() < 0.1
+
+
+def test_bf16_fast_path_agrees_with_fp32_on_the_tiny_model(tiny_bert, tiny_examples):
+    model = TransformerModel(tiny_settings(tiny_bert, max_steps=30, mixed_precision="no"), MARKERS)
+    model.fit(tiny_examples, tiny_examples, seed=5)
+    texts = tiny_examples["text"].tolist()
+    fp32 = model.predict_canonical_with(texts, "fp32")
+    bf16 = model.predict_canonical_with(texts, "bf16")
+    assert (fp32.argmax(axis=1) == bf16.argmax(axis=1)).mean() >= 0.99
+    assert np.abs(fp32 - bf16).max() < 0.1
+    assert not np.array_equal(fp32, bf16)  # the path really ran in lower precision
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_settings_use_bf16_only_where_the_cpu_has_it(monkeypatch, native):
+    monkeypatch.setattr(transformer_module, "cpu_has_native_bf16", lambda: native)
+    cpu = torch.device("cpu")
+    assert resolve_inference("auto", cpu) == ("bf16" if native else "int8")
+    assert resolve_inference("fp32", cpu) == "fp32" and resolve_inference("int8", torch.device("cuda")) == "gpu"
+    model = TransformerModel(TransformerConfig(), MARKERS)
+    assert model.mixed_dtype() == (torch.bfloat16 if native else None)
+    assert TransformerModel(TransformerConfig(mixed_precision="no"), MARKERS).mixed_dtype() is None
+    assert TransformerModel(TransformerConfig(mixed_precision="bf16"), MARKERS).mixed_dtype() == torch.bfloat16
+
+
+def test_both_readings_train_on_both_directions_and_agree_across_them(tiny_bert, tiny_examples):
+    model = TransformerModel(tiny_settings(tiny_bert, max_steps=10, readings="both"), MARKERS)
+    report = model.fit(tiny_examples, tiny_examples, seed=3)
+    assert report.params["train_examples"] == len(tiny_examples)  # pq and qp rows
+    canonical = tiny_examples.loc[tiny_examples["direction"] == "pq", "text"].tolist()
+    swapped = [swap_roles(text, MARKERS) for text in canonical]
+    np.testing.assert_allclose(model.predict_canonical_with(swapped, "fp32")[:, SWAP_PAIR_CLASS],
+                               model.predict_canonical_with(canonical, "fp32"), atol=1e-6)
+    one_reading = TransformerModel(tiny_settings(tiny_bert), MARKERS)
+    one_reading.tokenizer, one_reading.network = model.tokenizer, model.network
+    assert not np.allclose(one_reading.predict_canonical_with(swapped, "fp32")[:, SWAP_PAIR_CLASS],
+                           one_reading.predict_canonical_with(canonical, "fp32"), atol=1e-6)
 
 
 def test_training_is_seeded(tiny_bert, tiny_examples):

@@ -36,6 +36,14 @@ def canonical_examples(examples: pd.DataFrame) -> pd.DataFrame:
     return examples[examples["direction"] == "pq"]
 
 
+def swap_roles(text: str, markers: ExamplesConfig) -> str:
+    """The same marked text with source and target exchanged (the pair read the other way)."""
+    placeholder = "\x00"
+    return (text.replace(markers.source_open, placeholder + "so").replace(markers.source_close, placeholder + "sc")
+            .replace(markers.target_open, markers.source_open).replace(markers.target_close, markers.source_close)
+            .replace(placeholder + "so", markers.target_open).replace(placeholder + "sc", markers.target_close))
+
+
 def canonicalize(texts: Sequence[str], markers: ExamplesConfig) -> tuple[list[str], np.ndarray]:
     """Rewrite each marked text so that the source is the first marked mention.
 
@@ -44,16 +52,13 @@ def canonicalize(texts: Sequence[str], markers: ExamplesConfig) -> tuple[list[st
     consistent by construction: one is the other with the pair classes swapped.
     """
     canonical, swapped = [], np.zeros(len(texts), dtype=bool)
-    placeholder = "\x00"
     for i, text in enumerate(texts):
         source_at, target_at = text.find(markers.source_open), text.find(markers.target_open)
         if source_at == -1 or target_at == -1:
             raise ValueError(f"text {i} lacks a source or target marker: {text[:120]!r}")
         if source_at > target_at:
             swapped[i] = True
-            text = (text.replace(markers.source_open, placeholder + "so").replace(markers.source_close, placeholder + "sc")
-                    .replace(markers.target_open, markers.source_open).replace(markers.target_close, markers.source_close)
-                    .replace(placeholder + "so", markers.target_open).replace(placeholder + "sc", markers.target_close))
+            text = swap_roles(text, markers)
         canonical.append(text)
     return canonical, swapped
 

@@ -3,22 +3,29 @@
 The source and target markers of the canonical reading become special tokens
 of the tokenizer. The head reads the encoder's hidden states at [CLS], at the
 source's opening marker and at the target's opening marker (``head: entity``),
-or at [CLS] alone (``head: cls``), and scores the five pair classes.
+or at [CLS] alone (``head: cls``), and scores the five pair classes. With
+``readings: both`` the model also trains on every pair read the other way
+(source and target swapped, classes swapped with them) and predicts the
+average of the two readings, so the two directions of a pair must agree.
 
 Training: Hugging Face ``datasets`` for the encoded data, length-grouped
 shuffled batches with dynamic padding, AdamW with linear warmup and decay,
 class-weighted cross-entropy, the best checkpoint on valid macro-F1, every
-seed from the config. CPU by default; a GPU when present (mixed precision).
+seed from the config. CPU by default, in bf16 autocast where the CPU has
+native bf16 (AMX or AVX512-BF16), else fp32; a GPU when present (mixed
+precision).
 
 Saved folder: the encoder's ``config.json`` (label maps in id2label/label2id)
 and ``model.safetensors``, the tokenizer with its marker tokens, and
-``head.safetensors``. On CPU, prediction runs through an int8 dynamically
-quantized copy (``inference: int8``) with length-sorted batches; both
-directions of a pair share one canonical text, which is encoded once.
+``head.safetensors``. On CPU, prediction runs through a fast path
+(``inference``): bf16 autocast on CPUs with native bf16, else an int8
+dynamically quantized copy; both in length-sorted batches. Both directions
+of a pair share one canonical text, which is encoded once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import logging
 import math
@@ -36,8 +43,8 @@ import torch
 from torch import nn
 
 from pipeline.config import ExamplesConfig, TransformerConfig
-from pipeline.labels import PAIR_CLASS_NAMES
-from pipeline.models.base import FitReport, StanceModel, canonical_examples, pair_targets
+from pipeline.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS
+from pipeline.models.base import FitReport, StanceModel, canonical_examples, pair_targets, swap_roles
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +84,23 @@ def pick_device(setting: str) -> torch.device:
             raise RuntimeError("transformer.device=cuda but no CUDA device is available")
         return torch.device("cuda")
     return torch.device("cpu")
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AMX or AVX512-BF16). Elsewhere torch emulates
+    bf16 and it is slower than fp32, so `auto` settings use it only here."""
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
+    return any(bool(check()) for check in checks if callable(check))
+
+
+def resolve_inference(setting: str, device: torch.device) -> str:
+    """The prediction path a setting means on `device`: on a GPU always the GPU's own
+    (``gpu``); on a CPU ``auto`` is bf16 with native bf16, else int8."""
+    if device.type == "cuda":
+        return "gpu"
+    if setting == "auto":
+        return "bf16" if cpu_has_native_bf16() else "int8"
+    return setting
 
 
 def set_threads(threads: int | None) -> int:
@@ -292,12 +316,37 @@ class TransformerModel(StanceModel):
             lambda batch: encoder(batch["text"]), batched=True, batch_size=1000, remove_columns=["text"])
         return {column: dataset[column] for column in ("input_ids", "source_at", "target_at", "length")}
 
-    def _autocast(self):
-        if self.device.type != "cuda" or self.settings.mixed_precision == "no":
-            return torch.autocast("cpu", enabled=False)
-        dtype = torch.bfloat16 if (self.settings.mixed_precision == "bf16" or (
-            self.settings.mixed_precision == "auto" and torch.cuda.is_bf16_supported())) else torch.float16
-        return torch.autocast("cuda", dtype=dtype)
+    def mixed_dtype(self) -> torch.dtype | None:
+        """The autocast dtype of training (and of GPU prediction), or None for fp32."""
+        setting = self.settings.mixed_precision
+        if setting == "no":
+            return None
+        if self.device.type == "cuda":
+            return torch.bfloat16 if setting == "bf16" or (
+                setting == "auto" and torch.cuda.is_bf16_supported()) else torch.float16
+        # On a CPU only bf16, and `auto` only where the CPU has it natively.
+        return torch.bfloat16 if setting == "bf16" or (setting == "auto" and cpu_has_native_bf16()) else None
+
+    def _autocast(self, dtype: torch.dtype | None = None):
+        dtype = dtype or self.mixed_dtype()
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=dtype)
+
+    def _readings(self, texts: Sequence[str]) -> list[str]:
+        """The texts the network reads for canonical `texts`: themselves, and with ``readings: both``
+        also their swapped readings (appended after them)."""
+        texts = list(texts)
+        if self.settings.readings == "both":
+            texts += [swap_roles(text, self.markers) for text in texts]
+        return texts
+
+    def _combine_readings(self, proba: np.ndarray) -> np.ndarray:
+        """Average each canonical reading with its swapped reading (classes swapped back)."""
+        if self.settings.readings != "both":
+            return proba
+        half = proba.shape[0] // 2
+        return (proba[:half] + proba[half:][:, SWAP_PAIR_CLASS]) / 2.0
 
     # -- training ------------------------------------------------------------
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame, seed: int) -> FitReport:
@@ -309,7 +358,9 @@ class TransformerModel(StanceModel):
         threads = set_threads(settings.threads)
         seed_everything(seed)
         self.device = pick_device(settings.device)
-        train, valid = canonical_examples(train), canonical_examples(valid)
+        # Both readings: the examples table already holds each pair in both directions.
+        train = canonical_examples(train) if settings.readings == "canonical" else train
+        valid = canonical_examples(valid)
         if settings.limit_train is not None and settings.limit_train < len(train):
             train = train.sample(n=settings.limit_train, random_state=seed)
         path = resolve_model_path(settings.model_path)
@@ -324,7 +375,7 @@ class TransformerModel(StanceModel):
         data = self._encode(train["text"].tolist())
         targets = pair_targets(train)
         valid_texts, valid_gold = valid["text"].tolist(), valid["dse_label"].to_numpy()
-        valid_data = self._encode(valid_texts)
+        valid_data = self._encode(self._readings(valid_texts))
         lengths = np.asarray(data["length"])
 
         steps_per_epoch = math.ceil(len(targets) / settings.batch_size)
@@ -350,12 +401,13 @@ class TransformerModel(StanceModel):
                                device=self.device)
         loss_fn = nn.CrossEntropyLoss(weight=weights)
         scaler = torch.amp.GradScaler("cuda", enabled=self.device.type == "cuda"
-                                      and self._autocast().fast_dtype == torch.float16)
+                                      and self.mixed_dtype() == torch.float16)
         rng = np.random.default_rng(seed)
 
         report = FitReport(params={
             "model_path": path, "train_examples": len(targets), "steps": total, "warmup_steps": warmup,
             "device": self.device.type, "threads": threads, "eval_steps": str(eval_steps),
+            "mixed_precision": str(self.mixed_dtype()).replace("torch.", "") if self.mixed_dtype() else "fp32",
             "class_weights": str(np.round(weights.cpu().numpy(), 3).tolist()),
         })
         best_score, best_state, step, seen = -1.0, None, 0, 0
@@ -380,7 +432,7 @@ class TransformerModel(StanceModel):
                     log.info("transformer step %d/%d loss %.4f (%.1f examples/s)", step, total,
                              running / max(1, running_n), seen / (time.perf_counter() - started))
                 if step in eval_steps:
-                    proba = self._predict_encoded(valid_data, self.network)
+                    proba = self._combine_readings(self._predict_encoded(valid_data, self._training_path()))
                     scores = five_class_scores(valid_gold, proba)
                     report.history.append({
                         "step": step, "epoch": step / steps_per_epoch, "epoch_train_loss": running / max(1, running_n),
@@ -407,37 +459,50 @@ class TransformerModel(StanceModel):
         return report
 
     # -- inference -----------------------------------------------------------
-    def _predict_encoded(self, encoded: dict[str, list], network: nn.Module) -> np.ndarray:
+    def _training_path(self) -> str:
+        """The prediction path valid evaluation uses while training: the training precision."""
+        if self.device.type == "cuda":
+            return "gpu"
+        return "bf16" if self.mixed_dtype() == torch.bfloat16 else "fp32"
+
+    def _predict_encoded(self, encoded: dict[str, list], path: str) -> np.ndarray:
+        """Softmax probabilities of encoded texts through prediction path `path`
+        (gpu, fp32, bf16 or int8), in length-sorted batches."""
+        network = self.inference_network(path)
         network.eval()
         lengths = np.asarray(encoded["length"])
         out = np.zeros((len(lengths), len(PAIR_CLASS_NAMES)), dtype=np.float64)
-        device = self.device if network is self.network else torch.device("cpu")
-        use_autocast = device.type == "cuda"
+        device = self.device if path == "gpu" else torch.device("cpu")
+        context = {"gpu": lambda: self._autocast(), "bf16": lambda: torch.autocast("cpu", dtype=torch.bfloat16)}.get(
+            path, contextlib.nullcontext)
         with torch.inference_mode():
             for index in _batches(lengths, self.settings.eval_batch_size, None):
                 batch = _collate(encoded, index, self.tokenizer.pad_token_id, device)
-                with (self._autocast() if use_autocast else torch.autocast("cpu", enabled=False)):
+                with context():
                     logits = network(**batch)
                 out[index] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
         return out
 
-    def inference_network(self, mode: str | None = None) -> nn.Module:
-        """The network prediction runs: fp32 (or the GPU's), or the int8 CPU copy."""
+    def inference_network(self, path: str) -> nn.Module:
+        """The network a prediction path runs: the trained one, or for int8 its quantized CPU copy."""
         if self.network is None:
             raise RuntimeError("model is not fitted")
-        mode = mode or self.inference
-        if mode == "int8" and self.device.type == "cpu":
+        if path == "int8":
             if self._fast is None:
                 self._fast = quantize_int8(self.network)
             return self._fast
+        if path != "gpu" and self.device.type == "cuda":
+            raise ValueError(f"prediction path {path!r} is for CPUs; this model is on the GPU")
         return self.network
 
     def predict_canonical_with(self, texts: Sequence[str], mode: str) -> np.ndarray:
-        """Pair-class probabilities of canonical texts through `mode` (fp32 or int8).
+        """Pair-class probabilities of canonical texts through `mode` (an ``inference`` setting).
         Repeated texts (both directions of a pair) are encoded once."""
-        unique, inverse = np.unique(np.asarray(list(texts), dtype=object), return_inverse=True)
-        proba = self._predict_encoded(self._encode(unique.tolist()), self.inference_network(mode))
-        return proba[inverse.reshape(-1)]
+        readings = self._readings(texts)
+        unique, inverse = np.unique(np.asarray(readings, dtype=object), return_inverse=True)
+        path = resolve_inference(mode, self.device)
+        proba = self._predict_encoded(self._encode(unique.tolist()), path)
+        return self._combine_readings(proba[inverse.reshape(-1)])
 
     def _predict_canonical(self, texts: Sequence[str]) -> np.ndarray:
         if not len(texts):
