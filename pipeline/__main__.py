@@ -17,6 +17,7 @@ STAGES = {
     "examples": "pipeline.examples:run",
     "train": "pipeline.train:run",
     "evaluate": "pipeline.evaluate:run",
+    "encoder": "pipeline.encoders:run",
     "articles": "pipeline.ingest.articles:run",
     "claims": "pipeline.claims:run",
     "actors": "pipeline.actors:run",

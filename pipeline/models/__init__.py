@@ -26,7 +26,7 @@ def build_model(family: str, config: Config) -> StanceModel:
     if family == "tfidf":
         return TfidfModel(config.train.tfidf, config.examples)
     if family == "transformer":
-        return TransformerModel(config.train.transformer, config.examples)
+        return TransformerModel(config.train.transformer, config.examples, config.encoders_dir)
     if family == "hybrid":
         return HybridModel(config.train.hybrid, config.examples, config)
     raise ValueError(f"unknown model family {family!r}; known: {sorted(FAMILIES)}")

