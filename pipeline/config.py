@@ -113,6 +113,8 @@ class TransformerConfig(_Section):
         default="auto",
         description="CPU prediction path: bf16 autocast, int8 dynamic quantization or fp32; auto: bf16 on CPUs "
                     "with native bf16, else int8")
+    seeds: int = Field(default=1, ge=1, description="an ensemble of this many networks (seeds seed, seed+1, ...) "
+                                                    "whose probabilities are averaged; N times the cost")
     readings: Literal["canonical", "both"] = Field(
         default="canonical",
         description="canonical: train and predict on the source-first reading of each pair; both: also train on "

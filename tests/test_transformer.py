@@ -182,6 +182,26 @@ def test_both_readings_train_on_both_directions_and_agree_across_them(tiny_bert,
                            one_reading.predict_canonical_with(canonical, "fp32"), atol=1e-6)
 
 
+def test_a_seed_ensemble_averages_its_networks_and_round_trips(tiny_bert, tiny_examples, tmp_path):
+    model = TransformerModel(tiny_settings(tiny_bert, max_steps=8, seeds=2), MARKERS)
+    report = model.fit(tiny_examples, tiny_examples, seed=21)
+    assert len(model.networks) == 2 and report.params["seeds"] == 2
+    assert {h["member"] for h in report.history} == {0, 1}
+    steps = [h["step"] for h in report.history]
+    assert steps == sorted(set(steps))  # members on one increasing step axis
+    texts = tiny_examples.loc[tiny_examples["direction"] == "pq", "text"].tolist()
+    encoded = model._encode(texts)
+    members = [model._predict_encoded(encoded, "fp32", [network]) for network in model.networks]
+    assert not np.allclose(members[0], members[1])  # different seeds, different networks
+    np.testing.assert_allclose(model.predict_canonical_with(texts, "fp32"), (members[0] + members[1]) / 2, atol=1e-6)
+    model.save(tmp_path / "ensemble")
+    assert (tmp_path / "ensemble" / "member-1" / "model.safetensors").exists()
+    reloaded = load_model(tmp_path / "ensemble")
+    assert len(reloaded.networks) == 2
+    np.testing.assert_allclose(reloaded.predict_canonical_with(texts, "fp32"),
+                               model.predict_canonical_with(texts, "fp32"), atol=1e-5)
+
+
 def test_training_is_seeded(tiny_bert, tiny_examples):
     runs = []
     for _ in range(2):

@@ -307,10 +307,10 @@ class TransformerModel(StanceModel):
         self.settings = settings
         self.encoders_dir = encoders_dir
         self.tokenizer = None
-        self.network: PairClassifier | None = None
+        self.networks: list[PairClassifier] = []
         self.device = torch.device("cpu")
         self.inference = settings.inference
-        self._fast: nn.Module | None = None
+        self._fast: dict[int, nn.Module] = {}
 
     # -- data --------------------------------------------------------------
     def _encode(self, texts: Sequence[str]) -> dict[str, list]:
@@ -354,14 +354,31 @@ class TransformerModel(StanceModel):
         return (proba[:half] + proba[half:][:, SWAP_PAIR_CLASS]) / 2.0
 
     # -- training ------------------------------------------------------------
-    def fit(self, train: pd.DataFrame, valid: pd.DataFrame, seed: int) -> FitReport:
+    @property
+    def network(self) -> "PairClassifier | None":
+        """The first (or only) network of the ensemble."""
+        return self.networks[0] if self.networks else None
+
+    @network.setter
+    def network(self, value: "PairClassifier | None") -> None:
+        self.networks = [] if value is None else [value]
+        self._fast = {}
+
+    def _new_network(self, path: str, seed: int) -> "PairClassifier":
+        """A fresh network from the pretrained encoder at `path`, with embeddings for the marker tokens."""
         from transformers import AutoModel, AutoTokenizer
 
-        from pipeline.evaluate import five_class_scores
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        encoder = AutoModel.from_pretrained(path)
+        add_marker_tokens(tokenizer, encoder, self.markers, seed)
+        encoder.config.id2label = dict(enumerate(PAIR_CLASS_NAMES))
+        encoder.config.label2id = {name: i for i, name in enumerate(PAIR_CLASS_NAMES)}
+        return PairClassifier(encoder, self.settings.head, self.settings.dropout).to(self.device)
 
+    def fit(self, train: pd.DataFrame, valid: pd.DataFrame, seed: int) -> FitReport:
+        """Fine-tune ``seeds`` networks (seeds seed, seed+1, ...), each keeping its best valid checkpoint."""
         settings = self.settings
         threads = set_threads(settings.threads)
-        seed_everything(seed)
         self.device = pick_device(settings.device)
         # Both readings: the examples table already holds each pair in both directions.
         train = canonical_examples(train) if settings.readings == "canonical" else train
@@ -369,99 +386,114 @@ class TransformerModel(StanceModel):
         if settings.limit_train is not None and settings.limit_train < len(train):
             train = train.sample(n=settings.limit_train, random_state=seed)
         path = resolve_model_path(settings.model_path, self.encoders_dir)
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        encoder = AutoModel.from_pretrained(path)
-        add_marker_tokens(self.tokenizer, encoder, self.markers, seed)
-        encoder.config.id2label = dict(enumerate(PAIR_CLASS_NAMES))
-        encoder.config.label2id = {name: i for i, name in enumerate(PAIR_CLASS_NAMES)}
-        self.network = PairClassifier(encoder, settings.head, settings.dropout).to(self.device)
+        from transformers import AutoTokenizer
 
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.tokenizer.add_tokens(marker_tokens(self.markers), special_tokens=True)
         started = time.perf_counter()
         data = self._encode(train["text"].tolist())
         targets = pair_targets(train)
-        valid_texts, valid_gold = valid["text"].tolist(), valid["dse_label"].to_numpy()
-        valid_data = self._encode(self._readings(valid_texts))
-        lengths = np.asarray(data["length"])
+        valid_data = self._encode(self._readings(valid["text"].tolist()))
+        valid_gold = valid["dse_label"].to_numpy()
 
         steps_per_epoch = math.ceil(len(targets) / settings.batch_size)
         total = settings.max_steps or max(1, round(settings.epochs * steps_per_epoch))
+        weights = class_weights(targets, settings.class_weighting)
+        report = FitReport(params={
+            "model_path": path, "train_examples": len(targets), "steps": total, "seeds": settings.seeds,
+            "warmup_steps": int(settings.warmup_ratio * total), "device": self.device.type, "threads": threads,
+            "mixed_precision": str(self.mixed_dtype()).replace("torch.", "") if self.mixed_dtype() else "fp32",
+            "class_weights": str(np.round(weights, 3).tolist()),
+        })
+        networks, seen = [], 0
+        for member in range(settings.seeds):
+            seed_everything(seed + member)
+            network = self._new_network(path, seed + member)
+            seen += self._train_network(network, data, targets, weights, valid_data, valid_gold, total,
+                                        steps_per_epoch, seed + member, member, report, started)
+            networks.append(network.eval())
+        self.networks, self._fast = networks, {}
+        report.params["train_examples_per_second"] = round(seen / (time.perf_counter() - started), 2)
+        report.params["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        return report
+
+    def _train_network(self, network: "PairClassifier", data: dict[str, list], targets: np.ndarray,
+                       weights: np.ndarray, valid_data: dict[str, list], valid_gold: np.ndarray, total: int,
+                       steps_per_epoch: int, seed: int, member: int, report: FitReport, started: float) -> int:
+        """Train one network for `total` steps, evaluating on valid `evals_per_epoch` times an epoch and
+        restoring the best checkpoint; appends to `report`; returns the examples seen."""
+        from pipeline.evaluate import five_class_scores
+
+        settings = self.settings
         warmup = int(settings.warmup_ratio * total)
         eval_every = max(1, steps_per_epoch // max(1, settings.evals_per_epoch))
         eval_steps = sorted({s for s in range(eval_every, total + 1, eval_every) if total - s >= eval_every // 2}
                             | {total})
-
-        no_decay = [p for n, p in self.network.named_parameters() if p.ndim < 2 and not n.startswith("head.")]
-        head = [p for n, p in self.network.named_parameters() if n.startswith("head.")]
-        decay = [p for n, p in self.network.named_parameters() if p.ndim >= 2 and not n.startswith("head.")]
+        named = list(network.named_parameters())
         optimizer = torch.optim.AdamW([
-            {"params": decay, "weight_decay": settings.weight_decay, "lr": settings.learning_rate},
-            {"params": no_decay, "weight_decay": 0.0, "lr": settings.learning_rate},
-            {"params": head, "weight_decay": settings.weight_decay,
+            {"params": [p for n, p in named if p.ndim >= 2 and not n.startswith("head.")],
+             "weight_decay": settings.weight_decay, "lr": settings.learning_rate},
+            {"params": [p for n, p in named if p.ndim < 2 and not n.startswith("head.")],
+             "weight_decay": 0.0, "lr": settings.learning_rate},
+            {"params": [p for n, p in named if n.startswith("head.")], "weight_decay": settings.weight_decay,
              "lr": settings.head_learning_rate or settings.learning_rate},
         ])
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: (step + 1) / max(1, warmup) if step < warmup
             else max(0.0, (total - step) / max(1, total - warmup)))
-        weights = torch.tensor(class_weights(targets, settings.class_weighting), dtype=torch.float32,
-                               device=self.device)
-        loss_fn = nn.CrossEntropyLoss(weight=weights)
+        loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32, device=self.device))
         scaler = torch.amp.GradScaler("cuda", enabled=self.device.type == "cuda"
                                       and self.mixed_dtype() == torch.float16)
         rng = np.random.default_rng(seed)
+        lengths = np.asarray(data["length"])
+        prefix = f"seed {seed}: " if settings.seeds > 1 else ""
+        report.params[f"eval_steps{'_' + str(member) if member else ''}"] = str(eval_steps)
 
-        report = FitReport(params={
-            "model_path": path, "train_examples": len(targets), "steps": total, "warmup_steps": warmup,
-            "device": self.device.type, "threads": threads, "eval_steps": str(eval_steps),
-            "mixed_precision": str(self.mixed_dtype()).replace("torch.", "") if self.mixed_dtype() else "fp32",
-            "class_weights": str(np.round(weights.cpu().numpy(), 3).tolist()),
-        })
         best_score, best_state, step, seen = -1.0, None, 0, 0
         running, running_n = 0.0, 0
-        self.network.train()
+        network.train()
         while step < total:
             for index in _batches(lengths, settings.batch_size, rng, settings.group_by_length):
                 batch = _collate(data, index, self.tokenizer.pad_token_id, self.device)
                 with self._autocast():
-                    logits = self.network(**batch)
+                    logits = network(**batch)
                 loss = loss_fn(logits.float(), torch.as_tensor(targets[index], device=self.device))
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.unscale_(optimizer)
-                nn.utils.clip_grad_norm_(self.network.parameters(), settings.max_grad_norm)
+                nn.utils.clip_grad_norm_(network.parameters(), settings.max_grad_norm)
                 scaler.step(optimizer)
                 scaler.update()
                 schedule.step()
                 step, seen = step + 1, seen + len(index)
                 running, running_n = running + float(loss.detach()) * len(index), running_n + len(index)
                 if step % 50 == 0:
-                    log.info("transformer step %d/%d loss %.4f (%.1f examples/s)", step, total,
-                             running / max(1, running_n), seen / (time.perf_counter() - started))
+                    log.info("transformer %sstep %d/%d loss %.4f", prefix, step, total, running / max(1, running_n))
                 if step in eval_steps:
-                    proba = self._combine_readings(self._predict_encoded(valid_data, self._training_path()))
+                    proba = self._combine_readings(self._predict_encoded(valid_data, self._training_path(), [network]))
                     scores = five_class_scores(valid_gold, proba)
+                    # Members log one after another on a shared step axis.
                     report.history.append({
-                        "step": step, "epoch": step / steps_per_epoch, "epoch_train_loss": running / max(1, running_n),
+                        "step": member * total + step, "epoch": step / steps_per_epoch, "member": member,
+                        "epoch_train_loss": running / max(1, running_n),
                         "epoch_valid_macro_f1": scores["macro_f1"], "epoch_valid_micro_f1": scores["micro_f1"],
                         "epoch_learning_rate": schedule.get_last_lr()[0],
                         "epoch_examples_per_second": seen / (time.perf_counter() - started),
                     })
-                    print(f"transformer step {step}/{total} (epoch {step / steps_per_epoch:.2f}): train loss "
+                    print(f"transformer {prefix}step {step}/{total} (epoch {step / steps_per_epoch:.2f}): train loss "
                           f"{running / max(1, running_n):.4f}, valid macro-F1 {scores['macro_f1']:.4f}, "
                           f"micro-F1 {scores['micro_f1']:.4f}", flush=True)
                     running, running_n = 0.0, 0
                     if scores["macro_f1"] > best_score:
-                        best_score, report.params["best_step"] = scores["macro_f1"], step
-                        best_state = {k: v.detach().to("cpu", copy=True) for k, v in self.network.state_dict().items()}
-                    self.network.train()
+                        best_score = scores["macro_f1"]
+                        report.params[f"best_step{'_' + str(member) if member else ''}"] = step
+                        best_state = {k: v.detach().to("cpu", copy=True) for k, v in network.state_dict().items()}
+                    network.train()
                 if step >= total:
                     break
         if best_state is not None:
-            self.network.load_state_dict(best_state)
-        self.network.eval()
-        self._fast = None
-        report.params["train_examples_per_second"] = round(seen / (time.perf_counter() - started), 2)
-        report.params["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        return report
+            network.load_state_dict(best_state)
+        return seen
 
     # -- inference -----------------------------------------------------------
     def _training_path(self) -> str:
@@ -470,35 +502,39 @@ class TransformerModel(StanceModel):
             return "gpu"
         return "bf16" if self.mixed_dtype() == torch.bfloat16 else "fp32"
 
-    def _predict_encoded(self, encoded: dict[str, list], path: str) -> np.ndarray:
-        """Softmax probabilities of encoded texts through prediction path `path`
-        (gpu, fp32, bf16 or int8), in length-sorted batches."""
-        network = self.inference_network(path)
-        network.eval()
+    def _predict_encoded(self, encoded: dict[str, list], path: str,
+                         networks: "list[PairClassifier] | None" = None) -> np.ndarray:
+        """Softmax probabilities of encoded texts through prediction path `path` (gpu, fp32,
+        bf16 or int8), in length-sorted batches, averaged over the ensemble's networks."""
+        if networks is None:
+            networks = [self.inference_network(path, k) for k in range(len(self.networks))]
         lengths = np.asarray(encoded["length"])
         out = np.zeros((len(lengths), len(PAIR_CLASS_NAMES)), dtype=np.float64)
         device = self.device if path == "gpu" else torch.device("cpu")
         context = {"gpu": lambda: self._autocast(), "bf16": lambda: torch.autocast("cpu", dtype=torch.bfloat16)}.get(
             path, contextlib.nullcontext)
         with torch.inference_mode():
-            for index in _batches(lengths, self.settings.eval_batch_size, None):
-                batch = _collate(encoded, index, self.tokenizer.pad_token_id, device)
-                with context():
-                    logits = network(**batch)
-                out[index] = torch.softmax(logits.float(), dim=-1).cpu().numpy()
-        return out
+            for network in networks:
+                network.eval()
+                for index in _batches(lengths, self.settings.eval_batch_size, None):
+                    batch = _collate(encoded, index, self.tokenizer.pad_token_id, device)
+                    with context():
+                        logits = network(**batch)
+                    out[index] += torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        return out / len(networks)
 
-    def inference_network(self, path: str) -> nn.Module:
-        """The network a prediction path runs: the trained one, or for int8 its quantized CPU copy."""
-        if self.network is None:
+    def inference_network(self, path: str, member: int = 0) -> nn.Module:
+        """The network a prediction path runs for ensemble member `member`: the trained one,
+        or for int8 its quantized CPU copy."""
+        if not self.networks:
             raise RuntimeError("model is not fitted")
         if path == "int8":
-            if self._fast is None:
-                self._fast = quantize_int8(self.network)
-            return self._fast
+            if member not in self._fast:
+                self._fast[member] = quantize_int8(self.networks[member])
+            return self._fast[member]
         if path != "gpu" and self.device.type == "cuda":
             raise ValueError(f"prediction path {path!r} is for CPUs; this model is on the GPU")
-        return self.network
+        return self.networks[member]
 
     def predict_canonical_with(self, texts: Sequence[str], mode: str) -> np.ndarray:
         """Pair-class probabilities of canonical texts through `mode` (an ``inference`` setting).
@@ -516,15 +552,20 @@ class TransformerModel(StanceModel):
 
     # -- persistence -----------------------------------------------------------
     def _save_state(self, path: Path) -> dict[str, Any]:
+        """The first network at the top of `path` (encoder, tokenizer, head); further ensemble
+        members under ``member-<k>/`` (encoder and head)."""
         from safetensors.torch import save_file
 
-        if self.network is None:
+        if not self.networks:
             raise RuntimeError("model is not fitted")
-        self.network.encoder.save_pretrained(path)  # config.json (with the label maps) + model.safetensors
         self.tokenizer.save_pretrained(path)
-        save_file({k: v.detach().cpu().contiguous() for k, v in self.network.head.state_dict().items()},
-                  str(path / HEAD_FILE))
-        return {"transformer": self.settings.model_dump(mode="json")}
+        for member, network in enumerate(self.networks):
+            folder = path if member == 0 else path / f"member-{member}"
+            folder.mkdir(parents=True, exist_ok=True)
+            network.encoder.save_pretrained(folder)  # config.json (with the label maps) + model.safetensors
+            save_file({k: v.detach().cpu().contiguous() for k, v in network.head.state_dict().items()},
+                      str(folder / HEAD_FILE))
+        return {"transformer": self.settings.model_dump(mode="json"), "members": len(self.networks)}
 
     @classmethod
     def _load_state(cls, path: Path, settings: dict[str, Any], markers: ExamplesConfig) -> "TransformerModel":
@@ -535,11 +576,14 @@ class TransformerModel(StanceModel):
         set_threads(model.settings.threads)
         model.device = pick_device(model.settings.device)
         model.tokenizer = AutoTokenizer.from_pretrained(path)
-        hf_config = AutoConfig.from_pretrained(path)
-        if [hf_config.id2label[i] for i in range(len(PAIR_CLASS_NAMES))] != list(PAIR_CLASS_NAMES):
-            raise ValueError(f"{path}: encoder label maps {hf_config.id2label} differ from {PAIR_CLASS_NAMES}")
-        encoder = AutoModel.from_pretrained(path)
-        network = PairClassifier(encoder, model.settings.head, model.settings.dropout)
-        network.head.load_state_dict(load_file(str(path / HEAD_FILE)))
-        model.network = network.to(model.device).eval()
+        networks = []
+        for member in range(int(settings.get("members", 1))):
+            folder = path if member == 0 else path / f"member-{member}"
+            hf_config = AutoConfig.from_pretrained(folder)
+            if [hf_config.id2label[i] for i in range(len(PAIR_CLASS_NAMES))] != list(PAIR_CLASS_NAMES):
+                raise ValueError(f"{folder}: encoder label maps {hf_config.id2label} differ from {PAIR_CLASS_NAMES}")
+            network = PairClassifier(AutoModel.from_pretrained(folder), model.settings.head, model.settings.dropout)
+            network.head.load_state_dict(load_file(str(folder / HEAD_FILE)))
+            networks.append(network.to(model.device).eval())
+        model.networks = networks
         return model
