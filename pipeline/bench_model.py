@@ -194,7 +194,8 @@ def run(config: Config) -> None:
                 print(f"{'':<12} {name:>5} {'':>11} {_fmt(other['test_macro_f1']):>27} {_fmt(other['test_micro_f1']):>27} "
                       f"{'':>8} {other['pairs_per_s']:>8.1f} {other['label_agreement_with_fp32']:>13.4f}")
     print(f"pairs/s counts directed pairs of the test split ({results[0]['test_pairs']}); both directions of a "
-          f"sentence share one canonical text ({results[0]['test_unique_texts']} encoded).")
+          f"sentence share one canonical text ({results[0]['test_unique_texts']}; a transformer with "
+          f"readings: both also reads each one swapped).")
     print(f"training: {summary['train_seconds_total']:.0f} s over all families"
           + (f"; make train wall {summary['make_train_wall_s']:.0f} s" if wall else "")
           + f"; peak memory: bench {summary['bench_peak_rss_mb']:.0f} MB"
