@@ -229,7 +229,7 @@ def test_hybrid_blends_members_chosen_on_valid_and_round_trips(tiny_bert, tiny_e
     np.testing.assert_allclose(load_model(tmp_path / "h").predict_pair_proba(texts), proba, atol=1e-5)
 
 
-def test_int8_path_keeps_the_head_and_feed_forward_outputs_in_fp32(tiny_bert):
+def test_int8_path_quantizes_attention_and_keeps_feed_forward_and_head_in_fp32(tiny_bert):
     from transformers import AutoModel
 
     from pipeline.models.transformer import PairClassifier, quantized_layers
@@ -238,5 +238,6 @@ def test_int8_path_keeps_the_head_and_feed_forward_outputs_in_fp32(tiny_bert):
     names = quantized_layers(network)
     assert "encoder.encoder.layer.0.attention.self.query" in names
     assert "encoder.encoder.layer.0.attention.output.dense" in names
-    assert "encoder.encoder.layer.0.intermediate.dense" in names
+    assert "encoder.encoder.layer.1.attention.self.value" in names
+    assert "encoder.encoder.layer.0.intermediate.dense" not in names
     assert "encoder.encoder.layer.0.output.dense" not in names and "head" not in names

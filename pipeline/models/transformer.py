@@ -280,11 +280,13 @@ def class_weights(targets: np.ndarray, scheme: str, n_classes: int = len(PAIR_CL
 
 
 def quantized_layers(network: nn.Module) -> list[str]:
-    """The Linear layers the int8 path quantizes: every encoder Linear except the feed-forward
-    output projections (their GELU inputs carry outliers) and the head. Chosen on DSE valid:
-    five-class agreement with fp32 0.973 against 0.925 for every Linear, per tensor."""
+    """The Linear layers the int8 path quantizes: the attention projections only. The
+    feed-forward layers (their GELU carries outliers) and the head stay fp32. Chosen on DSE
+    valid with the default model: directed-label agreement with fp32 0.996 (five-class 0.992)
+    at 1.2x fp32 speed, against 0.989 (0.977) at 1.35x when the feed-forward input
+    projections are quantized too, and 0.925 five-class for every Linear per tensor."""
     return [name for name, module in network.named_modules() if isinstance(module, nn.Linear)
-            and not name.startswith("head") and not (name.endswith("output.dense") and "attention" not in name)]
+            and not name.startswith("head") and "attention" in name]
 
 
 def quantize_int8(network: nn.Module) -> nn.Module:
