@@ -334,8 +334,8 @@ class TransformerModel(StanceModel):
         # On a CPU only bf16, and `auto` only where the CPU has it natively.
         return torch.bfloat16 if setting == "bf16" or (setting == "auto" and cpu_has_native_bf16()) else None
 
-    def _autocast(self, dtype: torch.dtype | None = None):
-        dtype = dtype or self.mixed_dtype()
+    def _autocast(self):
+        dtype = self.mixed_dtype()
         if dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=dtype)
@@ -379,6 +379,8 @@ class TransformerModel(StanceModel):
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame, seed: int) -> FitReport:
         """Fine-tune ``seeds`` networks (seeds seed, seed+1, ...), each keeping its best valid checkpoint."""
+        from transformers import AutoTokenizer
+
         settings = self.settings
         threads = set_threads(settings.threads)
         self.device = pick_device(settings.device)
@@ -388,8 +390,6 @@ class TransformerModel(StanceModel):
         if settings.limit_train is not None and settings.limit_train < len(train):
             train = train.sample(n=settings.limit_train, random_state=seed)
         path = resolve_model_path(settings.model_path, self.encoders_dir)
-        from transformers import AutoTokenizer
-
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.tokenizer.add_tokens(marker_tokens(self.markers), special_tokens=True)
         started = time.perf_counter()
@@ -513,7 +513,7 @@ class TransformerModel(StanceModel):
         lengths = np.asarray(encoded["length"])
         out = np.zeros((len(lengths), len(PAIR_CLASS_NAMES)), dtype=np.float64)
         device = self.device if path == "gpu" else torch.device("cpu")
-        context = {"gpu": lambda: self._autocast(), "bf16": lambda: torch.autocast("cpu", dtype=torch.bfloat16)}.get(
+        context = {"gpu": self._autocast, "bf16": lambda: torch.autocast("cpu", dtype=torch.bfloat16)}.get(
             path, contextlib.nullcontext)
         with torch.inference_mode():
             for network in networks:
