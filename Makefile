@@ -16,7 +16,7 @@ ARGS ?=
 STATE ?= data/.make/$(CONFIG)
 SECTIONS := $(STATE)/config
 RUN = $(PY) -m pipeline
-CORE := pipeline/__main__.py pipeline/config.py pipeline/tables.py pipeline/labels.py
+CORE := pipeline/__main__.py $(wildcard pipeline/core/*.py)
 
 .PHONY: help setup train fetch ingest examples test ui clean FORCE
 
@@ -29,7 +29,7 @@ $(VENV_STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the project into $(VENV) (first time: a few minutes)"
 	@$(PY) -m pip install --quiet --upgrade pip 2>&1 | { grep -v "is ignored: it is neither" || true; }
-	@$(PY) -m pip install --quiet -e '.[dev]' 2>&1 | { grep -v "is ignored: it is neither" || true; }; \
+	@$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat 2>&1 | { grep -v "is ignored: it is neither" || true; }; \
 		test "$${PIPESTATUS[0]}" -eq 0
 	@touch $@
 
@@ -40,27 +40,27 @@ $(STATE)/config.stamp: FORCE | $(VENV_STAMP)
 	@$(RUN) config --config $(CONFIG) --sections-dir $(SECTIONS) $(ARGS)
 $(SECTIONS)/%.json: $(STATE)/config.stamp ;
 
-$(STATE)/fetch.done: pipeline/fetch.py $(CORE) $(wildcard configs/corpora/*) \
+$(STATE)/fetch.done: pipeline/corpora/fetch.py pipeline/stages/fetch.py $(CORE) $(wildcard configs/corpora/*) \
 		$(SECTIONS)/corpora.json $(SECTIONS)/paths.json | $(VENV_STAMP)
 	$(RUN) fetch --config $(CONFIG) $(ARGS)
 	@touch $@
 
-$(STATE)/ingest.done: $(STATE)/fetch.done pipeline/ingest/__init__.py pipeline/ingest/dse.py \
-		pipeline/ingest/seesaw.py $(CORE) $(SECTIONS)/paths.json
+$(STATE)/ingest.done: $(STATE)/fetch.done pipeline/corpora/ingest.py pipeline/corpora/dse.py pipeline/stages/ingest.py \
+		pipeline/corpora/seesaw.py $(CORE) $(SECTIONS)/paths.json
 	$(RUN) ingest --config $(CONFIG) $(ARGS)
 	@touch $@
 
-$(STATE)/examples.done: $(STATE)/ingest.done pipeline/examples.py $(CORE) $(SECTIONS)/examples.json \
+$(STATE)/examples.done: $(STATE)/ingest.done pipeline/corpora/examples.py pipeline/stages/examples.py $(CORE) $(SECTIONS)/examples.json \
 		$(SECTIONS)/train.json
 	$(RUN) examples --config $(CONFIG) $(ARGS)
 	@touch $@
 
-$(STATE)/train.done: $(STATE)/examples.done pipeline/train.py pipeline/tracking.py pipeline/evaluate.py \
+$(STATE)/train.done: $(STATE)/examples.done pipeline/stages/train.py $(wildcard pipeline/tracking/*.py) pipeline/core/metrics.py \
 		$(wildcard pipeline/models/*.py) $(CORE) $(SECTIONS)/train.json $(SECTIONS)/mlflow.json
 	$(RUN) train --config $(CONFIG) $(ARGS)
 	@touch $@
 
-$(STATE)/evaluate.done: $(STATE)/train.done pipeline/evaluate.py pipeline/tracking.py $(CORE) \
+$(STATE)/evaluate.done: $(STATE)/train.done pipeline/stages/evaluate.py $(wildcard pipeline/tracking/*.py) $(CORE) \
 		$(SECTIONS)/evaluate.json
 	$(RUN) evaluate --config $(CONFIG) $(ARGS)
 	@touch $@

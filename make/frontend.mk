@@ -14,7 +14,7 @@ pairs: $(VENV_STAMP) ## Run articles -> claims -> actors -> pairs on INPUT (defa
 	$(PY) -m pipeline pairs --config $(CONFIG) $(FRONTEND_ARGS)
 
 claims: pairs ## Print a readable table of the claims of INPUT (kind, speaker, cue, actors)
-	$(PY) -m pipeline.pairs --config $(CONFIG) $(FRONTEND_ARGS)
+	$(PY) -m pipeline show-claims --config $(CONFIG) $(FRONTEND_ARGS)
 
 bench-frontend: $(VENV_STAMP) ## Measure sentences, entities, candidate pairs and throughput on SEESAW valid (MLflow experiment frontend)
 	$(PY) -m pipeline bench-frontend --config $(CONFIG) $(ARGS)

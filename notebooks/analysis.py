@@ -48,10 +48,10 @@ from IPython.display import display
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-from pipeline import network
-from pipeline.config import load_config
-from pipeline.labels import LABELS
-from pipeline.tables import read_table
+from pipeline.stances import network
+from pipeline.core.config import load_config
+from pipeline.core.labels import LABELS
+from pipeline.core.tables import read_table
 
 config = load_config(os.environ.get("STANCE_CONFIG", "default"), shlex.split(os.environ.get("STANCE_OVERRIDES", "")))
 mlflow.set_tracking_uri(config.tracking_uri)

@@ -6,27 +6,27 @@ import argparse
 import importlib
 import logging
 import sys
-
 from pathlib import Path
 
-from pipeline.config import ConfigError, load_config, write_sections
+import pipeline.models  # noqa: F401  (registers the model families the config validates)
+from pipeline.core.config import ConfigError, load_config, write_sections
 
 STAGES = {
-    "fetch": "pipeline.fetch:run",
-    "ingest": "pipeline.ingest:run",
-    "examples": "pipeline.examples:run",
-    "train": "pipeline.train:run",
-    "evaluate": "pipeline.evaluate:run",
-    "encoder": "pipeline.encoders:run",
-    "articles": "pipeline.ingest.articles:run",
-    "claims": "pipeline.claims:run",
-    "actors": "pipeline.actors:run",
-    "pairs": "pipeline.pairs:run",
-    "show-claims": "pipeline.pairs:show",
-    "bench-frontend": "pipeline.bench_frontend:run",
-    "bench-model": "pipeline.bench_model:run",
-    "predict": "pipeline.predict:run",
-    "eval-e2e": "pipeline.eval_e2e:run",
+    "fetch": "pipeline.stages.fetch:run",
+    "ingest": "pipeline.stages.ingest:run",
+    "examples": "pipeline.stages.examples:run",
+    "train": "pipeline.stages.train:run",
+    "evaluate": "pipeline.stages.evaluate:run",
+    "encoder": "pipeline.stages.encoder:run",
+    "articles": "pipeline.stages.frontend:articles",
+    "claims": "pipeline.stages.frontend:claims",
+    "actors": "pipeline.stages.frontend:actors",
+    "pairs": "pipeline.stages.frontend:pairs",
+    "show-claims": "pipeline.stages.frontend:show",
+    "predict": "pipeline.stages.predict:run",
+    "bench-frontend": "pipeline.bench.frontend:run",
+    "bench-model": "pipeline.bench.model:run",
+    "eval-e2e": "pipeline.bench.e2e:run",
 }
 
 

@@ -9,7 +9,8 @@ import time
 import pandas as pd
 import pytest
 
-from pipeline.config import REPO_ROOT, load_config
+import pipeline.models  # noqa: F401  (registers the model families before any config loads)
+from pipeline.core.config import REPO_ROOT, load_config
 
 
 @pytest.fixture

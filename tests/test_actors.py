@@ -6,9 +6,10 @@ import json
 
 import pytest
 
-from pipeline import actors as T
-from pipeline.config import ActorsConfig, load_config
-from pipeline.tables import read_table
+from pipeline.core.config import ActorsConfig, load_config
+from pipeline.core.tables import read_table
+from pipeline.frontend import actors as T
+from pipeline.stages import frontend
 
 SETTINGS = ActorsConfig()
 
@@ -67,13 +68,10 @@ def test_pronoun_entities_become_mentions_of_the_person(dictionary):
 
 @pytest.fixture(scope="module")
 def seed_tables(tmp_path_factory):
-    from pipeline import claims, pairs
-    from pipeline.ingest import articles
-
     tables = tmp_path_factory.mktemp("tables")
     config = load_config("default", [f"paths.tables_dir={tables}"])
-    for stage in (articles, claims, T, pairs):
-        stage.run(config)
+    for stage in (frontend.articles, frontend.claims, frontend.actors, frontend.pairs):
+        stage(config)
     return tables / "corpus"
 
 
@@ -97,15 +95,12 @@ def test_every_seed_actor_is_in_the_dictionary_and_found(seed_tables, dictionary
 
 
 def test_article_without_actors_is_reported(tmp_path, capsys):
-    from pipeline import claims
-    from pipeline.ingest import articles
-
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "quiet.txt").write_text("Weather\nIt rained all day. The wind was cold.\n")
     config = load_config("default", [f"paths.tables_dir={tmp_path / 't'}", f"articles.input={folder}"])
-    for stage in (articles, claims, T):
-        stage.run(config)
+    for stage in (frontend.articles, frontend.claims, frontend.actors):
+        stage(config)
     rejects = read_table(tmp_path / "t" / "corpus" / "rejects_actors.parquet", "rejects")
     assert list(rejects["reason"]) == ["no actors found: the article yields no pairs"]
     assert "without 1" in capsys.readouterr().out

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import pytest
 
-from pipeline.config import ArticlesConfig, load_config
-from pipeline.ingest import articles as A
-from pipeline.tables import read_table
+from pipeline.core.config import ArticlesConfig, load_config
+from pipeline.core.tables import read_table
+from pipeline.frontend import articles as A
+from pipeline.stages import frontend
 
 SETTINGS = ArticlesConfig()
 SEED_TAIL = ("Agencies - Xinhua\nToday's Top News\n- Consumption to play bigger part in growth\n"
@@ -96,7 +96,7 @@ def test_run_writes_tables_and_counts_reconcile(tmp_path, capsys):
     (folder / "c.csv").write_text("id,body\n1,x\n")
     (folder / "dup.txt").write_bytes(b"Other title\nLavrov said \xff no.\n")
     config = load_config("default", [f"paths.tables_dir={tmp_path / 'tables'}", f"articles.input={folder}"])
-    A.run(config)
+    frontend.articles(config)
     arts = read_table(tmp_path / "tables" / "corpus" / "articles.parquet", "articles")
     rejects = read_table(tmp_path / "tables" / "corpus" / "rejects_articles.parquet", "rejects")
     assert sorted(arts["article_id"].str[:1]) == ["a", "b"]
@@ -109,7 +109,7 @@ def test_run_writes_tables_and_counts_reconcile(tmp_path, capsys):
 
 def test_seed_folder_is_the_default_input(tmp_path):
     config = load_config("default", [f"paths.tables_dir={tmp_path}"])
-    A.run(config)
+    frontend.articles(config)
     arts = pd.read_parquet(tmp_path / "corpus" / "articles.parquet")
     assert len(arts) == 1
     text = arts["text"].iloc[0]

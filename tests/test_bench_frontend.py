@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from pipeline import bench_frontend as B
-from pipeline.actors import load_dictionary
-from pipeline.claims import load_nlp
-from pipeline.config import load_config
+from pipeline.bench import frontend as B
+from pipeline.core.config import load_config
+from pipeline.frontend.actors import load_dictionary
+from pipeline.frontend.claims import load_nlp
 
 
 @pytest.mark.parametrize("gold,candidate", [
@@ -71,7 +71,7 @@ def test_evaluate_articles_on_a_tiny_gold_article():
 
 
 def test_tradeoff_settings_reset_the_implicit_knobs():
-    from pipeline.config import PairsConfig
+    from pipeline.core.config import PairsConfig
 
     rows = B.tradeoff_settings(PairsConfig(implicit_targets=5, context_window=3))
     assert rows["names only (no issues, no implicit)"].implicit_targets == 0

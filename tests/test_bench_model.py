@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from pipeline.bench_model import machine, micro_f1, set_inference
-from pipeline.config import ExamplesConfig, HybridConfig, TransformerConfig
-from pipeline.models.hybrid import HybridModel, blend
+from pipeline.bench.model import machine, micro_f1
+from pipeline.core.config import ExamplesConfig
+from pipeline.models.hybrid import HybridConfig, HybridModel, blend
 from pipeline.models.majority import MajorityModel
-from pipeline.models.transformer import TransformerModel
+from pipeline.models.transformer import TransformerConfig, TransformerModel
 
 MARKERS = ExamplesConfig()
 
@@ -14,12 +14,22 @@ def test_micro_f1_is_accuracy_over_rows():
     assert micro_f1(np.array([0, 1, 2, 3]), np.array([0, 1, 0, 3])) == pytest.approx(0.75)
 
 
-def test_set_inference_reaches_transformers_inside_a_hybrid():
-    transformer = TransformerModel(TransformerConfig(), MARKERS)
+def test_a_hybrid_offers_and_sets_the_prediction_paths_of_its_transformer():
+    transformer = TransformerModel(TransformerConfig(inference="bf16"), MARKERS)
     hybrid = HybridModel(HybridConfig(), MARKERS)
     hybrid.members = [transformer, MajorityModel(MARKERS)]
-    assert set_inference(hybrid, "fp32") and transformer.inference == "fp32"
-    assert not set_inference(MajorityModel(MARKERS), "int8")
+    assert hybrid.prediction_paths() == transformer.prediction_paths()
+    assert {"fp32", "int8", "bf16"} <= set(hybrid.prediction_paths())
+    hybrid.set_prediction_path("int8")
+    assert transformer.inference == "int8"
+    assert hybrid.configured_prediction_path() == "bf16"
+
+
+def test_a_family_without_fast_paths_offers_none():
+    model = MajorityModel(MARKERS)
+    assert model.prediction_paths() == [] and model.configured_prediction_path() == "fp32"
+    with pytest.raises(ValueError, match="no prediction path"):
+        model.set_prediction_path("int8")
 
 
 def test_blend_rows_sum_to_one_and_weights_pick_members():

@@ -6,13 +6,23 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.actors import load_dictionary
-from pipeline.claims import (
-    DIRECT, NARRATIVE, REPORTED, _chunks, build_claims, find_attribution, group_quotes, is_heading,
-    load_nlp, parse_texts, quoted_share, sentence_spans,
+from pipeline.core.config import ClaimsConfig, load_config
+from pipeline.frontend.actors import load_dictionary
+from pipeline.frontend.articles import read_txt
+from pipeline.frontend.claims import (
+    DIRECT,
+    NARRATIVE,
+    REPORTED,
+    _chunks,
+    build_claims,
+    find_attribution,
+    group_quotes,
+    is_heading,
+    load_nlp,
+    parse_texts,
+    quoted_share,
+    sentence_spans,
 )
-from pipeline.config import ClaimsConfig, load_config
-from pipeline.ingest.articles import read_txt
 
 SETTINGS = ClaimsConfig()
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_cc2e266a8b9d55b3.txt"
@@ -147,7 +157,7 @@ def test_seed_speakers_roles_and_boilerplate(seed_claims):
 # ------------------------------------------------ recall levers (issue 4, item 5)
 
 def test_noun_phrases_from_tags_end_in_a_common_noun():
-    from pipeline.claims import noun_phrases
+    from pipeline.frontend.claims import noun_phrases
 
     # "the US-Mexico border wall is dead ." with Penn tags
     tokens = [(0, 3, "DT"), (4, 6, "NNP"), (6, 7, "HYPH"), (7, 13, "NNP"), (14, 20, "NN"), (21, 25, "NN"),

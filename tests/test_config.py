@@ -2,7 +2,13 @@ import json
 
 import pytest
 
-from pipeline.config import ConfigError, apply_overrides, flatten, load_config, write_sections
+from pipeline.core.config import (
+    ConfigError,
+    apply_overrides,
+    flatten,
+    load_config,
+    write_sections,
+)
 
 
 def test_default_config_loads_with_its_sections():

@@ -8,8 +8,14 @@ import zipfile
 
 import pytest
 
-from pipeline import encoders
-from pipeline.encoders import EncoderUnavailable, SplitZipEncoder, assemble, is_complete, part_files
+from pipeline.models import encoders
+from pipeline.models.encoders import (
+    EncoderUnavailable,
+    SplitZipEncoder,
+    assemble,
+    is_complete,
+    part_files,
+)
 
 
 def split_zip(tmp_path, parts: int = 3):

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from pipeline import eval_e2e as E
-from pipeline.tables import read_table
+from pipeline.bench import e2e as E
+from pipeline.core.tables import read_table
 
 
 def pred(rows):
@@ -105,9 +105,9 @@ def test_floor_baseline_labels_every_pair_with_the_train_majority():
 
 
 def test_candidates_of_a_tiny_gold_article():
-    from pipeline.actors import load_dictionary
-    from pipeline.claims import load_nlp
-    from pipeline.config import load_config
+    from pipeline.core.config import load_config
+    from pipeline.frontend.actors import load_dictionary
+    from pipeline.frontend.claims import load_nlp
 
     seesaw = {
         "articles": pd.DataFrame({"article_id": ["x"], "outlet": ["CNN"]}),

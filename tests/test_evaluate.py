@@ -2,11 +2,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.evaluate import (
-    bootstrap_interval, confusion_figure, directed_macro_f1, five_class_scores, macro_f1, per_class_report,
+from pipeline.core.labels import DSE_CLASS_NAMES
+from pipeline.core.metrics import (
+    bootstrap_interval,
+    confusion_figure,
+    directed_macro_f1,
+    five_class_scores,
+    macro_f1,
+    per_class_report,
     score_split,
 )
-from pipeline.labels import DSE_CLASS_NAMES
 
 
 def test_five_class_scores_from_probabilities():

@@ -1,7 +1,7 @@
 import pytest
 
-from pipeline.config import ExamplesConfig
-from pipeline.examples import MarkerError, directed_examples, mark_pair
+from pipeline.core.config import ExamplesConfig
+from pipeline.corpora.examples import MarkerError, directed_examples, mark_pair
 
 MARKERS = ExamplesConfig()
 

@@ -2,8 +2,14 @@ import hashlib
 
 import pytest
 
-from pipeline.config import CorpusSource
-from pipeline.fetch import ChecksumError, ManifestEntry, fetch_file, parse_manifest, sha256_file
+from pipeline.core.config import CorpusSource
+from pipeline.corpora.fetch import (
+    ChecksumError,
+    ManifestEntry,
+    fetch_file,
+    parse_manifest,
+    sha256_file,
+)
 
 
 def _sha(data: bytes) -> str:

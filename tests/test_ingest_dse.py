@@ -1,7 +1,7 @@
 import pytest
 
-from pipeline.ingest import read_dse_file
-from pipeline.ingest.dse import DseLineError, parse_dse_line, unescape_field
+from pipeline.corpora.dse import DseLineError, parse_dse_line, unescape_field
+from pipeline.corpora.ingest import read_dse_file
 
 
 def test_plain_line_with_raw_quotes():

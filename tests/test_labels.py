@@ -3,9 +3,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.labels import (
-    DSE_CLASSES, HOSTILE, LABELS, NEUTRAL, SUPPORTIVE, SWAP_PAIR_CLASS, decode_five, directed_proba,
-    directed_to_five, encode_labels, five_to_directed, pair_class,
+from pipeline.core.labels import (
+    DSE_CLASSES,
+    HOSTILE,
+    LABELS,
+    NEUTRAL,
+    SUPPORTIVE,
+    SWAP_PAIR_CLASS,
+    decode_five,
+    directed_proba,
+    directed_to_five,
+    encode_labels,
+    five_to_directed,
+    pair_class,
 )
 
 

@@ -2,12 +2,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipeline.config import ExamplesConfig, TfidfConfig, load_config
-from pipeline.examples import directed_examples
-from pipeline.labels import SWAP_PAIR_CLASS
+from pipeline.core.config import ExamplesConfig, load_config
+from pipeline.core.labels import SWAP_PAIR_CLASS
+from pipeline.corpora.examples import directed_examples
 from pipeline.models import build_model, load_model
 from pipeline.models.base import canonicalize, swap_roles
-from pipeline.models.tfidf import TfidfModel
+from pipeline.models.tfidf import TfidfConfig, TfidfModel
 
 MARKERS = ExamplesConfig()
 

@@ -6,8 +6,8 @@ import networkx as nx
 import pandas as pd
 import pytest
 
-from pipeline import network as N
-from pipeline.tables import check_frame
+from pipeline.core.tables import check_frame
+from pipeline.stances import network as N
 
 
 def stances(rows: list[tuple]) -> pd.DataFrame:

@@ -10,7 +10,7 @@ import subprocess
 import jupytext
 import nbformat
 
-from pipeline.config import REPO_ROOT
+from pipeline.core.config import REPO_ROOT
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "analysis"
 

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.config import ExamplesConfig, PairsConfig, load_config
-from pipeline.pairs import (
-    AUTHOR, IMPLICIT, MENTION, SPEAKER, author_of, claim_pairs, claims_table, context_mentions, marked_text, salient,
+from pipeline.core.config import ExamplesConfig, PairsConfig, load_config
+from pipeline.core.tables import read_table
+from pipeline.frontend.pairs import (
+    AUTHOR,
+    IMPLICIT,
+    MENTION,
+    SPEAKER,
+    author_of,
+    claim_pairs,
+    claims_table,
+    context_mentions,
+    marked_text,
+    salient,
 )
-from pipeline.tables import read_table
+from pipeline.stages import frontend
 
 MARKERS = ExamplesConfig()
 
@@ -71,13 +81,10 @@ def test_author_defaults_when_outlet_is_unknown():
 
 @pytest.fixture(scope="module")
 def seed_tables(tmp_path_factory):
-    from pipeline import actors, claims, pairs
-    from pipeline.ingest import articles
-
     tables = tmp_path_factory.mktemp("tables")
     config = load_config("default", [f"paths.tables_dir={tables}"])
-    for stage in (articles, claims, actors, pairs):
-        stage.run(config)
+    for stage in (frontend.articles, frontend.claims, frontend.actors, frontend.pairs):
+        stage(config)
     return tables / "corpus"
 
 

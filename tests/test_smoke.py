@@ -10,7 +10,7 @@ import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
-from pipeline.config import REPO_ROOT
+from pipeline.core.config import REPO_ROOT
 
 
 def test_smoke_run_is_fast_and_idempotent(smoke_run):

@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from pipeline.tables import SchemaError, empty_frame, read_table, write_table
+from pipeline.core.tables import SchemaError, empty_frame, read_table, write_table
 
 
 def _rejects(**overrides):

@@ -11,16 +11,22 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from pipeline.config import ExamplesConfig, TransformerConfig, load_config  # noqa: E402
-from pipeline.examples import directed_examples  # noqa: E402
-from pipeline.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS  # noqa: E402
+import pipeline.models.transformer as transformer_module  # noqa: E402
+from pipeline.core.config import ExamplesConfig, load_config  # noqa: E402
+from pipeline.core.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS  # noqa: E402
+from pipeline.corpora.examples import directed_examples  # noqa: E402
 from pipeline.models import build_model, load_model  # noqa: E402
+from pipeline.models.base import swap_roles  # noqa: E402
 from pipeline.models.transformer import (  # noqa: E402
-    MarkedEncoder, TransformerModel, add_marker_tokens, class_weights, entity_window, resolve_inference,
+    MarkedEncoder,
+    TransformerConfig,  # noqa: E402
+    TransformerModel,
+    add_marker_tokens,
+    class_weights,
+    entity_window,
+    resolve_inference,
     resolve_model_path,
 )
-import pipeline.models.transformer as transformer_module  # noqa: E402
-from pipeline.models.base import swap_roles  # noqa: E402
 
 MARKERS = ExamplesConfig()
 

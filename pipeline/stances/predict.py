@@ -12,7 +12,7 @@ with ``predict.model_uri``) to the marked text of each pair, and writes under
   itself), label, confidence and the three probabilities;
 - ``stance_pairs.parquet`` / ``.csv``: per directed pair, at the ``actor`` and
   the ``affiliation`` level: counts per label, mean stance, mean confidence,
-  number of articles (:mod:`pipeline.network`);
+  number of articles (:mod:`pipeline.stances.network`);
 - ``stance_articles.parquet`` / ``.csv``: one row per article, with zero
   counts for an article without claims or pairs (it is no error);
 - ``network_{actor,affiliation}.graphml`` and ``.png``: the actor network;
@@ -28,11 +28,8 @@ Every file is written atomically.
 from __future__ import annotations
 
 import csv
-import json
 import logging
-import resource
 import sys
-import time
 from collections import Counter, OrderedDict
 from contextlib import ExitStack
 from pathlib import Path
@@ -41,10 +38,22 @@ from typing import Iterator, Protocol
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline.config import Config
-from pipeline.labels import HOSTILE, LABELS, SUPPORTIVE
-from pipeline.network import ACTOR, AFFILIATION, LEVELS, PairAggregator, build_graph, draw_network, summary_lines, write_graphml
-from pipeline.tables import SCHEMAS, SchemaError, atomic_path, check_frame, write_table, write_text_atomic
+from pipeline.core.labels import LABELS
+from pipeline.core.tables import (
+    SCHEMAS,
+    SchemaError,
+    atomic_path,
+    check_frame,
+    write_table,
+)
+from pipeline.stances.network import (
+    LEVELS,
+    PairAggregator,
+    build_graph,
+    draw_network,
+    drawn_edges,
+    write_graphml,
+)
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +63,10 @@ PROBABILITIES = [f"p_{label}" for label in LABELS]
 
 class StanceModel(Protocol):
     """What predict needs of a model: the pyfunc contract (a DataFrame with `text` in)."""
-
     def predict(self, data: pd.DataFrame) -> pd.DataFrame: ...
 
 
 # ----------------------------------------------------------------- core ---
-
-def model_uri(config: Config) -> str:
-    """The model predict applies: predict.model_uri, else the registered champion."""
-    return config.predict.model_uri or f"models:/{config.mlflow.registered_model}@{config.mlflow.champion_alias}"
-
 
 def label_texts(model: StanceModel, texts: list[str]) -> pd.DataFrame:
     """The model's label, confidence and probabilities for marked texts; checks what comes back."""
@@ -276,8 +279,6 @@ def predict_corpus(model: StanceModel, tables: Path, out: Path, batch_size: int,
 
 def write_networks(pairs: pd.DataFrame, out: Path, labels: list[str], min_count: int, max_edges: int) -> dict[str, int]:
     """GraphML (every pair) and PNG (the chosen labels) of both levels; returns the edges drawn per level."""
-    from pipeline.network import drawn_edges
-
     drawn = {}
     for level in LEVELS:
         graph = build_graph(pairs, level)
@@ -288,63 +289,5 @@ def write_networks(pairs: pd.DataFrame, out: Path, labels: list[str], min_count:
     return drawn
 
 
-def load_stance_model(config: Config):
-    """Load the configured model once; returns (model, provenance). A missing champion is a clear error."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-    from mlflow.tracking import MlflowClient
-
-    mlflow.set_tracking_uri(config.tracking_uri)
-    uri = model_uri(config)
-    provenance = {"model_uri": uri, "tracking_uri": config.tracking_uri}
-    try:
-        if uri == f"models:/{config.mlflow.registered_model}@{config.mlflow.champion_alias}":
-            version = MlflowClient().get_model_version_by_alias(config.mlflow.registered_model,
-                                                                config.mlflow.champion_alias)
-            provenance |= {"model_version": version.version, "run_id": version.run_id,
-                           "model_family": version.tags.get("model_family")}
-        model = mlflow.pyfunc.load_model(uri)
-    except MlflowException as exc:
-        raise RuntimeError(f"cannot load the stance model {uri} from {config.tracking_uri}: {exc.message}. "
-                           "Train and register one first: make train") from None
-    return model, provenance
-
-
-def run(config: Config) -> None:
-    """Stage runner: pairs of the user corpus -> stances, aggregates and networks under outputs/."""
-    from pipeline.ingest.articles import corpus_dir
-
-    began = time.perf_counter()
-    tables = corpus_dir(config)
-    out = config.outputs_dir / config.predict.output_subdir
-    model, provenance = load_stance_model(config)
-    loaded = time.perf_counter()
-    result = predict_corpus(model, tables, out, config.predict.batch_size, config.predict.progress)
-    settings = config.predict
-    drawn = write_networks(result["pairs"], out, list(settings.network_labels), settings.network_min_count,
-                           settings.network_max_edges)
-    seconds = time.perf_counter() - began
-    counts = result["counts"]
-    summary = {**provenance, "input": config.articles.input, "tables": str(tables), **counts,
-               "edges_drawn": drawn, "seconds": round(seconds, 2), "model_load_seconds": round(loaded - began, 2),
-               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-    write_text_atomic(out / "predict_summary.json", json.dumps(summary, indent=2) + "\n")
-    version = f" (version {provenance['model_version']}, {provenance.get('model_family')})" if "model_version" in provenance else ""
-    print(f"predict: {provenance['model_uri']}{version}: {counts['n_pairs']} pairs of {counts['n_claims']} claims in "
-          f"{counts['n_articles']} articles (with pairs {counts['n_articles_with_pairs']}, without "
-          f"{counts['n_articles'] - counts['n_articles_with_pairs']}): supportive {counts['n_supportive']}, "
-          f"hostile {counts['n_hostile']}, neutral {counts['n_neutral']}; {counts['n_actor_pairs']} actor pairs, "
-          f"{counts['n_affiliation_pairs']} affiliation pairs; {seconds:.1f}s, peak RSS {summary['peak_rss_mb']:.0f} MB "
-          f"-> {out}")
-    pairs = result["pairs"]
-    for level in (ACTOR, AFFILIATION):
-        at_level = pairs[pairs["level"] == level]
-        n_stanced = int(((at_level["n_supportive"] + at_level["n_hostile"]) > 0).sum())
-        lines = summary_lines(pairs, level, (SUPPORTIVE, HOSTILE), limit=20)
-        print(f"non-neutral {level} pairs: {n_stanced}{' (the 20 with most claims)' if n_stanced > 20 else ''}")
-        for line in lines:
-            print(line)
-
-
-__all__ = ["ClaimLookup", "TableStream", "iter_stances", "label_texts", "model_uri", "predict_corpus",
-           "stance_frame", "write_networks", "run"]
+__all__ = ["ClaimLookup", "TableStream", "iter_stances", "label_texts", "predict_corpus",
+           "stance_frame", "write_networks"]

@@ -24,8 +24,8 @@ from typing import Iterable, Sequence
 import networkx as nx
 import pandas as pd
 
-from pipeline.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
-from pipeline.tables import SCHEMAS, atomic_path
+from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
+from pipeline.core.tables import SCHEMAS, atomic_path
 
 ACTOR, AFFILIATION = "actor", "affiliation"
 LEVELS: dict[str, tuple[str, str]] = {ACTOR: ("source", "target"), AFFILIATION: ("source_affiliation", "target_affiliation")}

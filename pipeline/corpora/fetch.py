@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import CONFIG_DIR, Config, CorpusSource
-from pipeline.tables import atomic_path
+from pipeline.core.config import CONFIG_DIR, Config, CorpusSource
+from pipeline.core.tables import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -133,11 +133,3 @@ def fetch_corpus(name: str, config: Config) -> dict[str, int]:
     log.info("%s: %d files verified (%d fetched from %s, %d already here)",
              name, counts["files"], counts["fetched"], mirror or source.base_url, counts["kept"])
     return counts
-
-
-def run(config: Config) -> None:
-    """Stage runner: every corpus verified under data/raw/<corpus>/."""
-    for name in CORPORA:
-        counts = fetch_corpus(name, config)
-        print(f"fetch {name}: {counts['files']} files verified "
-              f"({counts['fetched']} fetched, {counts['kept']} already present)")

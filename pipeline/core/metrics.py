@@ -8,7 +8,6 @@ model once on the official test split and logs it to its MLflow run.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -17,7 +16,13 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
-from pipeline.labels import DSE_CLASS_NAMES, LABELS, encode_labels
+from pipeline.core.labels import (
+    DSE_CLASS_NAMES,
+    ID2LABEL,
+    LABELS,
+    directed_proba,
+    encode_labels,
+)
 
 
 def five_class_scores(y_true: np.ndarray, proba_five: np.ndarray) -> dict[str, float]:
@@ -90,7 +95,6 @@ def confusion_figure(y_true: np.ndarray, y_pred: np.ndarray, names: tuple[str, .
 @dataclass
 class SplitResult:
     """A model's predictions on one split and the scores they earn."""
-
     predictions: pd.DataFrame  # one row per directed example, `predictions` schema
     rows: pd.DataFrame  # one row per DSE row: row_id, gold, predicted five-class
     metrics: dict[str, float]
@@ -98,8 +102,6 @@ class SplitResult:
 
 def score_split(examples: pd.DataFrame, pair_proba: np.ndarray, split: str) -> SplitResult:
     """Score pair-class probabilities of every directed example of one split."""
-    from pipeline.labels import directed_proba, ID2LABEL
-
     proba3 = directed_proba(pair_proba)
     predicted = [ID2LABEL[i] for i in proba3.argmax(axis=1)]
     predictions = pd.DataFrame({
@@ -119,39 +121,3 @@ def score_split(examples: pd.DataFrame, pair_proba: np.ndarray, split: str) -> S
         f"{split}_directed_macro_f1": directed_macro_f1(list(examples["label"]), predicted),
     }
     return SplitResult(predictions, rows, metrics)
-
-
-def run(config) -> None:
-    """Stage runner: score every trained model on the test split; log; crown the champion."""
-    from pipeline import tracking
-    from pipeline.models import load_model
-    from pipeline.tables import read_table, write_table, write_text_atomic
-
-    test = read_table(config.tables_dir / "examples_test.parquet", "examples")
-    for family in config.train.models:
-        model_dir = config.outputs_dir / "models" / family
-        run_info = json.loads((model_dir / "run.json").read_text(encoding="utf-8"))
-        model = load_model(model_dir / "model")
-        result = score_split(test, model.predict_pair_proba(test["text"].tolist()), "test")
-        y_true, y_pred = result.rows["gold"].to_numpy(), result.rows["predicted"].to_numpy()
-        low, high = bootstrap_interval(y_true, y_pred, macro_f1, config.evaluate.bootstrap_samples,
-                                       config.evaluate.confidence, config.train.seed)
-        result.metrics.update({"test_macro_f1_ci_low": low, "test_macro_f1_ci_high": high})
-        report = per_class_report(y_true, y_pred)
-        for record in report.itertuples():
-            result.metrics[f"test_f1_class_{record.Index}"] = float(record.f1)
-
-        report_dir = config.outputs_dir / "reports" / family
-        write_table(result.predictions, "predictions", report_dir / "test_predictions.parquet")
-        write_text_atomic(report_dir / "test_per_class.csv", report.to_csv(index=False))
-        confusion_figure(y_true, y_pred, DSE_CLASS_NAMES, f"{family}: DSE test (five classes)",
-                         report_dir / "test_confusion.png")
-        write_text_atomic(report_dir / "test_metrics.json", json.dumps(result.metrics, indent=2))
-        tracking.log_evaluation(config, run_info, result.metrics, report_dir, test,
-                                config.tables_dir / "examples_test.parquet")
-        print(f"evaluate {family}: test macro-F1 {result.metrics['test_macro_f1']:.4f} "
-              f"[{low:.4f}, {high:.4f}], micro-F1 {result.metrics['test_micro_f1']:.4f}, "
-              f"directed macro-F1 {result.metrics['test_directed_macro_f1']:.4f}")
-    champion = tracking.promote_champion(config)
-    print(f"evaluate: {config.mlflow.registered_model}@{config.mlflow.champion_alias} -> "
-          f"version {champion.version} ({champion.family}, {config.mlflow.champion_metric} {champion.score:.4f})")

@@ -32,11 +32,25 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.actors import ISSUE, ActorDictionary, article_mentions, load_dictionary
-from pipeline.claims import build_claims, claim_records, load_nlp, parse_texts, sentence_spans
-from pipeline.config import REPO_ROOT, Config, PairsConfig, flatten
-from pipeline.pairs import AUTHOR, author_of, claim_pairs, context_mentions
-from pipeline.tables import read_table, write_text_atomic
+from pipeline.core.config import REPO_ROOT, Config, PairsConfig, flatten
+from pipeline.core.tables import read_table, write_text_atomic
+from pipeline.corpora.fetch import mirror_folder
+from pipeline.corpora.ingest import ingest_seesaw
+from pipeline.frontend.actors import (
+    ISSUE,
+    ActorDictionary,
+    article_mentions,
+    load_dictionary,
+)
+from pipeline.frontend.claims import (
+    build_claims,
+    claim_records,
+    load_nlp,
+    parse_texts,
+    sentence_spans,
+)
+from pipeline.frontend.pairs import AUTHOR, author_of, claim_pairs, context_mentions
+from pipeline.tracking.runs import git_commit, use_experiment
 
 SPLIT = "valid"
 ACTOR_TYPES = ("People", "Organization", "GPE")
@@ -140,8 +154,6 @@ def load_seesaw(config: Config) -> dict[str, pd.DataFrame]:
     if all(p.exists() for p in paths.values()):
         tables = {n: read_table(paths[n], f"seesaw_{n}") for n in names}
     else:
-        from pipeline.fetch import mirror_folder
-        from pipeline.ingest import ingest_seesaw
 
         mirror = mirror_folder(config)
         candidates = [config.raw_dir / "seesaw", *([mirror / "seesaw"] if mirror else []),
@@ -156,7 +168,6 @@ def load_seesaw(config: Config) -> dict[str, pd.DataFrame]:
 @dataclass
 class GoldArticle:
     """One SEESAW article run through the front half, with its gold pairs."""
-
     article_id: str
     author: str
     records: list[dict]  # claims, one per gold sentence
@@ -423,7 +434,6 @@ def run(config: Config) -> None:
     details = {"metrics": {k: v for k, v in metrics.items() if k != "misses"}, "throughput": speed,
                "spacy_pipeline": nlp.pipe_names, "misses": metrics["misses"]}
     write_text_atomic(out_dir / "bench_frontend.json", json.dumps(details, indent=1, default=str))
-    from pipeline.tracking import git_commit, use_experiment
 
     use_experiment(config, "frontend")
     with mlflow.start_run(run_name=f"frontend-{config.name}"):

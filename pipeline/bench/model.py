@@ -23,27 +23,19 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.config import Config
-from pipeline.evaluate import bootstrap_interval, five_class_scores, macro_f1
+from pipeline.core.config import Config
+from pipeline.core.labels import directed_proba
+from pipeline.core.metrics import bootstrap_interval, five_class_scores, macro_f1
+from pipeline.core.tables import read_table, write_text_atomic
+from pipeline.corpora.fetch import corpus_sha256
+from pipeline.models import load_model
+from pipeline.models.base import canonicalize
+from pipeline.tracking import runs as tracking
 
 
 def micro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Micro-F1 over DSE's five classes (accuracy, as every row has one class)."""
     return float((np.asarray(y_true) == np.asarray(y_pred)).mean())
-
-
-def set_inference(model, mode: str) -> bool:
-    """Switch every transformer inside `model` to prediction path `mode` (an ``inference`` setting);
-    False if `model` holds no transformer (no fast path)."""
-    from pipeline.models.hybrid import HybridModel
-    from pipeline.models.transformer import TransformerModel
-
-    if isinstance(model, TransformerModel):
-        model.inference = mode
-        return True
-    if isinstance(model, HybridModel):
-        return any([set_inference(member, mode) for member in model.members])
-    return False
 
 
 def machine() -> dict[str, Any]:
@@ -80,7 +72,6 @@ def bench_family(config: Config, family: str, test) -> dict[str, Any]:
     """Quality and speed of one saved family on the test split."""
     from mlflow.tracking import MlflowClient
 
-    from pipeline.models import load_model
 
     model_dir = config.outputs_dir / "models" / family
     run_info = json.loads((model_dir / "run.json").read_text(encoding="utf-8"))
@@ -91,22 +82,16 @@ def bench_family(config: Config, family: str, test) -> dict[str, Any]:
     y_true = test.loc[canonical, "dse_label"].to_numpy()
     unique_texts = len(set(model_text for model_text in _canonical_texts(model, texts)))
 
-    import torch
-
-    from pipeline.labels import directed_proba
-    from pipeline.models.transformer import cpu_has_native_bf16, resolve_inference
-
-    configured = resolve_inference(config.train.transformer.inference, torch.device("cpu"))
-    # bf16 only where it is native (or configured): emulated bf16 is slower than fp32.
-    paths = ["fp32", "int8"] + (["bf16"] if cpu_has_native_bf16() or configured == "bf16" else [])
-    has_fast = set_inference(model, "fp32")
+    # Each family declares its own paths (bf16 only where native: emulated bf16 is slower than fp32).
+    configured = model.configured_prediction_path()
+    paths = model.prediction_paths() or ["fp32"]
     proba, seconds = {}, {}
-    for path in (paths if has_fast else ["fp32"]):
-        set_inference(model, path)
+    for path in paths:
+        if model.prediction_paths():
+            model.set_prediction_path(path)
         proba[path], seconds[path] = _timed_predict(model, texts)
-    if not has_fast:
-        configured = "fp32"
-    set_inference(model, config.train.transformer.inference)
+    if model.prediction_paths():
+        model.set_prediction_path(configured)
     chosen = proba[configured]
 
     y_pred = chosen[canonical].argmax(axis=1)
@@ -139,7 +124,6 @@ def bench_family(config: Config, family: str, test) -> dict[str, Any]:
 
 
 def _canonical_texts(model, texts: list[str]) -> list[str]:
-    from pipeline.models.base import canonicalize
 
     return canonicalize(texts, model.markers)[0]
 
@@ -150,10 +134,6 @@ def _fmt(value, digits: int = 4) -> str:
 
 def run(config: Config) -> None:
     """Stage runner: bench every trained family of the config on the test split."""
-    from pipeline import tracking
-    from pipeline.fetch import corpus_sha256
-    from pipeline.tables import read_table, write_text_atomic
-
     tracking.use_experiment(config)
     test = read_table(config.tables_dir / "examples_test.parquet", "examples")
     wall = os.environ.get("BENCH_TRAIN_WALL_S")

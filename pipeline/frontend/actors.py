@@ -31,11 +31,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
 import yaml
 
-from pipeline.config import CONFIG_DIR, ActorsConfig, Config
-from pipeline.tables import SCHEMAS, read_table, write_table
+from pipeline.core.config import CONFIG_DIR, ActorsConfig
 
 #: spaCy entity label -> actor type when the dictionary does not know the name.
 NER_TYPES = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place",
@@ -413,27 +411,3 @@ def article_mentions(claims: list[dict], dictionary: ActorDictionary, settings: 
         if mention["affiliation"] is None and mention["canonical"] in resolver.affiliations:
             mention["affiliation"] = resolver.affiliations[mention["canonical"]]
     return mentions
-
-
-def run(config: Config) -> None:
-    """Read the claims table, write the mentions table (and no-actor articles as rejects)."""
-    from pipeline.ingest.articles import corpus_dir
-
-    out = corpus_dir(config)
-    claims = read_table(out / "claims.parquet", "claims")
-    dictionary = load_dictionary(config.actors.dictionary)
-    mentions, rejects = [], []
-    articles = list(dict.fromkeys(claims["article_id"]))
-    for article_id, group in claims.groupby("article_id", sort=False):
-        found = article_mentions(group.sort_values("claim_index").to_dict("records"), dictionary, config.actors)
-        if not found:
-            rejects.append({"stage": "actors", "file": str(article_id), "line": None,
-                            "reason": "no actors found: the article yields no pairs", "raw": ""})
-            print(f"actors: article {article_id}: no actors found; it yields no pairs")
-        mentions += found
-    write_table(pd.DataFrame(mentions, columns=SCHEMAS["mentions"].names), "mentions", out / "mentions.parquet")
-    write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", out / "rejects_actors.parquet")
-    n_actors = len({(m["article_id"], m["canonical"]) for m in mentions})
-    print(f"actors: read {len(claims)} claims of {len(articles)} articles: {len(mentions)} mentions of "
-          f"{n_actors} actors; articles with actors {len(articles) - len(rejects)}, without {len(rejects)} "
-          f"-> {out / 'mentions.parquet'}")

@@ -2,17 +2,15 @@
 
 A DSE row with entities p and q yields two directed examples, (p -> q) and
 (q -> p), whose labels come from the five-class label by the fixed mapping in
-:mod:`pipeline.labels`. The text marks the source and the target.
+:mod:`pipeline.core.labels`. The text marks the source and the target.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from pipeline.config import Config, ExamplesConfig
-from pipeline.ingest import DSE_SPLITS
-from pipeline.labels import five_to_directed
-from pipeline.tables import read_table, write_table
+from pipeline.core.config import ExamplesConfig
+from pipeline.core.labels import five_to_directed
 
 DIRECTIONS = ("pq", "qp")
 
@@ -63,14 +61,3 @@ def limit_rows(rows: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame
     if limit is None or limit >= len(rows):
         return rows
     return rows.sample(n=limit, random_state=seed).sort_index()
-
-
-def run(config: Config) -> None:
-    """Stage runner: dse_<split>.parquet -> examples_<split>.parquet."""
-    for split in DSE_SPLITS:
-        rows = read_table(config.tables_dir / f"dse_{split}.parquet", "dse_rows")
-        rows = limit_rows(rows, config.examples.limit_per_split, config.train.seed)
-        examples = directed_examples(rows, config.examples)
-        write_table(examples, "examples", config.tables_dir / f"examples_{split}.parquet")
-        print(f"examples {split}: {len(rows)} rows -> {len(examples)} directed examples "
-              f"({examples['label'].value_counts().to_dict()})")

@@ -31,15 +31,11 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import pandas as pd
-
-from pipeline.actors import ActorDictionary, ArticleActors, load_dictionary
-from pipeline.config import ClaimsConfig, Config
-from pipeline.tables import SCHEMAS, read_table, write_table
+from pipeline.core.config import ClaimsConfig
+from pipeline.frontend.actors import ActorDictionary, ArticleActors
 
 DIRECT, REPORTED, NARRATIVE = "direct quote", "reported speech", "narrative"
 NAMED, PRONOUN, ROLE = "named", "pronoun", "role"
@@ -838,30 +834,3 @@ def claim_records(article_id: str, drafts: list[ClaimDraft]) -> list[dict]:
                                    + [[s, e, "NP"] for s, e in draft.phrases]),
         })
     return records
-
-
-def run(config: Config) -> None:
-    """Read the articles table, write the claims table (articles without claims as rejects)."""
-    from pipeline.ingest.articles import corpus_dir
-
-    out = corpus_dir(config)
-    articles = read_table(out / "articles.parquet", "articles")
-    settings = config.claims
-    nlp = load_nlp(settings.spacy_model, settings.noun_phrases)
-    dictionary = load_dictionary(config.actors.dictionary)
-    began = time.perf_counter()
-    parsed = parse_texts(nlp, articles["text"].tolist(), settings.batch_size, settings.n_process, settings.chunk_chars)
-    records, rejects = [], []
-    for article, parse in zip(articles.itertuples(index=False), parsed):
-        drafts = build_claims(article.text, parse, settings, dictionary)
-        if not drafts:
-            rejects.append({"stage": "claims", "file": article.file, "line": None if pd.isna(article.line) else int(article.line),
-                            "reason": f"article {article.article_id}: no claims (only headings)", "raw": article.text[:500]})
-            print(f"{article.file}:{1 if pd.isna(article.line) else int(article.line)}: article {article.article_id} has no claims")
-        records += claim_records(article.article_id, drafts)
-    seconds = time.perf_counter() - began
-    write_table(pd.DataFrame(records, columns=SCHEMAS["claims"].names), "claims", out / "claims.parquet")
-    write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", out / "rejects_claims.parquet")
-    kinds = pd.Series([r["kind"] for r in records], dtype=object).value_counts().to_dict()
-    print(f"claims: read {len(articles)} articles: with claims {len(articles) - len(rejects)}, without {len(rejects)}; "
-          f"{len(records)} claims {kinds}; {seconds:.1f}s -> {out / 'claims.parquet'}")

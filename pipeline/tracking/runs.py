@@ -9,18 +9,17 @@ from __future__ import annotations
 import logging
 import subprocess
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import pandas as pd
 from mlflow.models import infer_signature
-from mlflow.tracking import MlflowClient
 
-from pipeline.config import REPO_ROOT, Config, config_to_yaml, flatten
-from pipeline.fetch import corpus_sha256
+from pipeline.core.config import REPO_ROOT, Config, config_to_yaml, flatten
+from pipeline.corpora.fetch import corpus_sha256
 from pipeline.models.base import FitReport
+from pipeline.tracking.pyfunc import StancePyfunc
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +31,6 @@ for _pattern in ("The specified dataset source can be interpreted", "Hint: Infer
     warnings.filterwarnings("ignore", message=f".*{_pattern}.*")
 
 MODEL_ARTIFACT = "model"
-
-
-class StancePyfunc(mlflow.pyfunc.PythonModel):
-    """MLflow wrapper: a DataFrame with a marked `text` column in, directed stance out."""
-
-    def load_context(self, context) -> None:
-        from pipeline.models import load_model
-
-        self.model = load_model(Path(context.artifacts["model_dir"]))
-
-    def predict(self, context, model_input, params=None):
-        from pipeline.labels import LABELS
-
-        texts = list(pd.DataFrame(model_input)["text"].astype(str))
-        proba = self.model.predict_proba(texts)
-        return pd.DataFrame({
-            "label": [LABELS[i] for i in proba.argmax(axis=1)],
-            "confidence": proba.max(axis=1),
-            **{f"p_{label}": proba[:, i] for i, label in enumerate(LABELS)},
-        })
 
 
 def git_commit() -> str:
@@ -120,54 +99,10 @@ def log_evaluation(
     config: Config, run_info: dict[str, Any], metrics: dict[str, float], report_dir: Path,
     test: pd.DataFrame, test_path: Path,
 ) -> None:
-    """Add test metrics, artifacts and the test dataset to a model's run; register its model."""
+    """Add test metrics, artifacts and the test dataset to a model's run."""
     use_experiment(config)
     with mlflow.start_run(run_id=run_info["run_id"]):
         mlflow.log_metrics(metrics)
         mlflow.log_input(_dataset(test, test_path, "dse-test"), context="testing")
         for artifact in sorted(report_dir.iterdir()):
             mlflow.log_artifact(str(artifact), artifact_path="evaluation")
-        register_once(config.mlflow.registered_model, run_info)
-
-
-def register_once(name: str, run_info: dict[str, Any]) -> str:
-    """Register a run's model as a version of `name`, unless that run already has one."""
-    client = MlflowClient()
-    existing = [v for v in client.search_model_versions(f"name = '{name}'") if v.run_id == run_info["run_id"]]
-    if existing:
-        return existing[0].version
-    version = mlflow.register_model(run_info["model_uri"], name).version
-    client.set_model_version_tag(name, version, "model_family", run_info["family"])
-    return version
-
-
-@dataclass
-class Champion:
-    """The registered model version that won."""
-
-    version: str
-    family: str
-    score: float
-
-
-def promote_champion(config: Config) -> Champion:
-    """Alias the version with the best champion metric, among versions whose runs
-    were validated on the same valid data as the latest one."""
-    use_experiment(config)
-    client = MlflowClient()
-    name, metric = config.mlflow.registered_model, config.mlflow.champion_metric
-    candidates = []
-    for version in client.search_model_versions(f"name = '{name}'"):
-        if not version.run_id:
-            continue
-        run = client.get_run(version.run_id)
-        if metric in run.data.metrics:
-            candidates.append((version, run))
-    if not candidates:
-        raise RuntimeError(f"no version of {name!r} has a {metric!r} metric")
-    latest_digest = max(candidates, key=lambda c: c[1].info.start_time)[1].data.tags.get("valid_digest")
-    comparable = [c for c in candidates if c[1].data.tags.get("valid_digest") == latest_digest]
-    best_version, best_run = max(comparable, key=lambda c: (c[1].data.metrics[metric], c[1].info.start_time))
-    client.set_registered_model_alias(name, config.mlflow.champion_alias, best_version.version)
-    return Champion(best_version.version, best_run.data.tags.get("model_family", "?"),
-                    best_run.data.metrics[metric])

@@ -12,12 +12,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.config import Config
-from pipeline.ingest.dse import DseLineError, parse_dse_line
-from pipeline.ingest.seesaw import (
-    DOCUMENTS_PER_STORY, SeesawError, load_json, parse_article, story_files, story_split,
+from pipeline.corpora.dse import DseLineError, parse_dse_line
+from pipeline.corpora.seesaw import (
+    DOCUMENTS_PER_STORY,
+    SeesawError,
+    load_json,
+    parse_article,
+    story_files,
+    story_split,
 )
-from pipeline.tables import write_table
 
 log = logging.getLogger(__name__)
 
@@ -112,21 +115,3 @@ def ingest_seesaw(root: Path) -> tuple[dict[str, pd.DataFrame], list[dict], list
             records["triplets"] += parsed.triplets
     tables = {name: pd.DataFrame(rows) for name, rows in records.items()}
     return tables, rejects, [articles, triplets]
-
-
-def run(config: Config) -> None:
-    """Stage runner: raw gold corpora -> Parquet tables under the tables folder."""
-    out = config.tables_dir
-    dse_tables, dse_rejects, dse_tallies = ingest_dse(config.raw_dir / "dse")
-    for split, df in dse_tables.items():
-        write_table(df, "dse_rows", out / f"dse_{split}.parquet")
-    seesaw_tables, seesaw_rejects, seesaw_tallies = ingest_seesaw(config.raw_dir / "seesaw")
-    for name, df in seesaw_tables.items():
-        write_table(df, f"seesaw_{name}", out / f"seesaw_{name}.parquet")
-    all_rejects = pd.DataFrame(dse_rejects + seesaw_rejects, columns=["stage", "file", "line", "reason", "raw"])
-    all_rejects["line"] = all_rejects["line"].astype("Int64")
-    write_table(all_rejects, "rejects", out / "rejects_ingest.parquet")
-    for tally in dse_tallies + seesaw_tallies:
-        print(f"ingest {tally.line()}")
-    if len(all_rejects):
-        print(f"ingest: {len(all_rejects)} rejects written to {out / 'rejects_ingest.parquet'}")

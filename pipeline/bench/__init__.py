@@ -1,0 +1,1 @@
+"""Benchmarks: the front half, the classifiers and the whole chain measured against gold."""

@@ -1,0 +1,1 @@
+"""Gold corpora: fetch and verify, read into declared tables, build gold examples."""

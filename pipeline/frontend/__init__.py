@@ -1,0 +1,1 @@
+"""The front half: articles -> claims -> actor mentions -> candidate pairs."""

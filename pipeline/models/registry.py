@@ -1,0 +1,68 @@
+"""The registry of stance model families: a family registers itself, with its settings class.
+
+A new family is one module that defines a :class:`~pipeline.models.base.StanceModel`
+subclass and decorates it with :func:`register`::
+
+    class TinySettings(FamilySettings):
+        alpha: float = 1.0
+
+    @register("tiny", TinySettings)
+    class TinyModel(StanceModel):
+        ...
+
+Registering also declares the family's config section (``train.tiny``), so
+``train.models: [tiny]`` and ``train.tiny.alpha=2`` validate when the config
+loads, and the train, evaluate and bench-model stages take it with no edit.
+The shipped families are imported by :mod:`pipeline.models`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from pipeline.core.config import (
+    ExamplesConfig,
+    register_family_settings,
+    registered_families,
+)
+from pipeline.models.base import StanceModel, read_model_card
+
+_MODELS: dict[str, type[StanceModel]] = {}
+
+M = TypeVar("M", bound=type[StanceModel])
+
+
+def register(name: str, settings: type | None = None) -> Callable[[M], M]:
+    """Class decorator: make `name` a model family whose config section is validated by `settings`."""
+
+    def decorate(cls: M) -> M:
+        cls.family = name
+        _MODELS[name] = cls
+        register_family_settings(name, settings)
+        return cls
+
+    return decorate
+
+
+def model_class(family: str) -> type[StanceModel]:
+    """The class of a registered family; a clear error names the known ones."""
+    if family not in _MODELS:
+        raise ValueError(f"unknown model family {family!r}; registered: {sorted(_MODELS)}")
+    return _MODELS[family]
+
+
+def families() -> list[str]:
+    """Names of the registered families, in registration order."""
+    return [name for name in registered_families() if name in _MODELS]
+
+
+def build_model(family: str, config) -> StanceModel:
+    """An unfitted model of `family`, configured from the whole config."""
+    return model_class(family).from_config(config)
+
+
+def load_model(path: Path) -> StanceModel:
+    """Load a saved model of any registered family from its folder."""
+    card = read_model_card(path)
+    return model_class(card["family"])._load_state(path, card["settings"], ExamplesConfig(**card["markers"]))

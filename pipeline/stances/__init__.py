@@ -1,0 +1,1 @@
+"""The application: stances of a user corpus, pair aggregates and actor networks."""

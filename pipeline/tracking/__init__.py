@@ -1,0 +1,1 @@
+"""MLflow: runs (params, metrics, datasets, models), the model registry and the champion."""
