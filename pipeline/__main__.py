@@ -8,7 +8,6 @@ import logging
 import sys
 from pathlib import Path
 
-import pipeline.models  # noqa: F401  (registers the model families the config validates)
 from pipeline.core.config import ConfigError, load_config, write_sections
 
 STAGES = {
@@ -17,6 +16,7 @@ STAGES = {
     "examples": "pipeline.stages.examples:run",
     "train": "pipeline.stages.train:run",
     "evaluate": "pipeline.stages.evaluate:run",
+    "promote": "pipeline.stages.evaluate:promote",
     "encoder": "pipeline.stages.encoder:run",
     "articles": "pipeline.stages.frontend:articles",
     "claims": "pipeline.stages.frontend:claims",

@@ -9,7 +9,6 @@ import time
 import pandas as pd
 import pytest
 
-import pipeline.models  # noqa: F401  (registers the model families before any config loads)
 from pipeline.core.config import REPO_ROOT, load_config
 
 

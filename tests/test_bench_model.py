@@ -1,17 +1,14 @@
 import numpy as np
 import pytest
 
-from pipeline.bench.model import machine, micro_f1
+from pipeline.bench.model import machine
 from pipeline.core.config import ExamplesConfig
 from pipeline.models.hybrid import HybridConfig, HybridModel, blend
 from pipeline.models.majority import MajorityModel
-from pipeline.models.transformer import TransformerConfig, TransformerModel
+from pipeline.models.transformer import TransformerConfig
+from pipeline.models.transformer.model import TransformerModel
 
 MARKERS = ExamplesConfig()
-
-
-def test_micro_f1_is_accuracy_over_rows():
-    assert micro_f1(np.array([0, 1, 2, 3]), np.array([0, 1, 0, 3])) == pytest.approx(0.75)
 
 
 def test_a_hybrid_offers_and_sets_the_prediction_paths_of_its_transformer():

@@ -7,7 +7,8 @@ from pipeline.core.labels import SWAP_PAIR_CLASS
 from pipeline.corpora.examples import directed_examples
 from pipeline.models import build_model, load_model
 from pipeline.models.base import canonicalize, swap_roles
-from pipeline.models.tfidf import TfidfConfig, TfidfModel
+from pipeline.models.tfidf import TfidfConfig
+from pipeline.models.tfidf.model import TfidfModel
 
 MARKERS = ExamplesConfig()
 

@@ -11,22 +11,24 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-import pipeline.models.transformer as transformer_module  # noqa: E402
+import pipeline.models.transformer.device as device_module  # noqa: E402
+import pipeline.models.transformer.model as model_module  # noqa: E402
 from pipeline.core.config import ExamplesConfig, load_config  # noqa: E402
 from pipeline.core.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS  # noqa: E402
 from pipeline.corpora.examples import directed_examples  # noqa: E402
 from pipeline.models import build_model, load_model  # noqa: E402
 from pipeline.models.base import swap_roles  # noqa: E402
-from pipeline.models.transformer import (  # noqa: E402
+from pipeline.models.encoders import resolve_model_path  # noqa: E402
+from pipeline.models.transformer import TransformerConfig  # noqa: E402
+from pipeline.models.transformer.device import resolve_inference  # noqa: E402
+from pipeline.models.transformer.encoding import (  # noqa: E402
     MarkedEncoder,
-    TransformerConfig,  # noqa: E402
-    TransformerModel,
     add_marker_tokens,
-    class_weights,
     entity_window,
-    resolve_inference,
-    resolve_model_path,
 )
+from pipeline.models.transformer.model import TransformerModel  # noqa: E402
+from pipeline.models.transformer.network import PairClassifier, class_weights  # noqa: E402
+from pipeline.models.transformer.quantize import quantized_layers  # noqa: E402
 
 MARKERS = ExamplesConfig()
 
@@ -155,7 +157,8 @@ def test_fast_path_agrees_with_fp32_on_the_tiny_model(tiny_bert, tiny_examples, 
 
 @pytest.mark.parametrize("native", [True, False])
 def test_auto_settings_use_bf16_only_where_the_cpu_has_it(monkeypatch, native):
-    monkeypatch.setattr(transformer_module, "cpu_has_native_bf16", lambda: native)
+    for module in (device_module, model_module):
+        monkeypatch.setattr(module, "cpu_has_native_bf16", lambda: native)
     cpu = torch.device("cpu")
     assert resolve_inference("auto", cpu) == ("bf16" if native else "int8")
     assert resolve_inference("fp32", cpu) == "fp32" and resolve_inference("int8", torch.device("cuda")) == "gpu"
@@ -229,7 +232,6 @@ def test_hybrid_blends_members_chosen_on_valid_and_round_trips(tiny_bert, tiny_e
 def test_int8_path_quantizes_attention_and_keeps_feed_forward_and_head_in_fp32(tiny_bert):
     from transformers import AutoModel
 
-    from pipeline.models.transformer import PairClassifier, quantized_layers
 
     network = PairClassifier(AutoModel.from_pretrained(tiny_bert), "entity", 0.1)
     names = quantized_layers(network)

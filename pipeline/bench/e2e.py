@@ -43,6 +43,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import mlflow
 import networkx as nx
 import pandas as pd
 
@@ -59,7 +60,7 @@ from pipeline.frontend.actors import load_dictionary
 from pipeline.frontend.claims import load_nlp
 from pipeline.frontend.pairs import author_of, claim_pairs, context_mentions
 from pipeline.stances.predict import label_texts
-from pipeline.tracking.registry import load_stance_model
+from pipeline.tracking.registry import family_version, load_stance_model
 from pipeline.tracking.runs import git_commit, use_experiment
 
 NOT_LISTED = "Not in the list"
@@ -304,10 +305,6 @@ def label_candidates(model, texts: list[str], batch_size: int) -> pd.DataFrame:
 
 def systems(config: Config, train_triplets: pd.DataFrame) -> list[tuple[str, object, dict]]:
     """(name, model, provenance) of the champion and the configured baselines."""
-    import mlflow
-    from mlflow.tracking import MlflowClient
-
-
     champion, provenance = load_stance_model(config)
     found = [("champion", champion, provenance)]
     for baseline in config.e2e.baselines:
@@ -316,15 +313,10 @@ def systems(config: Config, train_triplets: pd.DataFrame) -> list[tuple[str, obj
             found.append(("constant", ConstantModel(label), {"model_uri": f"constant:{label}",
                                                               "model_family": "constant"}))
         elif baseline == "tfidf":
-            name = config.mlflow.registered_model
-            versions = [v for v in MlflowClient().search_model_versions(f"name = '{name}'")
-                        if v.tags.get("model_family") == "tfidf"]
-            if not versions:
-                raise RuntimeError(f"no registered version of {name!r} is a TF-IDF model; run make train")
-            latest = max(versions, key=lambda v: int(v.version))
-            info = {"model_uri": f"models:/{name}/{latest.version}", "model_version": latest.version,
-                    "run_id": latest.run_id, "model_family": "tfidf"}
-            same = provenance.get("model_version") == latest.version
+            version = family_version(config, "tfidf", provenance.get("config_name"))  # the champion's own config
+            info = {"model_uri": f"models:/{config.mlflow.registered_model}/{version.version}",
+                    "model_version": version.version, "run_id": version.run_id, "model_family": "tfidf"}
+            same = provenance.get("model_version") == version.version
             found.append(("tfidf", champion if same else mlflow.pyfunc.load_model(info["model_uri"]), info))
     return found
 

@@ -25,17 +25,17 @@ import numpy as np
 
 from pipeline.core.config import Config
 from pipeline.core.labels import directed_proba
-from pipeline.core.metrics import bootstrap_interval, five_class_scores, macro_f1
+from pipeline.core.metrics import (
+    bootstrap_interval,
+    five_class_scores,
+    macro_f1,
+    micro_f1,
+)
 from pipeline.core.tables import read_table, write_text_atomic
 from pipeline.corpora.fetch import corpus_sha256
 from pipeline.models import load_model
 from pipeline.models.base import canonicalize
 from pipeline.tracking import runs as tracking
-
-
-def micro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Micro-F1 over DSE's five classes (accuracy, as every row has one class)."""
-    return float((np.asarray(y_true) == np.asarray(y_pred)).mean())
 
 
 def machine() -> dict[str, Any]:

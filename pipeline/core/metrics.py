@@ -14,7 +14,6 @@ from typing import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
 
 from pipeline.core.labels import (
     DSE_CLASS_NAMES,
@@ -25,32 +24,55 @@ from pipeline.core.labels import (
 )
 
 
+def confusion_counts(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
+    """Confusion matrix (rows gold, columns predicted) over classes ``0..n_classes-1``; other ids are ignored."""
+    y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
+    keep = (y_true >= 0) & (y_true < n_classes) & (y_pred >= 0) & (y_pred < n_classes)
+    return np.bincount(y_true[keep] * n_classes + y_pred[keep], minlength=n_classes * n_classes).reshape(
+        n_classes, n_classes)
+
+
+def class_scores(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> tuple[np.ndarray, ...]:
+    """Per-class precision, recall, F1 and support. An undefined ratio (nothing predicted, or no
+    gold row, of a class) counts as 0, as scikit-learn's ``zero_division=0`` does."""
+    matrix = confusion_counts(y_true, y_pred, n_classes)
+    true_positive = np.diag(matrix).astype(float)
+    predicted, support = matrix.sum(axis=0), matrix.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, true_positive / predicted, 0.0)
+        recall = np.where(support > 0, true_positive / support, 0.0)
+        f1 = np.where(predicted + support > 0, 2 * true_positive / (predicted + support), 0.0)
+    return precision, recall, f1, support
+
+
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = len(DSE_CLASS_NAMES)) -> float:
+    """Macro-F1 over `n_classes` classes (DSE's five by default), each class weighing the same."""
+    return float(class_scores(y_true, y_pred, n_classes)[2].mean())
+
+
+def micro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = len(DSE_CLASS_NAMES)) -> float:
+    """Micro-F1 over `n_classes` classes: with every row in one of them, the share of rows right."""
+    matrix = confusion_counts(y_true, y_pred, n_classes)
+    total = matrix.sum()
+    return float(np.trace(matrix) / total) if total else 0.0
+
+
 def five_class_scores(y_true: np.ndarray, proba_five: np.ndarray) -> dict[str, float]:
     """Micro- and macro-F1 over DSE's five classes from per-row class probabilities."""
     y_pred = np.asarray(proba_five).argmax(axis=1)
-    return {
-        "macro_f1": float(f1_score(y_true, y_pred, labels=list(range(5)), average="macro", zero_division=0)),
-        "micro_f1": float(f1_score(y_true, y_pred, labels=list(range(5)), average="micro", zero_division=0)),
-    }
-
-
-def macro_f1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """Macro-F1 over DSE's five classes."""
-    return float(f1_score(y_true, y_pred, labels=list(range(5)), average="macro", zero_division=0))
+    return {"macro_f1": macro_f1(y_true, y_pred), "micro_f1": micro_f1(y_true, y_pred)}
 
 
 def per_class_report(y_true: np.ndarray, y_pred: np.ndarray, names: tuple[str, ...] = DSE_CLASS_NAMES) -> pd.DataFrame:
     """Precision, recall, F1 and support per class."""
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=list(range(len(names))), zero_division=0)
+    precision, recall, f1, support = class_scores(y_true, y_pred, len(names))
     return pd.DataFrame({"class": list(names), "precision": precision, "recall": recall,
                          "f1": f1, "support": support})
 
 
 def directed_macro_f1(gold_labels: list[str], predicted_labels: list[str]) -> float:
     """Macro-F1 over the three directed labels."""
-    return float(f1_score(encode_labels(gold_labels), encode_labels(predicted_labels),
-                          labels=list(range(len(LABELS))), average="macro", zero_division=0))
+    return macro_f1(encode_labels(gold_labels), encode_labels(predicted_labels), len(LABELS))
 
 
 def bootstrap_interval(
@@ -74,7 +96,7 @@ def confusion_figure(y_true: np.ndarray, y_pred: np.ndarray, names: tuple[str, .
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    matrix = confusion_matrix(y_true, y_pred, labels=list(range(len(names))))
+    matrix = confusion_counts(y_true, y_pred, len(names))
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     image = ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")

@@ -11,7 +11,7 @@ Two kinds:
   folder present does nothing.
 
 ``train.transformer.model_path`` may name either; anything else is a local
-folder or a hub id (see :func:`pipeline.models.transformer.resolve_model_path`).
+folder or a hub id (see :func:`resolve_model_path`).
 """
 
 from __future__ import annotations

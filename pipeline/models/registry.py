@@ -18,6 +18,7 @@ The shipped families are imported by :mod:`pipeline.models`.
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -29,6 +30,8 @@ from pipeline.core.config import (
 from pipeline.models.base import StanceModel, read_model_card
 
 _MODELS: dict[str, type[StanceModel]] = {}
+# Families declared by the import path of their model class, loaded on first use (heavy ones: torch).
+_LAZY: dict[str, str] = {}
 
 M = TypeVar("M", bound=type[StanceModel])
 
@@ -45,16 +48,31 @@ def register(name: str, settings: type | None = None) -> Callable[[M], M]:
     return decorate
 
 
+def declare(name: str, settings: type | None, implementation: str) -> None:
+    """Register family `name` whose model class is ``module:Class``, imported on first use.
+
+    For families whose module is costly to import (torch): the config can be
+    validated, and make can plan the run, without importing it.
+    """
+    _LAZY[name] = implementation
+    register_family_settings(name, settings)
+
+
 def model_class(family: str) -> type[StanceModel]:
     """The class of a registered family; a clear error names the known ones."""
+    if family not in _MODELS and family in _LAZY:
+        module, _, attribute = _LAZY[family].partition(":")
+        cls = getattr(importlib.import_module(module), attribute)
+        cls.family = family
+        _MODELS[family] = cls
     if family not in _MODELS:
-        raise ValueError(f"unknown model family {family!r}; registered: {sorted(_MODELS)}")
+        raise ValueError(f"unknown model family {family!r}; registered: {families()}")
     return _MODELS[family]
 
 
 def families() -> list[str]:
     """Names of the registered families, in registration order."""
-    return [name for name in registered_families() if name in _MODELS]
+    return [name for name in registered_families() if name in _MODELS or name in _LAZY]
 
 
 def build_model(family: str, config) -> StanceModel:

@@ -16,7 +16,12 @@ from pipeline.core.metrics import (
 from pipeline.core.tables import read_table, write_table, write_text_atomic
 from pipeline.models import load_model
 from pipeline.tracking import runs as tracking
-from pipeline.tracking.registry import promote_champion, register_once
+from pipeline.tracking.registry import (
+    Champion,
+    config_alias,
+    promote_champion,
+    register_once,
+)
 
 
 def run(config: Config) -> None:
@@ -48,7 +53,22 @@ def run(config: Config) -> None:
         print(f"evaluate {family}: test macro-F1 {result.metrics['test_macro_f1']:.4f} "
               f"[{low:.4f}, {high:.4f}], micro-F1 {result.metrics['test_micro_f1']:.4f}, "
               f"directed macro-F1 {result.metrics['test_directed_macro_f1']:.4f}")
-    champion = promote_champion(config)
-    print(f"evaluate: {config.mlflow.registered_model}@{config.mlflow.champion_alias} -> "
-          f"version {champion.version} ({champion.family}, {config.mlflow.champion_metric} {champion.score:.4f})")
+    report_promotion(config, promote_champion(config))
+
+
+def report_promotion(config: Config, champion: Champion) -> None:
+    """Print where this config's alias and the shared champion alias now point."""
+    name, metric = config.mlflow.registered_model, config.mlflow.champion_metric
+    print(f"evaluate: {name}@{config_alias(config)} -> version {champion.version} "
+          f"({champion.family}, {metric} {champion.score:.4f})")
+    if champion.promoted:
+        print(f"evaluate: {name}@{config.mlflow.champion_alias} -> version {champion.version} ({champion.reason})")
+    else:
+        print(f"evaluate: {name}@{config.mlflow.champion_alias} stays version {champion.holder}: {champion.reason}. "
+              f"To serve this config's best anyway: make promote CONFIG={config.name}")
+
+
+def promote(config: Config) -> None:
+    """Stage runner: make this config's best version the shared champion, on purpose."""
+    report_promotion(config, promote_champion(config, force=True))
 

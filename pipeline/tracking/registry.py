@@ -1,4 +1,16 @@
-"""The model registry: registering versions, crowning the champion, loading the model a stage serves."""
+"""The model registry: registering versions, crowning champions, finding the model a stage serves.
+
+Every config writes to the same store and the same registered model. Champions
+are therefore like-for-like:
+
+- each config keeps its own alias, ``<champion_alias>-<config name>``, on the
+  best of its versions validated on the same data as its latest run;
+- the shared alias (``champion``, the one ``make predict`` serves) moves only
+  to a version validated on the same data as the version holding it, so a
+  smoke run with a row limit, or a config with another valid set, cannot
+  displace it. ``promote_champion(config, force=True)`` (``make promote``)
+  moves it on purpose.
+"""
 
 from __future__ import annotations
 
@@ -6,29 +18,52 @@ from dataclasses import dataclass
 from typing import Any
 
 import mlflow
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from pipeline.core.config import Config
 from pipeline.tracking.runs import use_experiment
 
+#: Version tags copied from the run at registration: what a version is and what it was validated on.
+VERSION_TAGS = ("model_family", "config_name", "valid_digest")
+
+
+def champion_uri(config: Config) -> str:
+    """``models:/<registered_model>@<champion_alias>``."""
+    return f"models:/{config.mlflow.registered_model}@{config.mlflow.champion_alias}"
+
+
+def config_alias(config: Config) -> str:
+    """The alias of the best version of this config alone."""
+    return f"{config.mlflow.champion_alias}-{config.name}"
+
 
 def model_uri(config: Config) -> str:
-    """The model predict applies: predict.model_uri, else the registered champion."""
-    return config.predict.model_uri or f"models:/{config.mlflow.registered_model}@{config.mlflow.champion_alias}"
+    """The model predict applies: ``predict.model_uri``, else the registered champion."""
+    return config.predict.model_uri or champion_uri(config)
 
-def load_stance_model(config: Config):
+
+def alias_holder(client: MlflowClient, name: str, alias: str) -> ModelVersion | None:
+    """The version an alias points at, or None when the alias is not set."""
+    try:
+        return client.get_model_version_by_alias(name, alias)
+    except MlflowException:
+        return None
+
+
+def load_stance_model(config: Config) -> tuple[Any, dict[str, Any]]:
     """Load the configured model once; returns (model, provenance). A missing champion is a clear error."""
-
     mlflow.set_tracking_uri(config.tracking_uri)
     uri = model_uri(config)
-    provenance = {"model_uri": uri, "tracking_uri": config.tracking_uri}
+    provenance: dict[str, Any] = {"model_uri": uri, "tracking_uri": config.tracking_uri}
     try:
-        if uri == f"models:/{config.mlflow.registered_model}@{config.mlflow.champion_alias}":
+        if uri == champion_uri(config):
             version = MlflowClient().get_model_version_by_alias(config.mlflow.registered_model,
                                                                 config.mlflow.champion_alias)
             provenance |= {"model_version": version.version, "run_id": version.run_id,
-                           "model_family": version.tags.get("model_family")}
+                           "model_family": version.tags.get("model_family"),
+                           "config_name": version.tags.get("config_name")}
         model = mlflow.pyfunc.load_model(uri)
     except MlflowException as exc:
         raise RuntimeError(f"cannot load the stance model {uri} from {config.tracking_uri}: {exc.message}. "
@@ -36,44 +71,109 @@ def load_stance_model(config: Config):
     return model, provenance
 
 
+def family_version(config: Config, family: str, config_name: str | None = None) -> ModelVersion:
+    """The latest registered version of `family` trained by config `config_name` (default: this config)."""
+    name, trained_by = config.mlflow.registered_model, config_name or config.name
+    versions = [v for v in MlflowClient().search_model_versions(f"name = '{name}'")
+                if v.tags.get("model_family") == family and v.tags.get("config_name") == trained_by]
+    if not versions:
+        raise RuntimeError(f"no registered version of {name!r} is a {family} model of config {trained_by!r}; "
+                           f"run make train CONFIG={trained_by}")
+    return max(versions, key=lambda v: int(v.version))
+
+
 def register_once(name: str, run_info: dict[str, Any]) -> str:
-    """Register a run's model as a version of `name`, unless that run already has one."""
+    """Register a run's model as a version of `name`, unless that run already has one.
+
+    The version carries the run's family, config name and valid digest as tags,
+    so promotion and lookups need not open the runs.
+    """
     client = MlflowClient()
     existing = [v for v in client.search_model_versions(f"name = '{name}'") if v.run_id == run_info["run_id"]]
     if existing:
         return existing[0].version
     version = mlflow.register_model(run_info["model_uri"], name).version
-    client.set_model_version_tag(name, version, "model_family", run_info["family"])
+    run_tags = client.get_run(run_info["run_id"]).data.tags
+    for tag in VERSION_TAGS:
+        value = run_info.get("family") if tag == "model_family" else run_tags.get(tag)
+        if value is not None:
+            client.set_model_version_tag(name, version, tag, value)
     return version
 
 
 @dataclass
 class Champion:
-    """The registered model version that won."""
+    """The outcome of a promotion: this config's best version, and who holds the shared alias."""
 
     version: str
     family: str
     score: float
+    promoted: bool  # whether the shared alias now points at `version`
+    holder: str | None = None  # the version holding the shared alias afterwards
+    reason: str = ""
 
 
-def promote_champion(config: Config) -> Champion:
-    """Alias the version with the best champion metric, among versions whose runs
-    were validated on the same valid data as the latest one."""
-    use_experiment(config)
-    client = MlflowClient()
-    name, metric = config.mlflow.registered_model, config.mlflow.champion_metric
-    candidates = []
+@dataclass(frozen=True)
+class Candidate:
+    """A registered version with the run facts promotion compares."""
+
+    version: str
+    family: str
+    config_name: str | None
+    valid_digest: str | None
+    score: float | None
+    start_time: int
+
+
+def choose_best(candidates: list[Candidate], digest: str | None) -> Candidate | None:
+    """The best-scoring candidate validated on `digest` (ties: the later run)."""
+    comparable = [c for c in candidates if c.valid_digest == digest and c.score is not None]
+    return max(comparable, key=lambda c: (c.score, c.start_time)) if comparable else None
+
+
+def decide_promotion(best: Candidate, holder: Candidate | None, force: bool) -> tuple[bool, str]:
+    """Whether `best` takes the shared alias from `holder`, and why (pure: the rule itself)."""
+    if force:
+        return True, "promotion forced"
+    if holder is None:
+        return True, "no champion yet"
+    if holder.valid_digest != best.valid_digest:
+        return False, (f"the champion (version {holder.version}, config {holder.config_name}) was validated on "
+                       "other data; scores are not comparable")
+    if holder.version == best.version:
+        return True, "the champion is still the best"
+    better = holder.score is None or best.score >= holder.score
+    return better, "better on the same valid data" if better else "the champion scores higher"
+
+
+def _candidates(client: MlflowClient, name: str, metric: str) -> list[Candidate]:
+    found = []
     for version in client.search_model_versions(f"name = '{name}'"):
         if not version.run_id:
             continue
         run = client.get_run(version.run_id)
-        if metric in run.data.metrics:
-            candidates.append((version, run))
-    if not candidates:
-        raise RuntimeError(f"no version of {name!r} has a {metric!r} metric")
-    latest_digest = max(candidates, key=lambda c: c[1].info.start_time)[1].data.tags.get("valid_digest")
-    comparable = [c for c in candidates if c[1].data.tags.get("valid_digest") == latest_digest]
-    best_version, best_run = max(comparable, key=lambda c: (c[1].data.metrics[metric], c[1].info.start_time))
-    client.set_registered_model_alias(name, config.mlflow.champion_alias, best_version.version)
-    return Champion(best_version.version, best_run.data.tags.get("model_family", "?"),
-                    best_run.data.metrics[metric])
+        found.append(Candidate(version.version, run.data.tags.get("model_family", "?"),
+                               run.data.tags.get("config_name"), run.data.tags.get("valid_digest"),
+                               run.data.metrics.get(metric), run.info.start_time))
+    return found
+
+
+def promote_champion(config: Config, force: bool = False) -> Champion:
+    """Alias this config's best version, and move the shared champion alias like-for-like (see module doc)."""
+    use_experiment(config)
+    client = MlflowClient()
+    name, metric, alias = config.mlflow.registered_model, config.mlflow.champion_metric, config.mlflow.champion_alias
+    candidates = _candidates(client, name, metric)
+    mine = [c for c in candidates if c.config_name == config.name and c.score is not None]
+    if not mine:
+        raise RuntimeError(f"no version of {name!r} from config {config.name!r} has a {metric!r} metric")
+    latest_digest = max(mine, key=lambda c: c.start_time).valid_digest
+    best = choose_best(mine, latest_digest)
+    client.set_registered_model_alias(name, config_alias(config), best.version)
+    held = alias_holder(client, name, alias)
+    holder = next((c for c in candidates if held is not None and c.version == held.version), None)
+    promote, reason = decide_promotion(best, holder, force)
+    if promote:
+        client.set_registered_model_alias(name, alias, best.version)
+    return Champion(best.version, best.family, best.score, promote,
+                    best.version if promote else (holder.version if holder else None), reason)

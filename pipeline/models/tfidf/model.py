@@ -1,19 +1,18 @@
-"""TF-IDF (word and character n-grams) + logistic regression, C chosen on valid."""
+"""The TF-IDF model: n-gram features of the marked text, logistic regression, C chosen on valid."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import joblib
 import numpy as np
 import pandas as pd
-from pydantic import field_validator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
 
-from pipeline.core.config import ExamplesConfig, FamilySettings
+from pipeline.core.config import ExamplesConfig
 from pipeline.core.labels import PAIR_CLASS_NAMES
 from pipeline.core.metrics import five_class_scores
 from pipeline.models.base import (
@@ -22,28 +21,7 @@ from pipeline.models.base import (
     canonical_examples,
     pair_targets,
 )
-from pipeline.models.registry import register
-
-
-class TfidfConfig(FamilySettings):
-    """Word + character n-gram TF-IDF with logistic regression."""
-
-    word_ngram_max: int = 2
-    char_ngram_min: int = 2
-    char_ngram_max: int = 5
-    min_df: int = 2
-    max_features: int | None = 400_000
-    c_grid: list[float] = [4.0, 8.0, 16.0, 32.0]
-    class_weight: Literal["balanced", "none"] = "none"
-    max_iter: int = 2000
-
-    @field_validator("c_grid")
-    @classmethod
-    def _non_empty_positive(cls, values: list[float]) -> list[float]:
-        if not values or any(v <= 0 for v in values):
-            raise ValueError(f"must be a non-empty list of positive numbers, got {values}")
-        return values
-
+from pipeline.models.tfidf import TfidfConfig
 
 # Markers become plain word tokens so that word n-grams see "SRC_END praised TGT_START".
 _MARKER_TOKENS = ("SRCSTART", "SRCEND", "TGTSTART", "TGTEND")
@@ -84,9 +62,10 @@ def _all_classes(classifier: LogisticRegression, features) -> np.ndarray:
     return full
 
 
-@register("tfidf", TfidfConfig)
 class TfidfModel(StanceModel):
     """Linear model over n-grams of the marked text."""
+
+    family = "tfidf"
 
     def __init__(self, settings: TfidfConfig, markers: ExamplesConfig) -> None:
         super().__init__(markers)

