@@ -16,9 +16,9 @@ ARGS ?=
 STATE ?= data/.make/$(CONFIG)
 SECTIONS := $(STATE)/config
 RUN = $(PY) -m pipeline
-CORE := pipeline/__main__.py $(wildcard pipeline/core/*.py)
+CORE := pipeline/__init__.py pipeline/__main__.py $(wildcard pipeline/core/*.py)
 
-.PHONY: help setup train fetch ingest examples test ui clean FORCE
+.PHONY: help setup train fetch ingest examples promote test test-fast ui clean FORCE
 
 help: ## Show the targets
 	@echo "Usage: make TARGET [CONFIG=default] [ARGS='key.path=value ...']"
@@ -35,47 +35,69 @@ $(VENV_STAMP): pyproject.toml
 
 setup: $(VENV_STAMP) ## Create .venv/ and install the project (make train does this for you)
 
-# Config snapshots: recomputed on every call, rewritten only when a section changes.
+# Config snapshots and the run plan: recomputed on every call, each file rewritten only when it
+# changes. plan.mk names the families, the table folders and each family's code; make reads it
+# again when it changes, so every target below is a real output file and a deleted one is rebuilt.
 $(STATE)/config.stamp: FORCE | $(VENV_STAMP)
-	@$(RUN) config --config $(CONFIG) --sections-dir $(SECTIONS) $(ARGS)
+	@$(RUN) config --config $(CONFIG) --sections-dir $(SECTIONS) $(FRONTEND_ARGS)
 $(SECTIONS)/%.json: $(STATE)/config.stamp ;
+$(SECTIONS)/plan.mk: $(STATE)/config.stamp ;
+ifneq ($(filter-out help setup clean test test-fast ui,$(or $(MAKECMDGOALS),help)),)
+include $(SECTIONS)/plan.mk
+endif
+
+TRACKING := $(wildcard pipeline/tracking/*.py)
+MODELS_BASE := pipeline/models/__init__.py pipeline/models/base.py pipeline/models/registry.py \
+	pipeline/models/encoders.py
+DSE_TABLES := $(foreach split,train valid test,$(TABLES_DIR)/dse_$(split).parquet)
+SEESAW_TABLES := $(foreach table,articles sentences entities triplets,$(TABLES_DIR)/seesaw_$(table).parquet)
+EXAMPLE_TABLES := $(foreach split,train valid test,$(TABLES_DIR)/examples_$(split).parquet)
+TRAINED := $(foreach family,$(FAMILIES),$(OUTPUTS_DIR)/models/$(family)/run.json)
+EVALUATED := $(foreach family,$(FAMILIES),$(OUTPUTS_DIR)/reports/$(family)/test_metrics.json)
 
 $(STATE)/fetch.done: pipeline/corpora/fetch.py pipeline/stages/fetch.py $(CORE) $(wildcard configs/corpora/*) \
 		$(SECTIONS)/corpora.json $(SECTIONS)/paths.json | $(VENV_STAMP)
 	$(RUN) fetch --config $(CONFIG) $(ARGS)
 	@touch $@
 
-$(STATE)/ingest.done: $(STATE)/fetch.done pipeline/corpora/ingest.py pipeline/corpora/dse.py pipeline/stages/ingest.py \
-		pipeline/corpora/seesaw.py $(CORE) $(SECTIONS)/paths.json
+$(DSE_TABLES) $(SEESAW_TABLES) $(TABLES_DIR)/rejects_ingest.parquet &: $(STATE)/fetch.done \
+		pipeline/corpora/ingest.py pipeline/corpora/dse.py pipeline/corpora/seesaw.py pipeline/stages/ingest.py \
+		$(CORE) $(SECTIONS)/paths.json
 	$(RUN) ingest --config $(CONFIG) $(ARGS)
-	@touch $@
 
-$(STATE)/examples.done: $(STATE)/ingest.done pipeline/corpora/examples.py pipeline/stages/examples.py $(CORE) $(SECTIONS)/examples.json \
-		$(SECTIONS)/train.json
+$(EXAMPLE_TABLES) &: $(DSE_TABLES) pipeline/corpora/examples.py pipeline/stages/examples.py $(CORE) \
+		$(SECTIONS)/examples.json $(SECTIONS)/train.json
 	$(RUN) examples --config $(CONFIG) $(ARGS)
-	@touch $@
 
-$(STATE)/train.done: $(STATE)/examples.done pipeline/stages/train.py $(wildcard pipeline/tracking/*.py) pipeline/core/metrics.py \
-		$(wildcard pipeline/models/*.py) $(CORE) $(SECTIONS)/train.json $(SECTIONS)/mlflow.json
-	$(RUN) train --config $(CONFIG) $(ARGS)
-	@touch $@
+# Each family trains under its own target: its code and its own config unit (train.<family>).
+.SECONDEXPANSION:
+$(OUTPUTS_DIR)/models/%/run.json: $(EXAMPLE_TABLES) pipeline/stages/train.py $(TRACKING) $(MODELS_BASE) \
+		$$(FAMILY_SOURCES_$$*) $(CORE) $(SECTIONS)/train.json $(SECTIONS)/train.%.json $(SECTIONS)/mlflow.json
+	$(RUN) train --family $* --config $(CONFIG) $(ARGS)
 
-$(STATE)/evaluate.done: $(STATE)/train.done pipeline/stages/evaluate.py $(wildcard pipeline/tracking/*.py) $(CORE) \
-		$(SECTIONS)/evaluate.json
-	$(RUN) evaluate --config $(CONFIG) $(ARGS)
+# The test split is read once per trained model.
+$(OUTPUTS_DIR)/reports/%/test_metrics.json: $(OUTPUTS_DIR)/models/%/run.json pipeline/stages/evaluate.py \
+		$(TRACKING) $(CORE) $(SECTIONS)/evaluate.json
+	$(RUN) evaluate --family $* --config $(CONFIG) $(ARGS)
+
+$(STATE)/champion.done: $(TRAINED) $(EVALUATED) $(SECTIONS)/plan.mk
+	$(RUN) champion --config $(CONFIG) $(ARGS)
 	@touch $@
 
 fetch: $(STATE)/fetch.done ## Fetch and verify the gold corpora (mirror: STANCE_DATA_MIRROR=folder)
-ingest: $(STATE)/ingest.done ## Gold corpora -> Parquet tables (rejects reported)
-examples: $(STATE)/examples.done ## DSE rows -> directed examples
-train: $(STATE)/evaluate.done ## The main job: fetch -> ingest -> examples -> train -> evaluate, tracked in MLflow
+ingest: $(DSE_TABLES) $(SEESAW_TABLES) ## Gold corpora -> Parquet tables (rejects reported)
+examples: $(EXAMPLE_TABLES) ## DSE rows -> directed examples
+train: $(STATE)/champion.done ## The main job: fetch -> ingest -> examples -> train -> evaluate, tracked in MLflow
 	@echo "Done. Compare runs with: make ui"
+
+promote: $(VENV_STAMP) ## Make CONFIG's best version the shared champion that predict serves, on purpose
+	$(RUN) promote --config $(CONFIG) $(ARGS)
 
 test: $(VENV_STAMP) setup-browser ## Run the test suite (unit tests, a smoke run of make train, the MLflow UI in headless Chromium)
 	$(PY) -m pytest -q
 
-ui: $(VENV_STAMP) ## Serve the MLflow UI on http://127.0.0.1:5000
-	$(VENV)/bin/mlflow ui --backend-store-uri "$${MLFLOW_TRACKING_URI:-sqlite:///mlflow.db}" --host 127.0.0.1 --port 5000
+ui: $(VENV_STAMP) ## Serve the MLflow UI of the tracking store on http://127.0.0.1:<mlflow.ui_port> (5000)
+	$(RUN) ui --config $(CONFIG) $(ARGS)
 
 clean: ## Remove generated tables, outputs and make stamps (keeps data/raw, .venv and mlflow.db)
 	rm -rf data/tables data/smoke data/.make outputs

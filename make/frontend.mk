@@ -1,20 +1,36 @@
 # Front half: user articles -> claims -> actors -> pairs, and its benchmark on SEESAW valid.
-# Included from the main Makefile (PY, CONFIG, ARGS and $(VENV_STAMP) come from there).
+# Included from the main Makefile (PY, RUN, CONFIG, ARGS, SECTIONS, CORPUS_DIR and $(VENV_STAMP)
+# come from there). Each stage's target is its table, remade when its input, code or config
+# changed: `make predict` twice parses once.
 # Usage: make claims INPUT=path/to/articles   (a .txt/.jsonl/.csv file or a folder; default seeds/)
 
 INPUT ?= seeds
 FRONTEND_ARGS = articles.input=$(INPUT) $(ARGS)
+FRONTEND_CODE := $(wildcard pipeline/frontend/*.py) pipeline/stages/frontend.py $(CORE)
+FRONTEND_TABLES := $(foreach table,articles claims mentions pairs,$(CORPUS_DIR)/$(table).parquet)
 
 .PHONY: claims pairs bench-frontend
 
-pairs: $(VENV_STAMP) ## Run articles -> claims -> actors -> pairs on INPUT (default seeds/), tables under data/tables/corpus
-	$(PY) -m pipeline articles --config $(CONFIG) $(FRONTEND_ARGS)
-	$(PY) -m pipeline claims --config $(CONFIG) $(FRONTEND_ARGS)
-	$(PY) -m pipeline actors --config $(CONFIG) $(FRONTEND_ARGS)
-	$(PY) -m pipeline pairs --config $(CONFIG) $(FRONTEND_ARGS)
+$(CORPUS_DIR)/articles.parquet: $(SECTIONS)/input.json $(SECTIONS)/articles.json $(SECTIONS)/paths.json \
+		$(FRONTEND_CODE)
+	$(RUN) articles --config $(CONFIG) $(FRONTEND_ARGS)
+
+$(CORPUS_DIR)/claims.parquet: $(CORPUS_DIR)/articles.parquet $(SECTIONS)/claims.json $(SECTIONS)/actors.json \
+		configs/actors.yaml $(FRONTEND_CODE)
+	$(RUN) claims --config $(CONFIG) $(FRONTEND_ARGS)
+
+$(CORPUS_DIR)/mentions.parquet: $(CORPUS_DIR)/claims.parquet $(SECTIONS)/actors.json configs/actors.yaml \
+		$(FRONTEND_CODE)
+	$(RUN) actors --config $(CONFIG) $(FRONTEND_ARGS)
+
+$(CORPUS_DIR)/pairs.parquet: $(CORPUS_DIR)/mentions.parquet $(SECTIONS)/pairs.json $(SECTIONS)/examples.json \
+		$(FRONTEND_CODE)
+	$(RUN) pairs --config $(CONFIG) $(FRONTEND_ARGS)
+
+pairs: $(CORPUS_DIR)/pairs.parquet ## Run articles -> claims -> actors -> pairs on INPUT (default seeds/), tables under data/tables/corpus
 
 claims: pairs ## Print a readable table of the claims of INPUT (kind, speaker, cue, actors)
-	$(PY) -m pipeline show-claims --config $(CONFIG) $(FRONTEND_ARGS)
+	$(RUN) show-claims --config $(CONFIG) $(FRONTEND_ARGS)
 
-bench-frontend: $(VENV_STAMP) ## Measure sentences, entities, candidate pairs and throughput on SEESAW valid (MLflow experiment frontend)
-	$(PY) -m pipeline bench-frontend --config $(CONFIG) $(ARGS)
+bench-frontend: $(SEESAW_TABLES) ## Measure sentences, entities, candidate pairs and throughput on SEESAW valid (MLflow experiment frontend)
+	$(RUN) bench-frontend --config $(CONFIG) $(ARGS)

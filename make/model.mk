@@ -8,7 +8,7 @@ bench-model: $(VENV_STAMP) ## Train+evaluate CONFIG (timed), then test macro/mic
 	@mkdir -p $(STATE) && touch $(STATE)/bench-start
 	@start=$$(date +%s.%N); $(MAKE) --no-print-directory train CONFIG=$(CONFIG) ARGS='$(ARGS)' || exit 1; \
 		end=$$(date +%s.%N); \
-		if [ $(STATE)/evaluate.done -nt $(STATE)/bench-start ]; then \
+		if [ $(STATE)/champion.done -nt $(STATE)/bench-start ]; then \
 			export BENCH_TRAIN_WALL_S=$$(awk "BEGIN {print $$end - $$start}"); \
 		else echo "bench-model: make train was up to date; training times come from the MLflow runs"; fi; \
 		$(RUN) bench-model --config $(CONFIG) $(ARGS)

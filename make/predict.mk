@@ -11,10 +11,11 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 
 .PHONY: predict eval-e2e notebook setup-browser
 
-predict: pairs ## Stances of INPUT (default seeds/) by the champion: tables, pair aggregates, actor network under outputs/CONFIG/predict
+# predict always reruns (the champion may have moved in the registry); the front half below it does not.
+predict: $(CORPUS_DIR)/pairs.parquet ## Stances of INPUT (default seeds/) by the champion: tables, pair aggregates, actor network under outputs/CONFIG/predict
 	$(RUN) predict --config $(CONFIG) $(FRONTEND_ARGS)
 
-eval-e2e: $(STATE)/ingest.done ## Whole SEESAW valid articles -> stance triplets vs gold: P/R/F1 of the champion and baselines (MLflow experiment seesaw-e2e)
+eval-e2e: $(SEESAW_TABLES) $(STATE)/champion.done ## Whole SEESAW valid articles -> stance triplets vs gold: P/R/F1 of the champion and baselines (MLflow experiment seesaw-e2e)
 	$(RUN) eval-e2e --config $(CONFIG) $(ARGS)
 
 notebook: $(VENV_STAMP) ## Execute notebooks/analysis (paired .py/.ipynb) headless; HTML copy in NOTEBOOK_OUT (env STANCE_CONFIG, STANCE_OVERRIDES, MLFLOW_TRACKING_URI)

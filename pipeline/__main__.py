@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from pipeline.core.config import ConfigError, load_config, write_sections
+from pipeline.stages.plan import write_plan
 
 STAGES = {
     "fetch": "pipeline.stages.fetch:run",
@@ -16,7 +17,9 @@ STAGES = {
     "examples": "pipeline.stages.examples:run",
     "train": "pipeline.stages.train:run",
     "evaluate": "pipeline.stages.evaluate:run",
+    "champion": "pipeline.stages.evaluate:champion",
     "promote": "pipeline.stages.evaluate:promote",
+    "ui": "pipeline.stages.ui:run",
     "encoder": "pipeline.stages.encoder:run",
     "articles": "pipeline.stages.frontend:articles",
     "claims": "pipeline.stages.frontend:claims",
@@ -37,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="a stage, or 'config' to snapshot the resolved config sections for make")
     parser.add_argument("--config", default="default", help="config name in configs/ or a YAML path")
     parser.add_argument("--sections-dir", type=Path, help="with 'config': where the section snapshots go")
+    parser.add_argument("--family", action="append", dest="families",
+                        help="with train or evaluate: this model family only (repeatable)")
     parser.add_argument("overrides", nargs="*", help="key.path=value overrides, e.g. train.seed=7")
     args = parser.parse_intermixed_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -48,12 +53,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage == "config":
         if args.sections_dir is None:
             parser.error("config needs --sections-dir")
-        changed = write_sections(config, args.sections_dir)
+        changed = write_sections(config, args.sections_dir) + write_plan(config, args.sections_dir)
         if changed:
             print(f"config {config.name}: changed sections: {', '.join(changed)}")
         return 0
     module_name, function_name = STAGES[args.stage].split(":")
-    getattr(importlib.import_module(module_name), function_name)(config)
+    stage = getattr(importlib.import_module(module_name), function_name)
+    if args.families:
+        if args.stage not in ("train", "evaluate"):
+            parser.error("--family goes with train or evaluate")
+        stage(config, families=args.families)
+    else:
+        stage(config)
     return 0
 
 

@@ -68,6 +68,10 @@ class ExamplesConfig(_Section):
 class FamilySettings(_Section):
     """Base of a model family's settings (its ``train.<family>`` section)."""
 
+    def needs(self) -> list[str]:
+        """Families this one builds on (fitted before it in the same run, when listed earlier)."""
+        return []
+
 
 # Family name -> settings class, filled by ``pipeline.models.registry.register``. The
 # config validates ``train.models`` and every ``train.<family>`` section against it.
@@ -554,20 +558,50 @@ def flatten(mapping: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return flat
 
 
-def write_sections(config: Config, out: Path) -> list[str]:
-    """Write one JSON snapshot per config section, touching only those that changed.
+#: Keys whose change must rerun nothing: they only say how results are shown.
+_PRESENTATION_KEYS = {"mlflow": ("ui_port",)}
 
-    Make targets depend on the snapshots of the sections they use, so a changed
+
+def snapshot_units(config: Config) -> dict[str, Any]:
+    """The config cut into the units make targets depend on.
+
+    One unit per section, except that ``train`` is cut into ``train`` (the
+    seed) and one ``train.<family>`` unit per family, so changing one family's
+    settings retrains that family alone (``train.models`` decides which
+    families exist: make's plan, not a unit); and that presentation keys
+    (``mlflow.ui_port``) get units of their own, so they retrain nothing.
+    """
+    units: dict[str, Any] = {}
+    for section, values in config.model_dump(mode="json").items():
+        if section == "train":
+            units["train"] = {"seed": values["seed"]}
+            units |= {f"train.{family}": values[family] for family in registered_families()}
+            continue
+        shown = _PRESENTATION_KEYS.get(section, ())
+        units[section] = {k: v for k, v in values.items() if k not in shown} if isinstance(values, dict) else values
+        units |= {f"{section}.{key}": values[key] for key in shown}
+    return units
+
+
+def write_if_changed(path: Path, text: str) -> bool:
+    """Write `text` to `path` atomically unless it already holds exactly that; True if written."""
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return True
+
+
+def write_sections(config: Config, out: Path) -> list[str]:
+    """Write one JSON snapshot per unit of :func:`snapshot_units`, touching only those that changed.
+
+    Make targets depend on the snapshots of the units they use, so a changed
     value reruns only the stages that read it.
     """
-    out.mkdir(parents=True, exist_ok=True)
     changed = []
-    for section, values in config.model_dump(mode="json").items():
-        path = out / f"{section}.json"
-        text = json.dumps(values, indent=2, sort_keys=True) + "\n"
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            tmp = path.with_suffix(".json.tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, path)
-            changed.append(section)
+    for unit, values in snapshot_units(config).items():
+        if write_if_changed(out / f"{unit}.json", json.dumps(values, indent=2, sort_keys=True) + "\n"):
+            changed.append(unit)
     return changed

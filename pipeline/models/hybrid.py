@@ -45,6 +45,9 @@ class HybridConfig(FamilySettings):
     blend: list[Literal["linear", "log"]] = Field(
         default=["linear", "log"], description="probability (linear) or log-probability (log) blending; tried on valid")
 
+    def needs(self) -> list[str]:
+        return list(self.members)
+
     @field_validator("members")
     @classmethod
     def _two_known_members(cls, members: list[str]) -> list[str]:

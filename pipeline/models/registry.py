@@ -32,6 +32,8 @@ from pipeline.models.base import StanceModel, read_model_card
 _MODELS: dict[str, type[StanceModel]] = {}
 # Families declared by the import path of their model class, loaded on first use (heavy ones: torch).
 _LAZY: dict[str, str] = {}
+# Family name -> the module that registered it (its code: a module, or a package with its modules).
+_SOURCES: dict[str, str] = {}
 
 M = TypeVar("M", bound=type[StanceModel])
 
@@ -42,6 +44,7 @@ def register(name: str, settings: type | None = None) -> Callable[[M], M]:
     def decorate(cls: M) -> M:
         cls.family = name
         _MODELS[name] = cls
+        _SOURCES[name] = cls.__module__
         register_family_settings(name, settings)
         return cls
 
@@ -55,6 +58,7 @@ def declare(name: str, settings: type | None, implementation: str) -> None:
     validated, and make can plan the run, without importing it.
     """
     _LAZY[name] = implementation
+    _SOURCES[name] = implementation.partition(":")[0].rpartition(".")[0] if settings is None else settings.__module__
     register_family_settings(name, settings)
 
 
@@ -84,3 +88,12 @@ def load_model(path: Path) -> StanceModel:
     """Load a saved model of any registered family from its folder."""
     card = read_model_card(path)
     return model_class(card["family"])._load_state(path, card["settings"], ExamplesConfig(**card["markers"]))
+
+
+def family_sources(family: str) -> list[Path]:
+    """The source files of a family: its module, or every module of its package."""
+    module = importlib.import_module(_SOURCES[family]) if family in _SOURCES else None
+    if module is None or module.__file__ is None:
+        raise ValueError(f"unknown model family {family!r}; registered: {families()}")
+    path = Path(module.__file__)
+    return sorted(path.parent.glob("*.py")) if path.name == "__init__.py" else [path]

@@ -24,11 +24,12 @@ from pipeline.tracking.registry import (
 )
 
 
-def run(config: Config) -> None:
-    """Stage runner: score every trained model on the test split; log; crown the champion."""
+def run(config: Config, families: list[str] | None = None) -> None:
+    """Stage runner: score every trained model (or `families` alone) once on the test split and log it;
+    without `families`, then crown the champion."""
 
     test = read_table(config.tables_dir / "examples_test.parquet", "examples")
-    for family in config.train.models:
+    for family in families or config.train.models:
         model_dir = config.outputs_dir / "models" / family
         run_info = json.loads((model_dir / "run.json").read_text(encoding="utf-8"))
         model = load_model(model_dir / "model")
@@ -53,6 +54,12 @@ def run(config: Config) -> None:
         print(f"evaluate {family}: test macro-F1 {result.metrics['test_macro_f1']:.4f} "
               f"[{low:.4f}, {high:.4f}], micro-F1 {result.metrics['test_micro_f1']:.4f}, "
               f"directed macro-F1 {result.metrics['test_directed_macro_f1']:.4f}")
+    if families is None:
+        champion(config)
+
+
+def champion(config: Config) -> None:
+    """Stage runner: alias this config's best version, and move the shared champion like-for-like."""
     report_promotion(config, promote_champion(config))
 
 

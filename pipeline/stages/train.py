@@ -17,14 +17,15 @@ from pipeline.models import build_model
 from pipeline.tracking import runs as tracking
 
 
-def run(config: Config) -> None:
-    """Stage runner: examples_{train,valid} -> outputs/<config>/models/<family>/ + MLflow runs."""
+def run(config: Config, families: list[str] | None = None) -> None:
+    """Stage runner: examples_{train,valid} -> outputs/<config>/models/<family>/ + MLflow runs,
+    for every configured family, or for `families` alone (make trains each under its own target)."""
     train_path = config.tables_dir / "examples_train.parquet"
     valid_path = config.tables_dir / "examples_valid.parquet"
     train = read_table(train_path, "examples")
     valid = read_table(valid_path, "examples")
     write_text_atomic(config.outputs_dir / "config.yaml", config_to_yaml(config))
-    for family in config.train.models:
+    for family in families or config.train.models:
         model = build_model(family, config)
         started = time.perf_counter()
         report = model.fit(train, valid, seed=config.train.seed)

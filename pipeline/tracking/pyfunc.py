@@ -17,7 +17,7 @@ class StancePyfunc(mlflow.pyfunc.PythonModel):
     def load_context(self, context) -> None:
         self.model = load_model(Path(context.artifacts["model_dir"]))
 
-    def predict(self, context, model_input, params=None):
+    def predict(self, context, model_input: pd.DataFrame, params: dict | None = None) -> pd.DataFrame:
         texts = list(pd.DataFrame(model_input)["text"].astype(str))
         proba = self.model.predict_proba(texts)
         return pd.DataFrame({

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import subprocess
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +21,6 @@ from pipeline.models.base import FitReport
 from pipeline.tracking.pyfunc import StancePyfunc
 
 log = logging.getLogger(__name__)
-
-# MLflow's advice that does not apply here: our dataset sources are local
-# Parquet paths, our integer columns never hold missing values, and the model
-# signature is given explicitly.
-for _pattern in ("The specified dataset source can be interpreted", "Hint: Inferred schema contains integer",
-                 "Add type hints to the `predict` method"):
-    warnings.filterwarnings("ignore", message=f".*{_pattern}.*")
 
 MODEL_ARTIFACT = "model"
 
