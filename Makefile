@@ -39,7 +39,7 @@ setup: $(VENV_STAMP) ## Create .venv/ and install the project (make train does t
 # changes. plan.mk names the families, the table folders and each family's code; make reads it
 # again when it changes, so every target below is a real output file and a deleted one is rebuilt.
 $(STATE)/config.stamp: FORCE | $(VENV_STAMP)
-	@$(RUN) config --config $(CONFIG) --sections-dir $(SECTIONS) $(FRONTEND_ARGS)
+	@$(PY) -m pipeline config --config $(CONFIG) --sections-dir $(SECTIONS) $(FRONTEND_ARGS)
 $(SECTIONS)/%.json: $(STATE)/config.stamp ;
 $(SECTIONS)/plan.mk: $(STATE)/config.stamp ;
 ifneq ($(filter-out help setup clean test test-fast ui,$(or $(MAKECMDGOALS),help)),)

@@ -1,0 +1,71 @@
+"""The Makefile DAG is honest and narrow: what reruns when one thing changes.
+
+Each check runs make over a copy of the smoke run's make state with
+``RUN="echo would-run"``: the config snapshots and the plan are computed for
+real (in the copy), and every stage make decides to run prints its command
+instead of running, so the shared smoke outputs stay as they are. (``make -n``
+cannot do this: it takes every remade snapshot for new.) As the echoed stage
+writes nothing, make plans the first stage that must rerun and stops the chain
+there; that its outputs then rerun their dependants is plain make.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from pipeline.core.config import REPO_ROOT
+
+pytestmark = pytest.mark.train
+
+
+def dry_run(smoke_run, tmp_path, goal: str, extra: list[str], state=None) -> list[str]:
+    """The pipeline commands `make GOAL` would run with the smoke overrides plus `extra`."""
+    if state is None:
+        state = tmp_path / "state"
+        shutil.copytree(smoke_run["root"] / "state", state, symlinks=True)
+    command = ["make", "--no-print-directory", goal, "RUN=echo would-run", "CONFIG=smoke", f"STATE={state}",
+               f"ARGS={' '.join([*smoke_run['overrides'], *extra])}"]
+    done = subprocess.run(command, cwd=REPO_ROOT, env=smoke_run["env"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return [line for line in done.stdout.splitlines() if line.startswith("would-run ")]
+
+
+def stages(commands: list[str]) -> list[str]:
+    """'train --family tfidf' and the like, from full command lines."""
+    return [re.match(r"would-run (\S+(?: --family \S+)?)", c).group(1) for c in commands]
+
+
+def test_nothing_reruns_when_nothing_changed(smoke_run, tmp_path):
+    assert stages(dry_run(smoke_run, tmp_path, "train", [])) == []
+
+
+def test_one_familys_setting_retrains_that_family_alone(smoke_run, tmp_path):
+    planned = stages(dry_run(smoke_run, tmp_path, "train", ["train.tfidf.c_grid=[2.0,4.0]"]))
+    assert planned == ["train --family tfidf"]  # not majority, not the tables below
+
+
+def test_a_presentation_setting_retrains_nothing(smoke_run, tmp_path):
+    assert stages(dry_run(smoke_run, tmp_path, "train", ["mlflow.ui_port=5999"])) == []
+
+
+def test_a_deleted_table_is_noticed_and_rebuilt(smoke_run, tmp_path):
+    table = smoke_run["config"].tables_dir / "examples_valid.parquet"
+    kept = tmp_path / "kept.parquet"
+    shutil.copy2(table, kept)
+    table.unlink()
+    try:
+        planned = stages(dry_run(smoke_run, tmp_path, "train", []))
+    finally:
+        shutil.copy2(kept, table)  # same bytes and modification time: the smoke state stays as it was
+    assert planned[0] == "examples" and "train --family tfidf" in planned  # the table is still missing
+
+
+def test_eval_e2e_waits_for_the_models(smoke_run, tmp_path):
+    """From a state with no trained models, eval-e2e trains and crowns them first."""
+    fresh = [f"paths.outputs_dir={tmp_path / 'outputs'}"]
+    planned = stages(dry_run(smoke_run, tmp_path, "eval-e2e", fresh, state=tmp_path / "fresh-state"))
+    assert planned.index("train --family majority") < planned.index("champion") < planned.index("eval-e2e")
