@@ -12,8 +12,6 @@ import pandas as pd
 from pipeline.core.config import ExamplesConfig
 from pipeline.core.labels import five_to_directed
 
-DIRECTIONS = ("pq", "qp")
-
 
 class MarkerError(ValueError):
     """Spans that cannot be marked (empty, outside the text, or overlapping)."""
