@@ -1,12 +1,16 @@
 import json
 
 import pytest
+import yaml
 
 from pipeline.core.config import (
+    CONFIG_DIR,
+    Config,
     ConfigError,
     apply_overrides,
     flatten,
     load_config,
+    restated_keys,
     write_sections,
 )
 
@@ -15,8 +19,33 @@ def test_default_config_loads_with_its_sections():
     config = load_config("default")
     assert config.name == "default"
     assert config.mlflow.experiment == "dse-stance"
-    assert config.train.models[:2] == ["majority", "tfidf"]
+    assert config.train.models == ["majority", "tfidf", "transformer", "hybrid"]
     assert load_config("smoke").train.models == ["majority", "tfidf"]
+
+
+def test_default_yaml_is_the_typed_defaults_plus_the_corpora():
+    written = yaml.safe_load((CONFIG_DIR / "default.yaml").read_text(encoding="utf-8"))
+    assert set(written) == {"corpora"}
+    assert load_config("default") == Config.model_validate({"corpora": written["corpora"]})
+
+
+def test_the_typed_defaults_are_the_default_recipe():
+    transformer = load_config("default").train.transformer
+    assert (transformer.epochs, transformer.evals_per_epoch, transformer.readings) == (3.0, 3, "both")
+
+
+@pytest.mark.parametrize("name", sorted(path.stem for path in CONFIG_DIR.glob("*.yaml")
+                                        if "base" in yaml.safe_load(path.read_text()) or path.stem == "default"))
+def test_no_config_file_restates_a_default(name):
+    """A value is written in a config file only where it differs from what the file extends."""
+    assert restated_keys(name) == []
+
+
+def test_restated_keys_are_found(tmp_path):
+    path = tmp_path / "restating.yaml"
+    path.write_text("base: smoke\ntrain:\n  seed: 13\n  tfidf:\n    c_grid: [4.0, 16.0]\n    min_df: 3\n"
+                    "evaluate:\n  bootstrap_samples: 200\n  confidence: 0.95\n")
+    assert restated_keys(str(path)) == ["train.seed", "train.tfidf.c_grid", "evaluate"]
 
 
 def test_smoke_config_inherits_from_default():

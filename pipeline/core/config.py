@@ -90,7 +90,9 @@ class TrainConfig(_Section):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     seed: int = 13
-    models: list[str] = ["majority", "tfidf"]
+    models: list[str] = Field(
+        default=["majority", "tfidf", "transformer", "hybrid"],
+        description="families that compete, fitted in this order (the hybrid reuses members fitted before it)")
 
     @model_validator(mode="before")
     @classmethod
@@ -457,9 +459,8 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    if path in seen:
-        raise ConfigError(f"{path}: circular 'base' chain {[str(p) for p in seen]}")
+def _read_yaml_flat(path: Path) -> dict[str, Any]:
+    """One config file as written, its ``base`` key included."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as exc:
@@ -468,6 +469,13 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    if path in seen:
+        raise ConfigError(f"{path}: circular 'base' chain {[str(p) for p in seen]}")
+    data = _read_yaml_flat(path)
     base_name = data.pop("base", None)
     if base_name is None:
         return data
@@ -535,6 +543,50 @@ def load_config(name_or_path: str = "default", overrides: list[str] | None = Non
         return Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_validation_error(exc, str(path))) from exc
+
+
+def _without(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of a nested mapping with the entry at `keys` removed."""
+    head, *rest = keys
+    copy = dict(data)
+    if rest:
+        copy[head] = _without(copy[head], tuple(rest))
+    else:
+        del copy[head]
+    return copy
+
+
+def restated_keys(name_or_path: str) -> list[str]:
+    """Keys a config file sets to the value they would have without it.
+
+    A value belongs in a config file only where it differs from its base
+    config (from the typed defaults when the file has no ``base``); a key whose
+    removal leaves the resolved config unchanged is a second definition of a
+    default, and may drift from it. A section restated as a whole is named once.
+    """
+    data = _read_yaml_flat(config_path(name_or_path))
+    base_name = data.pop("base", None)
+    base = _read_yaml(config_path(str(base_name))) if base_name is not None else {}
+
+    def resolved(mapping: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return Config.model_validate({**_deep_merge(base, mapping), "name": "-"}).model_dump(mode="json")
+        except ValidationError:
+            return None  # the key is required: it restates nothing
+
+    full = resolved(data)
+    found: list[str] = []
+
+    def visit(keys: tuple[str, ...], value: Any) -> None:
+        if resolved(_without(data, keys)) == full:
+            found.append(".".join(keys))
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                visit((*keys, key), child)
+
+    for key, value in data.items():
+        visit((key,), value)
+    return found
 
 
 def config_to_yaml(config: Config) -> str:
