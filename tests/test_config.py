@@ -98,3 +98,53 @@ def test_section_snapshots_change_only_when_values_change(tmp_path):
 
 def test_flatten_for_mlflow_params():
     assert flatten({"a": {"b": 1, "c": [1, 2]}}) == {"a.b": 1, "a.c": "[1, 2]"}
+
+
+@pytest.mark.parametrize("override, message", [
+    ("evaluate.confidence=1", r"key 'evaluate\.confidence': Input should be less than 1"),
+    ("evaluate.confidence=0", r"key 'evaluate\.confidence': Input should be greater than 0"),
+    ("evaluate.bootstrap_samples=0", r"key 'evaluate\.bootstrap_samples'"),
+    ("train.seed=-1", r"key 'train\.seed'"),
+    ("model=[]", r"key 'train\.models': must not be empty"),
+    ("model=[tfidf,tfidf]", r"key 'train\.models': lists \['tfidf'\] more than once"),
+    ("model=[tfidf,svm]", r"key 'train\.models': names unknown families \['svm'\]"),
+    ("train.svm.c=1", r"unknown key 'train\.svm': no model family of that name"),
+    ("train.tfidf.c_grid=[]", r"key 'train\.tfidf\.c_grid': must be a non-empty list"),
+    ("train.tfidf.min_df=0", r"key 'train\.tfidf\.min_df'"),
+    ("train.tfidf.char_ngram_max=1", r"key 'train\.tfidf\.char_ngram_max': must be at least char_ngram_min"),
+    ("train.transformer.learning_rate=0", r"key 'train\.transformer\.learning_rate': Input should be greater than 0"),
+    ("train.transformer.head_learning_rate=-1", r"key 'train\.transformer\.head_learning_rate'"),
+    ("train.transformer.batch_size=0", r"key 'train\.transformer\.batch_size'"),
+    ("train.transformer.eval_batch_size=0", r"key 'train\.transformer\.eval_batch_size'"),
+    ("train.transformer.epochs=0", r"key 'train\.transformer\.epochs'"),
+    ("train.transformer.evals_per_epoch=0", r"key 'train\.transformer\.evals_per_epoch'"),
+    ("train.transformer.warmup_ratio=1", r"key 'train\.transformer\.warmup_ratio'"),
+    ("train.transformer.dropout=1", r"key 'train\.transformer\.dropout'"),
+    ("train.transformer.seeds=0", r"key 'train\.transformer\.seeds'"),
+    ("train.hybrid.members=[tfidf]", r"key 'train\.hybrid\.members': must name two different registered"),
+    ("train.hybrid.members=[tfidf,tfidf]", r"key 'train\.hybrid\.members'"),
+    ("train.hybrid.weight_grid=[]", r"key 'train\.hybrid\.weight_grid': must not be empty"),
+    ("train.hybrid.weight_grid=[0.5,2]", r"key 'train\.hybrid\.weight_grid': weights must lie in \[0, 1\]"),
+    ("train.hybrid.temperature_grid=[0]", r"key 'train\.hybrid\.temperature_grid': temperatures must be positive"),
+    ("examples.limit_per_split=0", r"key 'examples\.limit_per_split'"),
+    ("examples.target_open=<src>", r"key 'examples': the four markers must differ"),
+    ("examples.source_close=' '", r"key 'examples\.source_close': a marker must not be blank"),
+    ("predict.batch_size=0", r"key 'predict\.batch_size'"),
+    ("predict.network_labels=[]", r"key 'predict\.network_labels': must not be empty"),
+    ("e2e.batch_size=0", r"key 'e2e\.batch_size'"),
+    ("e2e.baselines=[]", r"key 'e2e\.baselines': must not be empty"),
+    ("e2e.limit_articles=0", r"key 'e2e\.limit_articles'"),
+    ("articles.max_chars=0", r"key 'articles\.max_chars'"),
+    ("articles.boilerplate_patterns=['(']", r"key 'articles\.boilerplate_patterns': '\(' is not a regular expression"),
+    ("corpora.download_timeout_s=0", r"key 'corpora\.download_timeout_s'"),
+])
+def test_inconsistent_values_fail_when_the_config_loads_in_one_line_naming_the_key(override, message):
+    with pytest.raises(ConfigError, match=message) as error:
+        load_config("smoke", [override])
+    assert "\n" not in str(error.value)
+
+
+def test_a_long_offending_value_is_not_repeated_in_the_message():
+    with pytest.raises(ConfigError) as error:
+        load_config("default", ["model=[tfidf,svm]"])
+    assert "c_grid" not in str(error.value)  # the whole train section is not echoed back

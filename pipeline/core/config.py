@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "configs"
@@ -25,6 +33,16 @@ class ConfigError(ValueError):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def non_empty_unique(values: list) -> list:
+    """Check a list setting (a grid, a list of names) is non-empty and repeats nothing."""
+    if not values:
+        raise ValueError("must not be empty")
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"lists {repeated} more than once")
+    return values
 
 
 class PathsConfig(_Section):
@@ -48,7 +66,7 @@ class CorporaConfig(_Section):
     """Gold corpora: where they come from and how they are verified."""
 
     mirror_env: str = "STANCE_DATA_MIRROR"
-    download_timeout_s: float = 60.0
+    download_timeout_s: float = Field(default=60.0, gt=0)
     dse: CorpusSource
     seesaw: CorpusSource
 
@@ -61,8 +79,19 @@ class ExamplesConfig(_Section):
     target_open: str = "<tgt>"
     target_close: str = "</tgt>"
     limit_per_split: int | None = Field(
-        default=None, description="keep a seeded random N DSE rows per split (tiny smoke runs)"
+        default=None, ge=1, description="keep a seeded random N DSE rows per split (tiny smoke runs)"
     )
+
+    @model_validator(mode="after")
+    def _distinct_markers(self) -> "ExamplesConfig":
+        markers = {"source_open": self.source_open, "source_close": self.source_close,
+                   "target_open": self.target_open, "target_close": self.target_close}
+        for key, marker in markers.items():
+            if not marker.strip():
+                raise ValueError(f"key 'examples.{key}': a marker must not be blank")
+        if len(set(markers.values())) < len(markers):
+            raise ValueError(f"key 'examples': the four markers must differ, got {list(markers.values())}")
+        return self
 
 
 class FamilySettings(_Section):
@@ -89,7 +118,7 @@ class TrainConfig(_Section):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    seed: int = 13
+    seed: int = Field(default=13, ge=0)
     models: list[str] = Field(
         default=["majority", "tfidf", "transformer", "hybrid"],
         description="families that compete, fitted in this order (the hybrid reuses members fitted before it)")
@@ -107,11 +136,18 @@ class TrainConfig(_Section):
                                  f"(registered: {known or 'none; import pipeline.models first'})")
         for name, settings in _FAMILY_SETTINGS.items():
             section = data.get(name, {})
-            data[name] = section if isinstance(section, FamilySettings) else settings.model_validate(section or {})
-        unknown = [m for m in data.get("models", cls.model_fields["models"].default) if m not in _FAMILY_SETTINGS]
+            if not isinstance(section, FamilySettings):
+                data[name] = _validate_section(settings, section or {}, ("train", name))
+        models = data.get("models", cls.model_fields["models"].default)
+        unknown = [m for m in models if m not in _FAMILY_SETTINGS] if isinstance(models, list) else []
         if unknown:
-            raise ValueError(f"train.models names unknown families {unknown}; registered: {known}")
+            raise ValueError(f"key 'train.models': names unknown families {unknown}; registered: {known}")
         return data
+
+    @field_validator("models")
+    @classmethod
+    def _models_listed_once(cls, models: list[str]) -> list[str]:
+        return non_empty_unique(models)
 
     def family(self, name: str) -> FamilySettings:
         """The settings of one registered family."""
@@ -121,8 +157,8 @@ class TrainConfig(_Section):
 class EvaluateConfig(_Section):
     """How results are scored."""
 
-    bootstrap_samples: int = 1000
-    confidence: float = 0.95
+    bootstrap_samples: int = Field(default=1000, ge=1, description="resamples of the test set for the interval")
+    confidence: float = Field(default=0.95, gt=0, lt=1, description="level of the bootstrap interval")
 
 
 class MlflowConfig(_Section):
@@ -147,7 +183,7 @@ class ArticlesConfig(_Section):
     title_field: str = "title"
     outlet_field: str = "outlet"
     txt_title_first_line: bool = Field(default=True, description="first line of a .txt file is its title")
-    max_chars: int = Field(default=500_000, description="longer articles are rejected (spaCy works in memory)")
+    max_chars: int = Field(default=500_000, gt=0, description="longer articles are rejected (spaCy works in memory)")
     boilerplate_patterns: list[str] = Field(
         default=[
             r"^\s*Today'?s Top News\s*$",
@@ -166,6 +202,16 @@ class ArticlesConfig(_Section):
         ],
         description="trailing credit lines, cut; a group named 'outlet' names the author when none is given",
     )
+
+    @field_validator("boilerplate_patterns", "credit_patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return patterns
 
 
 class ClaimsConfig(_Section):
@@ -359,6 +405,11 @@ class PredictConfig(_Section):
     progress: bool = Field(default=True, description="show a progress bar over the pairs")
     network_labels: list[Literal["supportive", "hostile", "neutral"]] = Field(
         default=["supportive", "hostile"], description="labels whose pairs the network picture draws")
+
+    @field_validator("network_labels")
+    @classmethod
+    def _labels_listed_once(cls, labels: list[str]) -> list[str]:
+        return non_empty_unique(labels)
     network_min_count: int = Field(default=1, ge=1, description="an edge is drawn with at least this many such pairs")
     network_max_edges: int = Field(default=80, ge=1, description="the picture keeps the heaviest edges only")
 
@@ -373,7 +424,12 @@ class E2eConfig(_Section):
         description="constant: every candidate pair gets SEESAW train's majority polarity; "
                     "tfidf: the latest registered TF-IDF version labels every candidate pair")
     batch_size: int = Field(default=1024, gt=0)
-    limit_articles: int | None = Field(default=None, description="first N articles only (tests)")
+    limit_articles: int | None = Field(default=None, ge=1, description="first N articles only (tests)")
+
+    @field_validator("baselines")
+    @classmethod
+    def _baselines_listed_once(cls, baselines: list[str]) -> list[str]:
+        return non_empty_unique(baselines)
 
 
 class NotebookConfig(_Section):
@@ -522,15 +578,29 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return result
 
 
+def _format_error(item: dict[str, Any], prefix: tuple[str, ...] = ()) -> str:
+    """One validation error as one line naming its key: ``key 'a.b': reason (got value)``."""
+    key = ".".join(str(part) for part in (*prefix, *item["loc"]))
+    if item["type"] == "extra_forbidden":
+        return f"unknown key '{key}'"
+    message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if message.startswith(("key '", "unknown key '")):
+        return message  # a cross-field rule that names its own keys
+    shown = repr(item.get("input"))
+    got = "" if "got" in message or len(shown) > 80 else f" (got {shown})"
+    return f"key '{key}': {message}{got}"
+
+
+def _validate_section(settings: type[_Section], data: Any, prefix: tuple[str, ...]) -> _Section:
+    """Validate a nested section on its own, its errors naming their full key path."""
+    try:
+        return settings.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError("; ".join(_format_error(item, prefix) for item in exc.errors())) from None
+
+
 def _format_validation_error(error: ValidationError, source: str) -> str:
-    lines = []
-    for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"])
-        if item["type"] == "extra_forbidden":
-            lines.append(f"unknown key '{key}'")
-        else:
-            lines.append(f"key '{key}': {item['msg']} (got {item.get('input')!r})")
-    return f"invalid config {source}: " + "; ".join(lines)
+    return f"invalid config {source}: " + "; ".join(_format_error(item) for item in error.errors())
 
 
 def load_config(name_or_path: str = "default", overrides: list[str] | None = None) -> Config:

@@ -8,7 +8,7 @@ from typing import Any, Literal, Sequence
 import joblib
 import numpy as np
 import pandas as pd
-from pydantic import field_validator
+from pydantic import Field, field_validator, model_validator
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion
@@ -28,14 +28,14 @@ from pipeline.models.registry import register
 class TfidfConfig(FamilySettings):
     """Word + character n-gram TF-IDF with logistic regression."""
 
-    word_ngram_max: int = 2
-    char_ngram_min: int = 2
-    char_ngram_max: int = 5
-    min_df: int = 2
-    max_features: int | None = 400_000
+    word_ngram_max: int = Field(default=2, ge=1)
+    char_ngram_min: int = Field(default=2, ge=1)
+    char_ngram_max: int = Field(default=5, ge=1)
+    min_df: int = Field(default=2, ge=1)
+    max_features: int | None = Field(default=400_000, ge=1)
     c_grid: list[float] = [4.0, 8.0, 16.0, 32.0]
     class_weight: Literal["balanced", "none"] = "none"
-    max_iter: int = 2000
+    max_iter: int = Field(default=2000, ge=1)
 
     @field_validator("c_grid")
     @classmethod
@@ -43,6 +43,13 @@ class TfidfConfig(FamilySettings):
         if not values or any(v <= 0 for v in values):
             raise ValueError(f"must be a non-empty list of positive numbers, got {values}")
         return values
+
+    @model_validator(mode="after")
+    def _char_range(self) -> "TfidfConfig":
+        if self.char_ngram_max < self.char_ngram_min:
+            raise ValueError(f"key 'train.tfidf.char_ngram_max': must be at least char_ngram_min "
+                             f"({self.char_ngram_min}), got {self.char_ngram_max}")
+        return self
 
 
 # Markers become plain word tokens so that word n-grams see "SRC_END praised TGT_START".
