@@ -8,6 +8,7 @@ import logging
 import sys
 from pathlib import Path
 
+import pipeline.corpora  # noqa: F401  (registers the gold corpora the config validates)
 import pipeline.models  # noqa: F401  (registers the model families the config validates)
 from pipeline.core.config import (
     ConfigError,

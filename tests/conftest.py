@@ -9,6 +9,7 @@ import time
 import pandas as pd
 import pytest
 
+import pipeline.corpora  # noqa: F401  (registers the gold corpora before any config loads)
 import pipeline.models  # noqa: F401  (registers the model families before any config loads)
 from pipeline.core.config import REPO_ROOT, load_config
 

@@ -58,17 +58,64 @@ class CorpusSource(_Section):
     """A pinned upstream corpus: base URL and a sha256 manifest of its files."""
 
     base_url: str
-    manifest: str = Field(description="sha256sum-format file under configs/, one line a file")
+    manifest: str = Field(description="sha256sum-format file, a path under configs/ (or absolute), one line a file")
     mirror_subdir: str = Field(description="folder of this corpus inside the offline mirror")
 
 
-class CorporaConfig(_Section):
-    """Gold corpora: where they come from and how they are verified."""
+# Corpus name -> class of its config entry, filled by ``pipeline.corpora.base.register_corpus``.
+# The config validates every ``corpora.<name>`` entry against it.
+_CORPUS_SOURCES: dict[str, type[CorpusSource]] = {}
 
-    mirror_env: str = "STANCE_DATA_MIRROR"
+
+def register_corpus_source(name: str, settings: type[CorpusSource] | None = None) -> None:
+    """Declare a gold corpus and the class that validates its ``corpora.<name>`` entry."""
+    _CORPUS_SOURCES[name] = settings or CorpusSource
+
+
+def registered_corpora() -> list[str]:
+    """Names of the gold corpora declared so far, in registration order."""
+    return list(_CORPUS_SOURCES)
+
+
+class CorporaConfig(_Section):
+    """Gold corpora: where they come from and how they are verified; one entry per configured corpus.
+
+    Every key other than the fields below names a registered corpus adapter
+    (``corpora.dse``, ``corpora.seesaw``) and holds its source; the stages
+    fetch, ingest and build examples from the configured corpora, in order.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    mirror_env: str = Field(default="STANCE_DATA_MIRROR",
+                            description="environment variable naming the offline mirror (one folder per corpus)")
     download_timeout_s: float = Field(default=60.0, gt=0)
-    dse: CorpusSource
-    seesaw: CorpusSource
+
+    @model_validator(mode="before")
+    @classmethod
+    def _corpus_entries(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        known = registered_corpora()
+        for key in [k for k in data if k not in cls.model_fields]:
+            if key not in _CORPUS_SOURCES:
+                raise ValueError(f"unknown key 'corpora.{key}': no gold corpus of that name is registered "
+                                 f"(registered: {known or 'none; import pipeline.corpora first'})")
+            if not isinstance(data[key], CorpusSource):
+                data[key] = _validate_section(_CORPUS_SOURCES[key], data[key] or {}, ("corpora", key))
+        return data
+
+    def sources(self) -> dict[str, CorpusSource]:
+        """The configured corpora, name -> source, in config order."""
+        return dict(self.__pydantic_extra__ or {})
+
+    def source(self, name: str) -> CorpusSource:
+        """The source of one configured corpus; a clear error names the configured ones."""
+        sources = self.sources()
+        if name not in sources:
+            raise KeyError(f"corpus {name!r} is not configured (corpora: {sorted(sources)})")
+        return sources[name]
 
 
 class ExamplesConfig(_Section):
