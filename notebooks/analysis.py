@@ -48,6 +48,8 @@ from IPython.display import display
 from mlflow.tracking import MlflowClient
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+import pipeline.corpora  # noqa: F401  (registers the gold corpora the config validates)
+import pipeline.models  # noqa: F401  (registers the model families the config validates)
 from pipeline.stances import network
 from pipeline.core.config import load_config
 from pipeline.core.labels import LABELS

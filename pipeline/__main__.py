@@ -8,7 +8,12 @@ import logging
 import sys
 from pathlib import Path
 
-from pipeline.core.config import ConfigError, load_config, write_sections
+from pipeline.core.config import (
+    ConfigError,
+    config_to_yaml,
+    load_config,
+    write_sections,
+)
 from pipeline.stages.plan import write_plan
 
 STAGES = {
@@ -37,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     """Parse the command line, load the config, run one stage."""
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     parser.add_argument("stage", choices=sorted([*STAGES, "config"]),
-                        help="a stage, or 'config' to snapshot the resolved config sections for make")
+                        help="a stage, or 'config' to print the resolved config (with --sections-dir: "
+                             "snapshot its sections for make)")
     parser.add_argument("--config", default="default", help="config name in configs/ or a YAML path")
     parser.add_argument("--sections-dir", type=Path, help="with 'config': where the section snapshots go")
     parser.add_argument("--family", action="append", dest="families",
@@ -52,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.stage == "config":
         if args.sections_dir is None:
-            parser.error("config needs --sections-dir")
+            print(config_to_yaml(config), end="")
+            return 0
         changed = write_sections(config, args.sections_dir) + write_plan(config, args.sections_dir)
         if changed:
             print(f"config {config.name}: changed sections: {', '.join(changed)}")

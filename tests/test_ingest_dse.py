@@ -1,7 +1,11 @@
 import pytest
 
-from pipeline.corpora.dse import DseLineError, parse_dse_line, unescape_field
-from pipeline.corpora.ingest import read_dse_file
+from pipeline.corpora.dse import (
+    DseLineError,
+    parse_dse_line,
+    read_dse_file,
+    unescape_field,
+)
 
 
 def test_plain_line_with_raw_quotes():

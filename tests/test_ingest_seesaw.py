@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from pipeline.corpora.ingest import ingest_seesaw
+from pipeline.corpora.seesaw import ingest_seesaw
 
 
 def _write(path, data):

@@ -10,9 +10,7 @@ from pipeline.core.labels import (
     NEUTRAL,
     SUPPORTIVE,
     SWAP_PAIR_CLASS,
-    decode_five,
     directed_proba,
-    directed_to_five,
     encode_labels,
     five_to_directed,
     pair_class,
@@ -25,20 +23,6 @@ def test_five_classes_map_to_the_design_scheme():
     assert five_to_directed(2) == (NEUTRAL, SUPPORTIVE)
     assert five_to_directed(3) == (HOSTILE, NEUTRAL)
     assert five_to_directed(4) == (NEUTRAL, HOSTILE)
-
-
-@given(st.sampled_from(DSE_CLASSES))
-def test_five_class_round_trip(dse_class):
-    assert directed_to_five(*five_to_directed(dse_class)) == dse_class
-
-
-@given(st.sampled_from(LABELS), st.sampled_from(LABELS))
-def test_directed_pairs_round_trip_or_are_refused(label_pq, label_qp):
-    if NEUTRAL in (label_pq, label_qp):
-        assert five_to_directed(directed_to_five(label_pq, label_qp)) == (label_pq, label_qp)
-    else:
-        with pytest.raises(ValueError, match="no DSE class"):
-            directed_to_five(label_pq, label_qp)
 
 
 @pytest.mark.parametrize("bad", [5, -1, "x"])
@@ -64,15 +48,6 @@ def test_directed_proba_sums_probability_mass():
     assert out[0, LABELS.index(SUPPORTIVE)] == pytest.approx(0.2)
     assert out[0, LABELS.index(HOSTILE)] == pytest.approx(0.25)
     assert out[0, LABELS.index(NEUTRAL)] == pytest.approx(0.55)
-
-
-def test_decode_five_never_yields_an_impossible_pair():
-    # Both directions confidently hostile: the decoder must still pick one valid class.
-    hostile = np.array([[0.05, 0.9, 0.05]])
-    scores = decode_five(hostile, hostile)
-    assert scores.shape == (1, 5)
-    assert scores.sum() == pytest.approx(1.0)
-    assert scores.argmax() in (3, 4)
 
 
 def test_encode_labels_names_unknown_labels():

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "configs"
@@ -25,6 +33,16 @@ class ConfigError(ValueError):
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def non_empty_unique(values: list) -> list:
+    """Check a list setting (a grid, a list of names) is non-empty and repeats nothing."""
+    if not values:
+        raise ValueError("must not be empty")
+    repeated = sorted({str(v) for v in values if values.count(v) > 1})
+    if repeated:
+        raise ValueError(f"lists {repeated} more than once")
+    return values
 
 
 class PathsConfig(_Section):
@@ -40,17 +58,64 @@ class CorpusSource(_Section):
     """A pinned upstream corpus: base URL and a sha256 manifest of its files."""
 
     base_url: str
-    manifest: str = Field(description="sha256sum-format file under configs/, one line a file")
+    manifest: str = Field(description="sha256sum-format file, a path under configs/ (or absolute), one line a file")
     mirror_subdir: str = Field(description="folder of this corpus inside the offline mirror")
 
 
-class CorporaConfig(_Section):
-    """Gold corpora: where they come from and how they are verified."""
+# Corpus name -> class of its config entry, filled by ``pipeline.corpora.base.register_corpus``.
+# The config validates every ``corpora.<name>`` entry against it.
+_CORPUS_SOURCES: dict[str, type[CorpusSource]] = {}
 
-    mirror_env: str = "STANCE_DATA_MIRROR"
-    download_timeout_s: float = 60.0
-    dse: CorpusSource
-    seesaw: CorpusSource
+
+def register_corpus_source(name: str, settings: type[CorpusSource] | None = None) -> None:
+    """Declare a gold corpus and the class that validates its ``corpora.<name>`` entry."""
+    _CORPUS_SOURCES[name] = settings or CorpusSource
+
+
+def registered_corpora() -> list[str]:
+    """Names of the gold corpora declared so far, in registration order."""
+    return list(_CORPUS_SOURCES)
+
+
+class CorporaConfig(_Section):
+    """Gold corpora: where they come from and how they are verified; one entry per configured corpus.
+
+    Every key other than the fields below names a registered corpus adapter
+    (``corpora.dse``, ``corpora.seesaw``) and holds its source; the stages
+    fetch, ingest and build examples from the configured corpora, in order.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    mirror_env: str = Field(default="STANCE_DATA_MIRROR",
+                            description="environment variable naming the offline mirror (one folder per corpus)")
+    download_timeout_s: float = Field(default=60.0, gt=0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _corpus_entries(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        known = registered_corpora()
+        for key in [k for k in data if k not in cls.model_fields]:
+            if key not in _CORPUS_SOURCES:
+                raise ValueError(f"unknown key 'corpora.{key}': no gold corpus of that name is registered "
+                                 f"(registered: {known or 'none; import pipeline.corpora first'})")
+            if not isinstance(data[key], CorpusSource):
+                data[key] = _validate_section(_CORPUS_SOURCES[key], data[key] or {}, ("corpora", key))
+        return data
+
+    def sources(self) -> dict[str, CorpusSource]:
+        """The configured corpora, name -> source, in config order."""
+        return dict(self.__pydantic_extra__ or {})
+
+    def source(self, name: str) -> CorpusSource:
+        """The source of one configured corpus; a clear error names the configured ones."""
+        sources = self.sources()
+        if name not in sources:
+            raise KeyError(f"corpus {name!r} is not configured (corpora: {sorted(sources)})")
+        return sources[name]
 
 
 class ExamplesConfig(_Section):
@@ -61,8 +126,19 @@ class ExamplesConfig(_Section):
     target_open: str = "<tgt>"
     target_close: str = "</tgt>"
     limit_per_split: int | None = Field(
-        default=None, description="keep a seeded random N DSE rows per split (tiny smoke runs)"
+        default=None, ge=1, description="keep a seeded random N DSE rows per split (tiny smoke runs)"
     )
+
+    @model_validator(mode="after")
+    def _distinct_markers(self) -> "ExamplesConfig":
+        markers = {"source_open": self.source_open, "source_close": self.source_close,
+                   "target_open": self.target_open, "target_close": self.target_close}
+        for key, marker in markers.items():
+            if not marker.strip():
+                raise ValueError(f"key 'examples.{key}': a marker must not be blank")
+        if len(set(markers.values())) < len(markers):
+            raise ValueError(f"key 'examples': the four markers must differ, got {list(markers.values())}")
+        return self
 
 
 class FamilySettings(_Section):
@@ -93,8 +169,10 @@ class TrainConfig(_Section):
 
     model_config = ConfigDict(extra="allow", frozen=True)
 
-    seed: int = 13
-    models: list[str] = ["majority", "tfidf"]
+    seed: int = Field(default=13, ge=0)
+    models: list[str] = Field(
+        default=["majority", "tfidf", "transformer", "hybrid"],
+        description="families that compete, fitted in this order (the hybrid reuses members fitted before it)")
 
     @model_validator(mode="before")
     @classmethod
@@ -109,11 +187,18 @@ class TrainConfig(_Section):
                                  f"(registered: {known or 'none; import pipeline.models first'})")
         for name, settings in _FAMILY_SETTINGS.items():
             section = data.get(name, {})
-            data[name] = section if isinstance(section, FamilySettings) else settings.model_validate(section or {})
-        unknown = [m for m in data.get("models", cls.model_fields["models"].default) if m not in _FAMILY_SETTINGS]
+            if not isinstance(section, FamilySettings):
+                data[name] = _validate_section(settings, section or {}, ("train", name))
+        models = data.get("models", cls.model_fields["models"].default)
+        unknown = [m for m in models if m not in _FAMILY_SETTINGS] if isinstance(models, list) else []
         if unknown:
-            raise ValueError(f"train.models names unknown families {unknown}; registered: {known}")
+            raise ValueError(f"key 'train.models': names unknown families {unknown}; registered: {known}")
         return data
+
+    @field_validator("models")
+    @classmethod
+    def _models_listed_once(cls, models: list[str]) -> list[str]:
+        return non_empty_unique(models)
 
     def family(self, name: str) -> FamilySettings:
         """The settings of one registered family."""
@@ -123,8 +208,8 @@ class TrainConfig(_Section):
 class EvaluateConfig(_Section):
     """How results are scored."""
 
-    bootstrap_samples: int = 1000
-    confidence: float = 0.95
+    bootstrap_samples: int = Field(default=1000, ge=1, description="resamples of the test set for the interval")
+    confidence: float = Field(default=0.95, gt=0, lt=1, description="level of the bootstrap interval")
 
 
 class MlflowConfig(_Section):
@@ -149,7 +234,7 @@ class ArticlesConfig(_Section):
     title_field: str = "title"
     outlet_field: str = "outlet"
     txt_title_first_line: bool = Field(default=True, description="first line of a .txt file is its title")
-    max_chars: int = Field(default=500_000, description="longer articles are rejected (spaCy works in memory)")
+    max_chars: int = Field(default=500_000, gt=0, description="longer articles are rejected (spaCy works in memory)")
     boilerplate_patterns: list[str] = Field(
         default=[
             r"^\s*Today'?s Top News\s*$",
@@ -168,6 +253,16 @@ class ArticlesConfig(_Section):
         ],
         description="trailing credit lines, cut; a group named 'outlet' names the author when none is given",
     )
+
+    @field_validator("boilerplate_patterns", "credit_patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression: {exc}") from None
+        return patterns
 
 
 class ClaimsConfig(_Section):
@@ -361,6 +456,11 @@ class PredictConfig(_Section):
     progress: bool = Field(default=True, description="show a progress bar over the pairs")
     network_labels: list[Literal["supportive", "hostile", "neutral"]] = Field(
         default=["supportive", "hostile"], description="labels whose pairs the network picture draws")
+
+    @field_validator("network_labels")
+    @classmethod
+    def _labels_listed_once(cls, labels: list[str]) -> list[str]:
+        return non_empty_unique(labels)
     network_min_count: int = Field(default=1, ge=1, description="an edge is drawn with at least this many such pairs")
     network_max_edges: int = Field(default=80, ge=1, description="the picture keeps the heaviest edges only")
 
@@ -375,7 +475,12 @@ class E2eConfig(_Section):
         description="constant: every candidate pair gets SEESAW train's majority polarity; "
                     "tfidf: the latest registered TF-IDF version labels every candidate pair")
     batch_size: int = Field(default=1024, gt=0)
-    limit_articles: int | None = Field(default=None, description="first N articles only (tests)")
+    limit_articles: int | None = Field(default=None, ge=1, description="first N articles only (tests)")
+
+    @field_validator("baselines")
+    @classmethod
+    def _baselines_listed_once(cls, baselines: list[str]) -> list[str]:
+        return non_empty_unique(baselines)
 
 
 class NotebookConfig(_Section):
@@ -461,9 +566,8 @@ def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any
     return merged
 
 
-def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    if path in seen:
-        raise ConfigError(f"{path}: circular 'base' chain {[str(p) for p in seen]}")
+def _read_yaml_flat(path: Path) -> dict[str, Any]:
+    """One config file as written, its ``base`` key included."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as exc:
@@ -472,6 +576,13 @@ def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def _read_yaml(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    if path in seen:
+        raise ConfigError(f"{path}: circular 'base' chain {[str(p) for p in seen]}")
+    data = _read_yaml_flat(path)
     base_name = data.pop("base", None)
     if base_name is None:
         return data
@@ -518,15 +629,29 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
     return result
 
 
+def _format_error(item: dict[str, Any], prefix: tuple[str, ...] = ()) -> str:
+    """One validation error as one line naming its key: ``key 'a.b': reason (got value)``."""
+    key = ".".join(str(part) for part in (*prefix, *item["loc"]))
+    if item["type"] == "extra_forbidden":
+        return f"unknown key '{key}'"
+    message = item["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if message.startswith(("key '", "unknown key '")):
+        return message  # a cross-field rule that names its own keys
+    shown = repr(item.get("input"))
+    got = "" if "got" in message or len(shown) > 80 else f" (got {shown})"
+    return f"key '{key}': {message}{got}"
+
+
+def _validate_section(settings: type[_Section], data: Any, prefix: tuple[str, ...]) -> _Section:
+    """Validate a nested section on its own, its errors naming their full key path."""
+    try:
+        return settings.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError("; ".join(_format_error(item, prefix) for item in exc.errors())) from None
+
+
 def _format_validation_error(error: ValidationError, source: str) -> str:
-    lines = []
-    for item in error.errors():
-        key = ".".join(str(part) for part in item["loc"])
-        if item["type"] == "extra_forbidden":
-            lines.append(f"unknown key '{key}'")
-        else:
-            lines.append(f"key '{key}': {item['msg']} (got {item.get('input')!r})")
-    return f"invalid config {source}: " + "; ".join(lines)
+    return f"invalid config {source}: " + "; ".join(_format_error(item) for item in error.errors())
 
 
 def load_config(name_or_path: str = "default", overrides: list[str] | None = None) -> Config:
@@ -539,6 +664,50 @@ def load_config(name_or_path: str = "default", overrides: list[str] | None = Non
         return Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_validation_error(exc, str(path))) from exc
+
+
+def _without(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of a nested mapping with the entry at `keys` removed."""
+    head, *rest = keys
+    copy = dict(data)
+    if rest:
+        copy[head] = _without(copy[head], tuple(rest))
+    else:
+        del copy[head]
+    return copy
+
+
+def restated_keys(name_or_path: str) -> list[str]:
+    """Keys a config file sets to the value they would have without it.
+
+    A value belongs in a config file only where it differs from its base
+    config (from the typed defaults when the file has no ``base``); a key whose
+    removal leaves the resolved config unchanged is a second definition of a
+    default, and may drift from it. A section restated as a whole is named once.
+    """
+    data = _read_yaml_flat(config_path(name_or_path))
+    base_name = data.pop("base", None)
+    base = _read_yaml(config_path(str(base_name))) if base_name is not None else {}
+
+    def resolved(mapping: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return Config.model_validate({**_deep_merge(base, mapping), "name": "-"}).model_dump(mode="json")
+        except ValidationError:
+            return None  # the key is required: it restates nothing
+
+    full = resolved(data)
+    found: list[str] = []
+
+    def visit(keys: tuple[str, ...], value: Any) -> None:
+        if resolved(_without(data, keys)) == full:
+            found.append(".".join(keys))
+        elif isinstance(value, dict):
+            for key, child in value.items():
+                visit((*keys, key), child)
+
+    for key, value in data.items():
+        visit((key,), value)
+    return found
 
 
 def config_to_yaml(config: Config) -> str:

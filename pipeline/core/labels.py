@@ -3,8 +3,8 @@
 Stance is directed: the pair (source, target) asks what source thinks of
 target. A DSE row with entities p and q yields two directed examples,
 (p -> q) and (q -> p); its five classes map onto the two directed labels and
-back, so that predictions can be scored like for like with published DSE
-results.
+onto pair classes read relative to a marked source and target, so that
+predictions can be scored like for like with published DSE results.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ _FIVE_TO_DIRECTED: dict[int, tuple[str, str]] = {
     3: (HOSTILE, NEUTRAL),
     4: (NEUTRAL, HOSTILE),
 }
-_DIRECTED_TO_FIVE: dict[tuple[str, str], int] = {v: k for k, v in _FIVE_TO_DIRECTED.items()}
 
 
 def five_to_directed(dse_class: int) -> tuple[str, str]:
@@ -48,41 +47,6 @@ def five_to_directed(dse_class: int) -> tuple[str, str]:
         return _FIVE_TO_DIRECTED[int(dse_class)]
     except (KeyError, ValueError) as exc:
         raise ValueError(f"not a DSE class: {dse_class!r} (expected one of {DSE_CLASSES})") from exc
-
-
-def directed_to_five(label_pq: str, label_qp: str) -> int:
-    """Map the two directed labels of a DSE row back to its five-class label.
-
-    Only the five combinations DSE can express are accepted; a pair in which
-    both directions are non-neutral has no DSE class and raises ValueError
-    (use :func:`decode_five` to resolve predicted probabilities).
-    """
-    try:
-        return _DIRECTED_TO_FIVE[(label_pq, label_qp)]
-    except KeyError as exc:
-        raise ValueError(
-            f"({label_pq!r}, {label_qp!r}) has no DSE class: at most one direction may be non-neutral"
-        ) from exc
-
-
-def decode_five(proba_pq: np.ndarray, proba_qp: np.ndarray) -> np.ndarray:
-    """Joint five-class decision from the directed probabilities of both directions.
-
-    Each of the five DSE configurations is scored as the product of its two
-    directed probabilities, and the best valid configuration wins, so a model
-    that is unsure about one direction cannot produce an impossible pair.
-    Returns the scores, shape (n, 5), normalised to sum to one per row.
-    """
-    proba_pq = np.asarray(proba_pq, dtype=float)
-    proba_qp = np.asarray(proba_qp, dtype=float)
-    if proba_pq.shape != proba_qp.shape or proba_pq.ndim != 2 or proba_pq.shape[1] != len(LABELS):
-        raise ValueError(f"expected two arrays of shape (n, {len(LABELS)}), got {proba_pq.shape} and {proba_qp.shape}")
-    scores = np.empty((proba_pq.shape[0], len(DSE_CLASSES)))
-    for dse_class, (label_pq, label_qp) in _FIVE_TO_DIRECTED.items():
-        scores[:, dse_class] = proba_pq[:, LABEL2ID[label_pq]] * proba_qp[:, LABEL2ID[label_qp]]
-    totals = scores.sum(axis=1, keepdims=True)
-    totals[totals == 0] = 1.0
-    return scores / totals
 
 
 def encode_labels(labels: Sequence[str]) -> np.ndarray:
@@ -124,13 +88,3 @@ def directed_proba(pair_proba: np.ndarray) -> np.ndarray:
     for pair_cls, label_id in enumerate(_PAIR_CLASS_TO_LABEL):
         out[:, label_id] += pair_proba[:, pair_cls]
     return out
-
-
-def five_from_pair_proba(proba_pq: np.ndarray, proba_qp: np.ndarray | None = None) -> np.ndarray:
-    """DSE five-class probabilities of rows from the pair-class probabilities of their
-    (p -> q) examples, averaged with the swapped (q -> p) ones when given, so that
-    both readings of a sentence must agree."""
-    proba_pq = np.asarray(proba_pq, dtype=float)
-    if proba_qp is None:
-        return proba_pq
-    return (proba_pq + np.asarray(proba_qp, dtype=float)[:, SWAP_PAIR_CLASS]) / 2.0

@@ -248,6 +248,17 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+def register_schema(table: str, schema: pa.Schema) -> None:
+    """Declare the schema of a new table (a gold corpus adapter declares its own tables).
+
+    Declaring a name again with the same schema is a no-op; with another schema, an error.
+    """
+    known = SCHEMAS.get(table)
+    if known is not None and not known.equals(schema):
+        raise ValueError(f"table {table!r} is already declared with another schema")
+    SCHEMAS[table] = schema
+
+
 def empty_frame(table: str) -> pd.DataFrame:
     """An empty DataFrame with the columns of a declared table."""
     return SCHEMAS[table].empty_table().to_pandas()

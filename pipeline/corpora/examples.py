@@ -1,8 +1,10 @@
-"""examples: gold DSE rows become directed examples the classifiers read.
+"""examples: gold corpus rows become directed examples the classifiers read.
 
-A DSE row with entities p and q yields two directed examples, (p -> q) and
-(q -> p), whose labels come from the five-class label by the fixed mapping in
-:mod:`pipeline.core.labels`. The text marks the source and the target.
+A DSE-style row with entities p and q yields two directed examples, (p -> q)
+and (q -> p), whose labels come from the five-class label by the fixed mapping
+in :mod:`pipeline.core.labels`. The text marks the source and the target. Every
+corpus adapter that provides gold examples gives them per split; the splits of
+all such corpora are concatenated into ``examples_<split>``.
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ import pandas as pd
 
 from pipeline.core.config import ExamplesConfig
 from pipeline.core.labels import five_to_directed
-
-DIRECTIONS = ("pq", "qp")
 
 
 class MarkerError(ValueError):
@@ -61,3 +61,12 @@ def limit_rows(rows: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame
     if limit is None or limit >= len(rows):
         return rows
     return rows.sample(n=limit, random_state=seed).sort_index()
+
+
+def merge_examples(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Examples per split from several corpora -> one table per split, corpora in order."""
+    frames: dict[str, list[pd.DataFrame]] = {}
+    for part in parts:
+        for split, examples in part.items():
+            frames.setdefault(split, []).append(examples)
+    return {split: pd.concat(split_frames, ignore_index=True) for split, split_frames in frames.items()}

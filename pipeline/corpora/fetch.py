@@ -22,8 +22,6 @@ from pipeline.core.tables import atomic_path
 
 log = logging.getLogger(__name__)
 
-CORPORA = ("dse", "seesaw")
-
 
 class ChecksumError(RuntimeError):
     """A file's sha256 differs from the pinned one."""
@@ -75,6 +73,11 @@ def corpus_sha256(source: CorpusSource) -> str:
     return hashlib.sha256((CONFIG_DIR / source.manifest).read_bytes()).hexdigest()
 
 
+def corpus_digests(config: Config) -> dict[str, str]:
+    """``<name>_sha256`` -> the corpus digest, for every configured corpus (tags of each run)."""
+    return {f"{name}_sha256": corpus_sha256(source) for name, source in config.corpora.sources().items()}
+
+
 def _obtain(entry: ManifestEntry, source: CorpusSource, mirror: Path | None, tmp: Path, timeout: float) -> str:
     """Copy or download one file to `tmp`; return where it came from."""
     if mirror is not None:
@@ -119,8 +122,8 @@ def mirror_folder(config: Config) -> Path | None:
 
 
 def fetch_corpus(name: str, config: Config) -> dict[str, int]:
-    """Fetch and verify every file of one corpus; return counts."""
-    source: CorpusSource = getattr(config.corpora, name)
+    """Fetch and verify every file of one configured corpus into data/raw/<name>/; return counts."""
+    source = config.corpora.source(name)
     manifest_path = CONFIG_DIR / source.manifest
     entries = parse_manifest(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
     mirror = mirror_folder(config)

@@ -1,15 +1,33 @@
-"""Parse SEESAW stories into articles, sentences, entity lists and gold triplets.
+"""SEESAW, the gold corpus of article-level stance triplets: its adapter and story parser.
 
 A story (``meta/TRIPLET_NNN.json``) is covered by three articles
 (``articles/`` and ``annotations/TRIPLET_NNN_DOCUMENT_K.json``). Every record
 carries its story's split, so later stages split by story, never by sentence.
+
+The adapter reads the stories into the tables ``seesaw_articles``,
+``seesaw_sentences``, ``seesaw_entities`` and ``seesaw_triplets``. SEESAW is
+scoring data for the end-to-end evaluation: it provides no pair-level gold
+examples for training.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pandas as pd
+
+from pipeline.corpora.base import (
+    CorpusAdapter,
+    CorpusRead,
+    Tally,
+    register_corpus,
+    reject,
+)
+
+log = logging.getLogger(__name__)
 
 AUTHOR_SUBJECT = "None"
 SENTIMENTS = ("POS", "NEG")
@@ -129,3 +147,59 @@ def _triplet_problem(sentence_key: str, triplet: object, sentence_ids: set[int])
 def story_files(root: Path) -> list[Path]:
     """The meta files of every story under a SEESAW folder, in order."""
     return sorted((root / "meta").glob("TRIPLET_*.json"))
+
+
+def ingest_seesaw(root: Path) -> tuple[dict[str, pd.DataFrame], list[dict], list[Tally]]:
+    """SEESAW stories -> articles, sentences, entities and triplets tables."""
+    records: dict[str, list[dict]] = {"articles": [], "sentences": [], "entities": [], "triplets": []}
+    rejects: list[dict] = []
+    articles = Tally("seesaw articles")
+    triplets = Tally("seesaw triplets")
+    for meta_path in story_files(root):
+        story_id = meta_path.stem
+        try:
+            meta = load_json(meta_path)
+            split = story_split(meta, meta_path)
+        except SeesawError as exc:
+            log.warning("%s", exc)
+            articles.read += DOCUMENTS_PER_STORY
+            articles.rejected += DOCUMENTS_PER_STORY
+            rejects.append(reject("ingest", str(meta_path), None, f"story skipped: {exc}", story_id))
+            continue
+        for doc_index in range(DOCUMENTS_PER_STORY):
+            article_id = f"{story_id}_DOCUMENT_{doc_index}"
+            article_path = root / "articles" / f"{article_id}.json"
+            annotation_path = root / "annotations" / f"{article_id}.json"
+            articles.read += 1
+            try:
+                parsed = parse_article(article_id, story_id, split, meta, doc_index,
+                                       load_json(article_path), load_json(annotation_path), str(annotation_path))
+            except (SeesawError, FileNotFoundError) as exc:
+                log.warning("%s", exc)
+                articles.rejected += 1
+                rejects.append(reject("ingest", str(article_path), None, str(exc), article_id))
+                continue
+            articles.accepted += 1
+            triplets.read += parsed.triplets_read
+            triplets.accepted += len(parsed.triplets)
+            triplets.rejected += len(parsed.rejects)
+            rejects += parsed.rejects
+            records["articles"].append(parsed.article)
+            records["sentences"] += parsed.sentences
+            records["entities"] += parsed.entities
+            records["triplets"] += parsed.triplets
+    tables = {name: pd.DataFrame(rows) for name, rows in records.items()}
+    return tables, rejects, [articles, triplets]
+
+
+@register_corpus
+class SeesawCorpus(CorpusAdapter):
+    """SEESAW (Zhang, Beauchamp & Wang 2022): news stories with sentence-level stance triplets."""
+
+    name = "seesaw"
+    tables = {table: f"seesaw_{table}" for table in ("articles", "sentences", "entities", "triplets")}
+    provides_examples = False  # scoring data for eval-e2e, no pair-level gold examples
+
+    def read(self, raw_dir: Path) -> CorpusRead:
+        """The stories -> ``seesaw_articles``, ``seesaw_sentences``, ``seesaw_entities``, ``seesaw_triplets``."""
+        return CorpusRead(*ingest_seesaw(raw_dir))

@@ -24,6 +24,7 @@ from pipeline.core.config import (
     Config,
     ExamplesConfig,
     FamilySettings,
+    non_empty_unique,
     registered_families,
 )
 from pipeline.core.metrics import five_class_scores
@@ -52,16 +53,28 @@ class HybridConfig(FamilySettings):
     @classmethod
     def _two_known_members(cls, members: list[str]) -> list[str]:
         known = [name for name in registered_families() if name != "hybrid"]
-        if len(members) != 2 or any(m not in known for m in members):
-            raise ValueError(f"hybrid.members must name two registered families other than hybrid {known}, got {members}")
+        if len(members) != 2 or members[0] == members[1] or any(m not in known for m in members):
+            raise ValueError(f"must name two different registered families other than hybrid {known}, got {members}")
         return members
 
     @field_validator("weight_grid", "temperature_grid", "blend")
     @classmethod
     def _non_empty(cls, values: list) -> list:
-        if not values:
-            raise ValueError("must not be empty")
-        return values
+        return non_empty_unique(values)
+
+    @field_validator("weight_grid")
+    @classmethod
+    def _weights_in_unit_interval(cls, weights: list[float]) -> list[float]:
+        if any(not 0.0 <= w <= 1.0 for w in weights):
+            raise ValueError(f"weights must lie in [0, 1], got {weights}")
+        return weights
+
+    @field_validator("temperature_grid")
+    @classmethod
+    def _positive_temperatures(cls, temperatures: list[float]) -> list[float]:
+        if any(t <= 0 for t in temperatures):
+            raise ValueError(f"temperatures must be positive, got {temperatures}")
+        return temperatures
 
 
 def blend(first: np.ndarray, second: np.ndarray, weight: float, temperature: float, kind: str) -> np.ndarray:

@@ -1,20 +1,28 @@
-"""examples: gold DSE rows become directed examples the classifiers read."""
+"""examples: the gold rows of every configured corpus that provides them become directed examples."""
 
 from __future__ import annotations
 
 from pipeline.core.config import Config
 from pipeline.core.tables import read_table, write_table
-from pipeline.corpora.examples import directed_examples, limit_rows
-from pipeline.corpora.ingest import DSE_SPLITS
+from pipeline.corpora.base import corpus_adapter, table_file
+from pipeline.corpora.examples import merge_examples
 
 
 def run(config: Config) -> None:
-    """Stage runner: dse_<split>.parquet -> examples_<split>.parquet."""
-    for split in DSE_SPLITS:
-        rows = read_table(config.tables_dir / f"dse_{split}.parquet", "dse_rows")
-        rows = limit_rows(rows, config.examples.limit_per_split, config.train.seed)
-        examples = directed_examples(rows, config.examples)
-        write_table(examples, "examples", config.tables_dir / f"examples_{split}.parquet")
-        print(f"examples {split}: {len(rows)} rows -> {len(examples)} directed examples "
-              f"({examples['label'].value_counts().to_dict()})")
-
+    """Stage runner: <corpus>_<table>.parquet -> examples_<split>.parquet."""
+    parts = []
+    for name in config.corpora.sources():
+        adapter = corpus_adapter(name)
+        if not adapter.provides_examples:
+            continue
+        tables = {table: read_table(table_file(config.tables_dir, name, table), schema)
+                  for table, schema in adapter.tables.items()}
+        examples = adapter.gold_examples(tables, config.examples, config.train.seed)
+        for split, frame in examples.items():
+            print(f"examples {split} ({name}): {frame['row_id'].nunique()} rows -> {len(frame)} directed examples "
+                  f"({frame['label'].value_counts().to_dict()})")
+        parts.append(examples)
+    if not parts:
+        raise RuntimeError(f"no configured corpus provides gold examples (corpora: {sorted(config.corpora.sources())})")
+    for split, frame in merge_examples(parts).items():
+        write_table(frame, "examples", config.tables_dir / f"examples_{split}.parquet")

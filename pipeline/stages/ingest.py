@@ -1,28 +1,28 @@
-"""ingest: the raw gold corpora become declared Parquet tables; rejects are counted and kept."""
+"""ingest: every configured gold corpus becomes its declared Parquet tables; rejects are counted
+and kept (see :mod:`pipeline.corpora.ingest`)."""
 
 from __future__ import annotations
 
-import pandas as pd
-
 from pipeline.core.config import Config
 from pipeline.core.tables import write_table
-from pipeline.corpora.ingest import ingest_dse, ingest_seesaw
+from pipeline.corpora.base import corpus_adapter, table_file
+from pipeline.corpora.ingest import ingest_corpus, rejects_frame
 
 
 def run(config: Config) -> None:
     """Stage runner: raw gold corpora -> Parquet tables under the tables folder."""
     out = config.tables_dir
-    dse_tables, dse_rejects, dse_tallies = ingest_dse(config.raw_dir / "dse")
-    for split, df in dse_tables.items():
-        write_table(df, "dse_rows", out / f"dse_{split}.parquet")
-    seesaw_tables, seesaw_rejects, seesaw_tallies = ingest_seesaw(config.raw_dir / "seesaw")
-    for name, df in seesaw_tables.items():
-        write_table(df, f"seesaw_{name}", out / f"seesaw_{name}.parquet")
-    all_rejects = pd.DataFrame(dse_rejects + seesaw_rejects, columns=["stage", "file", "line", "reason", "raw"])
-    all_rejects["line"] = all_rejects["line"].astype("Int64")
+    rejects, tallies = [], []
+    for name in config.corpora.sources():
+        adapter = corpus_adapter(name)
+        result = ingest_corpus(adapter, config.raw_dir / name)
+        for table, df in result.tables.items():
+            write_table(df, adapter.tables[table], table_file(out, name, table))
+        rejects += result.rejects
+        tallies += result.tallies
+    all_rejects = rejects_frame(rejects)
     write_table(all_rejects, "rejects", out / "rejects_ingest.parquet")
-    for tally in dse_tallies + seesaw_tallies:
+    for tally in tallies:
         print(f"ingest {tally.line()}")
     if len(all_rejects):
         print(f"ingest: {len(all_rejects)} rejects written to {out / 'rejects_ingest.parquet'}")
-

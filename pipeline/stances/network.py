@@ -29,7 +29,6 @@ from pipeline.core.tables import SCHEMAS, atomic_path
 
 ACTOR, AFFILIATION = "actor", "affiliation"
 LEVELS: dict[str, tuple[str, str]] = {ACTOR: ("source", "target"), AFFILIATION: ("source_affiliation", "target_affiliation")}
-STANCE_VALUE: dict[str, float] = {SUPPORTIVE: 1.0, HOSTILE: -1.0, NEUTRAL: 0.0}
 POLARITY_LABEL = {"POS": SUPPORTIVE, "NEG": HOSTILE}
 
 
@@ -221,10 +220,5 @@ def summary_lines(pairs: pd.DataFrame, level: str, labels: Iterable[str] = (SUPP
             for r in rows.itertuples(index=False)]
 
 
-def polarity_of(label: str) -> str | None:
-    """supportive -> POS, hostile -> NEG, neutral -> None."""
-    return {SUPPORTIVE: "POS", HOSTILE: "NEG"}.get(label)
-
-
 __all__ = ["ACTOR", "AFFILIATION", "LEVELS", "PairAggregator", "aggregate", "build_graph", "draw_network",
-           "drawn_edges", "polarity_of", "summary_lines", "triplets_as_stances", "write_graphml"]
+           "drawn_edges", "summary_lines", "triplets_as_stances", "write_graphml"]

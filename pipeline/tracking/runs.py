@@ -16,7 +16,7 @@ import pandas as pd
 from mlflow.models import infer_signature
 
 from pipeline.core.config import REPO_ROOT, Config, config_to_yaml, flatten
-from pipeline.corpora.fetch import corpus_sha256
+from pipeline.corpora.fetch import corpus_digests
 from pipeline.models.base import FitReport
 from pipeline.tracking.pyfunc import StancePyfunc
 
@@ -60,8 +60,7 @@ def log_training(
     with mlflow.start_run(run_name=f"{config.name}-{family}") as active:
         mlflow.set_tags({
             "model_family": family, "config_name": config.name, "git_commit": git_commit(),
-            "dse_sha256": corpus_sha256(config.corpora.dse),
-            "seesaw_sha256": corpus_sha256(config.corpora.seesaw),
+            **corpus_digests(config),
         })
         params = {k: v for k, v in flatten(config.model_dump(mode="json")).items()
                   if k.split(".")[0] in {"train", "examples", "evaluate"}}
