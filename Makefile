@@ -93,8 +93,11 @@ train: $(STATE)/champion.done ## The main job: fetch -> ingest -> examples -> tr
 promote: $(VENV_STAMP) ## Make CONFIG's best version the shared champion that predict serves, on purpose
 	$(RUN) promote --config $(CONFIG) $(ARGS)
 
-test: $(VENV_STAMP) setup-browser ## Run the test suite (unit tests, a smoke run of make train, the MLflow UI in headless Chromium)
+test: $(VENV_STAMP) setup-browser ## Run the whole test suite (unit tests, a smoke run of make train, the MLflow UI in headless Chromium)
 	$(PY) -m pytest -q
+
+test-fast: $(VENV_STAMP) ## Unit tests only (no smoke train, no spaCy or transformer training, no browser): under a minute
+	$(PY) -m pytest -q -m "not slow and not train and not browser"
 
 ui: $(VENV_STAMP) ## Serve the MLflow UI of the tracking store on http://127.0.0.1:<mlflow.ui_port> (5000)
 	$(RUN) ui --config $(CONFIG) $(ARGS)

@@ -84,3 +84,14 @@ def smoke_e2e(smoke_run):
     done = subprocess.run(command, cwd=REPO_ROOT, env=smoke_run["env"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return {"config": load_config("smoke", overrides), "stdout": done.stdout}
+
+
+#: Fixtures that run `make train` (or build on its run): their tests are marked `train`.
+_TRAIN_FIXTURES = {"smoke_run", "smoke_predict", "smoke_e2e"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark the tests that need the smoke run `train`, so `make test-fast` can leave them out."""
+    for item in items:
+        if _TRAIN_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.train)

@@ -39,6 +39,16 @@ def test_blend_rows_sum_to_one_and_weights_pick_members():
         assert mixed.sum() == pytest.approx(1.0)
 
 
-def test_machine_names_the_cpu_and_cores():
+def test_machine_names_this_cpu_and_its_cores():
+    import os
+    from pathlib import Path
+
+    import torch
+
     info = machine()
-    assert info["cores"] >= 1 and info["torch_threads"] >= 1 and info["cpu"]
+    model_names = [line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                   if line.startswith("model name")]
+    if model_names:
+        assert info["cpu"] == model_names[0]
+    assert info["cores"] == len(os.sched_getaffinity(0))
+    assert info["torch_threads"] == torch.get_num_threads() and info["torch"] == torch.__version__

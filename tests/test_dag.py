@@ -15,11 +15,7 @@ import re
 import shutil
 import subprocess
 
-import pytest
-
 from pipeline.core.config import REPO_ROOT
-
-pytestmark = pytest.mark.train
 
 
 def dry_run(smoke_run, tmp_path, goal: str, extra: list[str], state=None) -> list[str]:

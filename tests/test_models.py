@@ -40,10 +40,14 @@ def test_canonicalize_refuses_unmarked_text():
 
 
 def test_majority_predicts_the_training_prior(tiny_examples):
+    neutral_rows = tiny_examples[tiny_examples["dse_label"] == 0]
+    train = pd.concat([tiny_examples, neutral_rows, neutral_rows], ignore_index=True)  # class 0: 3 of 7 rows
     model = build_model("majority", load_config("default"))
-    model.fit(tiny_examples, tiny_examples, seed=0)
-    proba = model.predict_pair_proba(["<src>X</src> and <tgt>Y</tgt>"])
-    assert proba.shape == (1, 5) and proba.sum() == pytest.approx(1.0)
+    model.fit(train, tiny_examples, seed=0)
+    proba = model.predict_pair_proba(["<src>X</src> and <tgt>Y</tgt>", "<tgt>X</tgt> and <src>Y</src>"])
+    prior = np.array([3, 1, 1, 1, 1]) / 7
+    np.testing.assert_allclose(proba[0], prior)
+    np.testing.assert_allclose(proba[1], prior[list(SWAP_PAIR_CLASS)])  # the other reading: classes swapped
 
 
 def test_tfidf_learns_the_tiny_task_and_is_consistent_across_directions(tiny_examples, tmp_path):

@@ -30,6 +30,8 @@ from pipeline.models.transformer.model import TransformerModel  # noqa: E402
 from pipeline.models.transformer.network import PairClassifier, class_weights  # noqa: E402
 from pipeline.models.transformer.quantize import quantized_layers  # noqa: E402
 
+pytestmark = pytest.mark.slow  # trains tiny transformers
+
 MARKERS = ExamplesConfig()
 
 
@@ -118,7 +120,8 @@ def test_tiny_bert_trains_saves_and_reloads_with_label_maps(tiny_bert, tiny_exam
     assert "valid_macro_f1" not in report.history[-1]
     # It learned the tiny task (five telling sentences).
     assert report.history[-1]["epoch_valid_macro_f1"] >= 0.6
-    assert report.history[-1]["epoch_train_loss"] < report.history[0]["epoch_train_loss"] or len(report.history) == 1
+    assert len(report.history) >= 2  # 40 steps over 5 batches an epoch: one evaluation per epoch
+    assert report.history[-1]["epoch_train_loss"] < report.history[0]["epoch_train_loss"]
 
     praised = "<src>Alice</src> praised <tgt>Bob</tgt> for his courage."
     reversed_reading = "<tgt>Alice</tgt> praised <src>Bob</src> for his courage."
