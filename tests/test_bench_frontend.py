@@ -8,7 +8,7 @@ import pytest
 from pipeline.bench import frontend as B
 from pipeline.core.config import load_config
 from pipeline.frontend.actors import load_dictionary
-from pipeline.frontend.claims import load_nlp
+from pipeline.frontend.nlp import load_nlp
 
 
 @pytest.mark.parametrize("gold,candidate", [

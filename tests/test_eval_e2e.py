@@ -107,7 +107,7 @@ def test_floor_baseline_labels_every_pair_with_the_train_majority():
 def test_candidates_of_a_tiny_gold_article():
     from pipeline.core.config import load_config
     from pipeline.frontend.actors import load_dictionary
-    from pipeline.frontend.claims import load_nlp
+    from pipeline.frontend.nlp import load_nlp
 
     seesaw = {
         "articles": pd.DataFrame({"article_id": ["x"], "outlet": ["CNN"]}),

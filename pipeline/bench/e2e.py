@@ -56,7 +56,7 @@ from pipeline.core.config import Config, flatten
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
 from pipeline.frontend.actors import load_dictionary
-from pipeline.frontend.claims import load_nlp
+from pipeline.frontend.nlp import load_nlp
 from pipeline.frontend.pairs import author_of, claim_pairs, context_mentions
 from pipeline.stances.predict import label_texts
 from pipeline.tracking.registry import load_stance_model

@@ -42,14 +42,10 @@ from pipeline.frontend.actors import (
     article_mentions,
     load_dictionary,
 )
-from pipeline.frontend.claims import (
-    build_claims,
-    claim_records,
-    load_nlp,
-    parse_texts,
-    sentence_spans,
-)
+from pipeline.frontend.claims import build_claims, claim_records
+from pipeline.frontend.nlp import load_nlp, parse_texts
 from pipeline.frontend.pairs import AUTHOR, author_of, claim_pairs, context_mentions
+from pipeline.frontend.sentences import sentence_spans
 from pipeline.tracking.runs import git_commit, use_experiment
 
 SPLIT = "valid"

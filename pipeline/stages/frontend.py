@@ -15,7 +15,8 @@ from pipeline.core.config import REPO_ROOT, Config
 from pipeline.core.tables import SCHEMAS, read_table, write_table
 from pipeline.frontend.actors import article_mentions, load_dictionary
 from pipeline.frontend.articles import ingest_paths, input_files
-from pipeline.frontend.claims import build_claims, claim_records, load_nlp, parse_texts
+from pipeline.frontend.claims import build_claims, claim_records
+from pipeline.frontend.nlp import load_nlp, parse_texts
 from pipeline.frontend.pairs import (
     IMPLICIT,
     ISSUE,
