@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from pipeline.core.config import ActorsConfig, load_config
@@ -19,8 +17,16 @@ def dictionary():
     return T.load_dictionary(SETTINGS.dictionary)
 
 
+def entity(text, start, end, kind="entity", label=None, resolved_to=None, resolved_type=None):
+    """A claims-table entity record of `text`."""
+    return {"start": start, "end": end, "kind": kind, "label": label, "text": text[start:end],
+            "resolved_to": resolved_to, "resolved_type": resolved_type}
+
+
 def claim(text, entities, claim_id="a-c000"):
-    return {"claim_id": claim_id, "article_id": "a", "text": text, "entities": json.dumps(entities)}
+    """A claims record; `entities` as (start, end, label) NER spans or full entity records."""
+    records = [e if isinstance(e, dict) else entity(text, e[0], e[1], label=e[2]) for e in entities]
+    return {"claim_id": claim_id, "article_id": "a", "text": text, "entities": records}
 
 
 def test_lookup_strips_articles_and_possessives_and_respects_case(dictionary):
@@ -61,7 +67,9 @@ def test_ner_spans_across_line_breaks_are_cut(dictionary):
 
 
 def test_pronoun_entities_become_mentions_of_the_person(dictionary):
-    records = T.article_mentions([claim("He called Kyiv.", [[0, 2, "PRON", "Sergey Lavrov"]])], dictionary, SETTINGS)
+    text = "He called Kyiv."
+    records = T.article_mentions([claim(text, [entity(text, 0, 2, "pronoun", resolved_to="Sergey Lavrov")])],
+                                 dictionary, SETTINGS)
     assert [(m["surface"], m["canonical"], m["origin"]) for m in records] == [
         ("He", "Sergey Lavrov", "pronoun"), ("Kyiv", "Ukraine", "dictionary")]
 
@@ -108,7 +116,7 @@ def test_article_without_actors_is_reported(tmp_path, capsys):
 
 def phrase_claim(text, phrases, claim_id="a-c000"):
     """A claim whose stored entities are noun phrases given by their text."""
-    spans = [[text.index(p), text.index(p) + len(p), "NP"] for p in phrases]
+    spans = [entity(text, text.index(p), text.index(p) + len(p), "phrase") for p in phrases]
     return claim(text, spans, claim_id)
 
 
@@ -142,7 +150,8 @@ def test_issue_and_group_phrases_become_mentions_of_their_kind(dictionary):
 
 
 def test_nominal_entities_become_mentions_with_their_type(dictionary):
-    records = T.article_mentions([claim("The committee met.", [[0, 13, "NOM", "Ways Committee", "organization"]])],
-                                 dictionary, SETTINGS)
+    text = "The committee met."
+    nominal = entity(text, 0, 13, "nominal", resolved_to="Ways Committee", resolved_type="organization")
+    records = T.article_mentions([claim(text, [nominal])], dictionary, SETTINGS)
     assert [(m["canonical"], m["actor_type"], m["origin"]) for m in records] == [
         ("Ways Committee", "organization", "nominal")]

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline.core.config import ClaimsConfig, load_config
+from pipeline.core.tables import SCHEMAS, read_table, write_table
 from pipeline.frontend.actors import load_dictionary
 from pipeline.frontend.articles import read_txt
-from pipeline.frontend.claims import build_claims
-from pipeline.frontend.drafts import DIRECT, NARRATIVE
+from pipeline.frontend.claims import build_claims, claim_records
+from pipeline.frontend.drafts import (
+    DIRECT,
+    NARRATIVE,
+    NER_ENTITY,
+    NOMINAL_REFERENCE,
+    NOUN_PHRASE,
+    PRONOUN_REFERENCE,
+)
 from pipeline.frontend.nlp import load_nlp, parse_texts
 
 SETTINGS = ClaimsConfig()
@@ -83,3 +92,21 @@ def test_quote_takes_the_speaker_of_a_following_attribution_fragment(nlp, dictio
     drafts = claims_of('Trump weighed in on Friday. "A very sad day for journalism!"\nhe tweeted.', nlp, dictionary)
     quote = next(d for d in drafts if "sad day" in d.text)
     assert quote.resolved == "Donald Trump" and quote.attribution.cue == "(continued quotation)"
+
+
+def test_claim_entities_are_typed_records_that_survive_the_table(seed_claims, tmp_path):
+    _, drafts = seed_claims
+    records = claim_records("seed", drafts)
+    write_table(pd.DataFrame(records, columns=SCHEMAS["claims"].names), "claims", tmp_path / "claims.parquet")
+    back = read_table(tmp_path / "claims.parquet", "claims")
+    entities = [dict(e) for found in back["entities"] for e in found]
+    kinds = {e["kind"] for e in entities}
+    assert {NER_ENTITY, PRONOUN_REFERENCE} <= kinds <= {NER_ENTITY, PRONOUN_REFERENCE, NOMINAL_REFERENCE, NOUN_PHRASE}
+    assert all(e["label"] for e in entities if e["kind"] == NER_ENTITY)
+    assert all(e["resolved_to"] and e["resolved_type"] for e in entities
+               if e["kind"] in (PRONOUN_REFERENCE, NOMINAL_REFERENCE))
+    text = back["text"].tolist()
+    for claim_text, found in zip(text, back["entities"]):
+        assert all(claim_text[e["start"]:e["end"]] == e["text"] for e in found)
+    lavrov_he = [e for e in entities if e["kind"] == PRONOUN_REFERENCE and e["resolved_to"] == "Sergey Lavrov"]
+    assert lavrov_he and all(e["resolved_type"] == "person" for e in lavrov_he)

@@ -24,7 +24,6 @@ group actor instead (origin ``phrase``), a source as well as a target.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -34,15 +33,20 @@ from pathlib import Path
 import yaml
 
 from pipeline.core.config import CONFIG_DIR, ActorsConfig
+from pipeline.frontend.drafts import (
+    NER_ENTITY,
+    NOMINAL_REFERENCE,
+    NOUN_PHRASE,
+    PRONOUN_REFERENCE,
+)
 
 #: spaCy entity label -> actor type when the dictionary does not know the name.
 NER_TYPES = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place",
              "NORP": "group", "FAC": "place"}
 #: Dictionary types that are their own affiliation.
 SELF_AFFILIATED = {"state", "bloc", "region"}
-#: Labels the claims stage stores that are not NER entities.
-RESOLVED_LABELS = {"PRON", "NOM"}
-PHRASE_LABEL = "NP"
+#: Labels of mentions that are no NER entity: resolved pronouns and nominals, noun phrases.
+PRONOUN_LABEL, NOMINAL_LABEL, PHRASE_LABEL = "PRON", "NOM", "NP"
 ISSUE = "issue"
 
 _QUOTES = "\"'“”‘’"
@@ -259,9 +263,7 @@ def article_resolver(claims: list[dict], dictionary: ActorDictionary) -> Article
     """An ArticleActors over every entity and dictionary match of an article's claims."""
     names = []
     for claim in claims:
-        for start, end, label, *_ in json.loads(claim["entities"]):
-            if label not in RESOLVED_LABELS and label != PHRASE_LABEL:
-                names.append((claim["text"][start:end], label))
+        names += [(claim["text"][e["start"]:e["end"]], e["label"]) for e in claim["entities"] if e["kind"] == NER_ENTITY]
         names += [(claim["text"][s:e], "DICT") for s, e, _ in dictionary.find(claim["text"])]
     return ArticleActors(dictionary, names)
 
@@ -292,9 +294,10 @@ def issue_phrases(claims: list[dict], settings: ActorsConfig) -> dict[str, dict[
     found: list[tuple[str, int, int, list[str]]] = []
     for claim in claims:
         text = claim["text"]
-        for start, end, label, *_ in json.loads(claim["entities"]):
-            if label != PHRASE_LABEL:
+        for entity in claim["entities"]:
+            if entity["kind"] != NOUN_PHRASE:
                 continue
+            start, end = entity["start"], entity["end"]
             while True:  # drop leading vague modifiers ("many other countries")
                 match = re.match(r"[\w'’-]+\s+", text[start:end])
                 if not match or match.group().strip().lower() not in drop:
@@ -350,22 +353,26 @@ def claim_mentions(claim: dict, resolver: ArticleActors, settings: ActorsConfig,
     are issues under their own name.
     """
     text = claim["text"]
-    stored = json.loads(claim["entities"])
-    entities = [(s, e, label) for s, e, label, *_ in stored if label not in RESOLVED_LABELS and label != PHRASE_LABEL]
+    stored = claim["entities"]
+    entities = [(e["start"], e["end"], e["label"]) for e in stored if e["kind"] == NER_ENTITY]
     spans = candidate_spans(text, entities, resolver.dictionary, settings.ner_labels)
     for span in spans:
         span.actor = resolver.resolve(text[span.start:span.end], span.label)
     extra: list[Span] = []
-    for start, end, label, *rest in stored:
-        if label == "PRON" and rest and settings.pronoun_mentions:
-            # Pronouns resolved by the claims stage to the last compatible actor named.
-            extra.append(Span(start, end, "PRON", "pronoun", resolver.resolve(rest[0], "PERSON" if len(rest) < 2 else "")))
-            if len(rest) > 1:
-                extra[-1].actor = Actor(extra[-1].actor.canonical, rest[1], extra[-1].actor.affiliation)
-        elif label == "NOM" and rest and settings.nominal_mentions:
-            actor = resolver.resolve(rest[0], "")
-            extra.append(Span(start, end, "NOM", "nominal", Actor(actor.canonical, rest[1], actor.affiliation)))
-        elif settings.issue_mentions and label in settings.issue_labels:
+    for entity in stored:
+        start, end, kind, label = entity["start"], entity["end"], entity["kind"], entity["label"]
+        if kind in (PRONOUN_REFERENCE, NOMINAL_REFERENCE) and entity["resolved_to"]:
+            if not (settings.pronoun_mentions if kind == PRONOUN_REFERENCE else settings.nominal_mentions):
+                continue
+            # Resolved by the claims stage to the last compatible actor named, or so titled.
+            actor = resolver.resolve(entity["resolved_to"], "PERSON" if entity["resolved_type"] is None else "")
+            if entity["resolved_type"] is not None:
+                actor = Actor(actor.canonical, entity["resolved_type"], actor.affiliation)
+            if kind == PRONOUN_REFERENCE:
+                extra.append(Span(start, end, PRONOUN_LABEL, "pronoun", actor))
+            else:
+                extra.append(Span(start, end, NOMINAL_LABEL, "nominal", actor))
+        elif kind == NER_ENTITY and settings.issue_mentions and label in settings.issue_labels:
             name = normalize_surface(text[start:end])
             extra.append(Span(start, end, label, ISSUE, Actor(name, ISSUE, None)))
     if settings.issue_mentions:

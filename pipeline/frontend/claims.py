@@ -18,7 +18,6 @@ candidates), all stored in the claim's `entities`.
 
 from __future__ import annotations
 
-import json
 import re
 
 from pipeline.core.config import ClaimsConfig
@@ -28,6 +27,10 @@ from pipeline.frontend.coreference import nominal_mentions, pronoun_mentions
 from pipeline.frontend.drafts import (
     DIRECT,
     NARRATIVE,
+    NER_ENTITY,
+    NOMINAL_REFERENCE,
+    NOUN_PHRASE,
+    PRONOUN_REFERENCE,
     REPORTED,
     Attribution,
     ClaimDraft,
@@ -124,6 +127,24 @@ def build_claims(text: str, parsed: Parsed, settings: ClaimsConfig, dictionary: 
     return drafts
 
 
+def _entity(draft: ClaimDraft, start: int, end: int, kind: str, label: str | None = None,
+            resolved_to: str | None = None, resolved_type: str | None = None) -> dict:
+    return {"start": start, "end": end, "kind": kind, "label": label, "text": draft.text[start:end],
+            "resolved_to": resolved_to, "resolved_type": resolved_type}
+
+
+def claim_entities(draft: ClaimDraft) -> list[dict]:
+    """What the actors stage needs of a claim, as ``CLAIM_ENTITY`` records.
+
+    Named entities (dictionary matches left out: the actors stage finds them
+    again), pronouns and nominals resolved to an actor, and noun phrases.
+    """
+    return ([_entity(draft, s, e, NER_ENTITY, label) for s, e, label in draft.entities if label != "DICT"]
+            + [_entity(draft, s, e, PRONOUN_REFERENCE, None, name, kind) for s, e, name, kind in draft.pronouns]
+            + [_entity(draft, s, e, NOMINAL_REFERENCE, None, name, kind) for s, e, name, kind in draft.nominals]
+            + [_entity(draft, s, e, NOUN_PHRASE) for s, e in draft.phrases])
+
+
 def claim_records(article_id: str, drafts: list[ClaimDraft]) -> list[dict]:
     """Claims of one article as `claims` table records."""
     records = []
@@ -139,9 +160,6 @@ def claim_records(article_id: str, drafts: list[ClaimDraft]) -> list[dict]:
             "speaker_end": draft.start + att.end if inside else None,
             "speaker_resolved": draft.resolved, "speaker_affiliation": draft.affiliation,
             "cue": att.cue if att else None,
-            "entities": json.dumps([[s, e, label] for s, e, label in draft.entities if label != "DICT"]
-                                   + [[s, e, "PRON", name, kind] for s, e, name, kind in draft.pronouns]
-                                   + [[s, e, "NOM", name, kind] for s, e, name, kind in draft.nominals]
-                                   + [[s, e, "NP"] for s, e in draft.phrases]),
+            "entities": claim_entities(draft),
         })
     return records

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 DIRECT, REPORTED, NARRATIVE = "direct quote", "reported speech", "narrative"
 NAMED, PRONOUN, ROLE = "named", "pronoun", "role"
+#: Kinds of the claims table's `entities` (see ``CLAIM_ENTITY`` in :mod:`pipeline.core.tables`).
+NER_ENTITY, PRONOUN_REFERENCE, NOMINAL_REFERENCE, NOUN_PHRASE = "entity", "pronoun", "nominal", "phrase"
 
 
 @dataclass
