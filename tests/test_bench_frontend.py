@@ -30,7 +30,7 @@ def test_names_that_do_not_match(gold, candidate):
 def test_boundary_scores():
     scores = B.boundary_scores([{10, 20}, {5}], [{10, 21}, {5}])
     assert scores["precision"] == pytest.approx(2 / 3) and scores["recall"] == pytest.approx(2 / 3)
-    assert B.boundary_scores([set()], [set()])["f1"] == 1.0
+    assert B.boundary_scores([set()], [set()])["f1"] == 0.0  # undefined: 0.0, as everywhere (core.metrics.prf)
 
 
 def test_joined_article_skips_empty_sentences_and_maps_spans():

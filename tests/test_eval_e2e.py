@@ -82,11 +82,6 @@ def test_score_keeps_author_triplets_apart_and_flags_rows():
     assert flagged_gold["found_strict"].tolist() == [True, True, False]
 
 
-def test_prf_is_zero_where_undefined():
-    assert E.prf(0, 0, 0, 0) == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
-    assert E.prf(4, 1, 2, 1) == pytest.approx({"precision": 0.25, "recall": 0.5, "f1": 1 / 3})
-
-
 def test_floor_baseline_labels_every_pair_with_the_train_majority():
     label = E.majority_polarity(pd.DataFrame({"sentiment": ["NEG", "NEG", "POS"]}))
     assert label == "hostile"

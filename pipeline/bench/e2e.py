@@ -29,7 +29,8 @@ matching per article), so no prediction is counted twice. Three schemes:
   takes a stance on whom at all.
 
 Precision = matched predictions / predictions, recall = matched gold / gold,
-F1 their harmonic mean. Systems: the champion; the baselines
+F1 their harmonic mean, each 0 where undefined
+(:func:`pipeline.core.metrics.prf`). Systems: the champion; the baselines
 ``constant`` (every candidate pair labelled with SEESAW train's majority
 polarity: the floor that candidate generation alone earns) and ``tfidf``
 (the latest registered TF-IDF version on every candidate pair). One MLflow
@@ -54,6 +55,7 @@ from pipeline.bench.frontend import (
 )
 from pipeline.core.config import Config, flatten
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
+from pipeline.core.metrics import prf
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
 from pipeline.frontend.actors import load_dictionary
 from pipeline.frontend.nlp import load_nlp
@@ -238,14 +240,6 @@ def match_triplets(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher,
     return pred, gold
 
 
-def prf(n_pred: int, n_pred_matched: int, n_gold: int, n_gold_matched: int) -> dict[str, float]:
-    """Precision, recall and F1 (0 where undefined)."""
-    precision = n_pred_matched / n_pred if n_pred else 0.0
-    recall = n_gold_matched / n_gold if n_gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
-
-
 def _flags(full: pd.DataFrame, matched: pd.DataFrame, keys: list[str]) -> pd.Series:
     """The `hit` flags of deduplicated rows carried back to every row of `full` with the same keys."""
     hits = matched.loc[matched["hit"], keys].drop_duplicates()
@@ -268,7 +262,7 @@ def score(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher) -> tuple
             p_hit, g_hit = match_triplets(p_group, g_group, matcher, scheme)
             n_matched = int(p_hit["hit"].sum())
             assert n_matched == int(g_hit["hit"].sum()), "a one-to-one matching pairs as many of each side"
-            for key, value in prf(len(p_hit), n_matched, len(g_hit), n_matched).items():
+            for key, value in prf(len(p_hit), len(g_hit), n_matched).items():
                 metrics[f"{group}_{scheme}_{key}"] = value
             metrics |= {f"{group}_{scheme}_n_predicted": len(p_hit), f"{group}_{scheme}_n_gold": len(g_hit),
                         f"{group}_{scheme}_n_matched": n_matched}

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from pipeline.core.config import REPO_ROOT, Config, PairsConfig, flatten
+from pipeline.core.metrics import prf, ratio
 from pipeline.core.tables import read_table, write_text_atomic
 from pipeline.corpora.fetch import mirror_folder
 from pipeline.corpora.ingest import ingest_seesaw
@@ -118,14 +119,9 @@ def actor_names(mentions: list[dict], dictionary: ActorDictionary) -> dict[str, 
 # ---------------------------------------------------------------- metrics ---
 
 def boundary_scores(gold_ends: list[set[int]], predicted_ends: list[set[int]]) -> dict[str, float]:
-    """Micro precision, recall and F1 of sentence boundaries over articles."""
-    tp = sum(len(g & p) for g, p in zip(gold_ends, predicted_ends))
-    n_gold = sum(len(g) for g in gold_ends)
-    n_pred = sum(len(p) for p in predicted_ends)
-    precision = tp / n_pred if n_pred else 1.0
-    recall = tp / n_gold if n_gold else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
+    """Micro precision, recall and F1 of sentence boundaries over articles (see :func:`prf`)."""
+    correct = sum(len(g & p) for g, p in zip(gold_ends, predicted_ends))
+    return prf(sum(len(p) for p in predicted_ends), sum(len(g) for g in gold_ends), correct)
 
 
 def joined_article(sentences: list[tuple[int, str]]) -> tuple[str, dict[int, tuple[int, int]]]:
@@ -218,14 +214,14 @@ def pair_figures(articles: list[GoldArticle], config: Config, settings: PairsCon
             if not hit:
                 misses.append([article.article_id, sid, subject, obj,
                                sorted({(p["source"], p["target"]) for p in candidates})[:12]])
-    share = lambda hits: sum(hits) / len(hits) if hits else 0.0  # noqa: E731
+    share = lambda hits: ratio(sum(hits), len(hits))  # noqa: E731
     return {
         "n_gold_pairs": len(pair_hits),
         "candidate_pair_recall": share(pair_hits),
         "actor_pair_recall": share(actor_pair_hits),
         "n_gold_actor_pairs": len(actor_pair_hits),
         "n_candidate_pairs": n_candidates,
-        "candidates_per_gold_pair": n_candidates / len(pair_hits) if pair_hits else 0.0,
+        "candidates_per_gold_pair": ratio(n_candidates, len(pair_hits)),
         "n_gold_author_pairs": len(author_hits),
         "author_pair_recall": share(author_hits),
         "misses": misses,
@@ -344,9 +340,9 @@ def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dict
         "sentence_boundary_precision": boundaries["precision"],
         "sentence_boundary_recall": boundaries["recall"],
         "sentence_boundary_f1": boundaries["f1"],
-        "entity_recall": sum(all_hits) / len(all_hits) if all_hits else 0.0,
-        "entity_recall_without_issues": sum(entity_hits_no_issues) / len(all_hits) if all_hits else 0.0,
-        "actor_entity_recall": sum(actor_hits) / len(actor_hits) if actor_hits else 0.0,
+        "entity_recall": ratio(sum(all_hits), len(all_hits)),
+        "entity_recall_without_issues": ratio(sum(entity_hits_no_issues), len(all_hits)),
+        "actor_entity_recall": ratio(sum(actor_hits), len(actor_hits)),
         "entity_recall_by_type": {k: [sum(v) / len(v), len(v)] for k, v in sorted(entity_hits.items())},
         **{k: v for k, v in figures.items() if k != "misses"},
         "tradeoff": tradeoff,
