@@ -7,8 +7,7 @@ import pytest
 
 from pipeline.bench import frontend as B
 from pipeline.core.config import load_config
-from pipeline.frontend.actors import load_dictionary
-from pipeline.frontend.nlp import load_nlp
+from pipeline.frontend.runner import FrontHalf
 
 
 @pytest.mark.parametrize("gold,candidate", [
@@ -54,13 +53,12 @@ def test_evaluate_articles_on_a_tiny_gold_article():
     }
     config = load_config("default", ["pairs.implicit_targets=0", "pairs.implicit_issues=0",
                                      "pairs.implicit_sources=0", "pairs.context_window=0"])
-    metrics = B.evaluate_articles(config, seesaw, load_nlp(config.claims.spacy_model),
-                                  load_dictionary(config.actors.dictionary), B.tradeoff_settings(config.pairs))
+    metrics = B.evaluate_articles(FrontHalf.from_config(config), seesaw, B.tradeoff_settings(config.pairs))
     assert metrics["n_articles"] == 1 and metrics["sentence_boundary_f1"] == 1.0
     assert metrics["entity_recall"] == pytest.approx(3 / 4) and metrics["actor_entity_recall"] == 1.0
     assert metrics["n_gold_pairs"] == 2 and metrics["candidate_pair_recall"] == 1.0  # "He" -> Obama
     assert metrics["n_gold_author_pairs"] == 1 and metrics["author_pair_recall"] == 0.0  # sentence 0 is reported
-    assert metrics["misses"]["entities"] == [["x", "immigration reform", "Topic"]]  # no tagger: no issue phrases
+    assert metrics["misses"]["entities"] == [["x", "immigration reform", "Topic"]]  # no sentence names it
     assert metrics["entity_recall_without_issues"] == pytest.approx(3 / 4)
     rows = metrics["tradeoff"]
     assert list(rows) == list(B.TRADEOFF) and all(r["candidate_pair_recall"] == 1.0 for r in rows.values())

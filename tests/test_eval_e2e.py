@@ -7,7 +7,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from pipeline.bench import e2e as E
+from pipeline.core.config import load_config
 from pipeline.core.tables import read_table
+from pipeline.frontend.runner import FrontHalf
 
 
 def pred(rows):
@@ -100,10 +102,6 @@ def test_floor_baseline_labels_every_pair_with_the_train_majority():
 
 
 def test_candidates_of_a_tiny_gold_article():
-    from pipeline.core.config import load_config
-    from pipeline.frontend.actors import load_dictionary
-    from pipeline.frontend.nlp import load_nlp
-
     seesaw = {
         "articles": pd.DataFrame({"article_id": ["x"], "outlet": ["CNN"]}),
         "sentences": pd.DataFrame({"article_id": ["x"] * 3, "sentence_id": [0, 1, 2], "text": [
@@ -111,8 +109,7 @@ def test_candidates_of_a_tiny_gold_article():
             "The Senate voted on Tuesday."]}),
     }
     config = load_config("default")
-    found = E.article_candidates(config, seesaw, load_nlp(config.claims.spacy_model),
-                                 load_dictionary(config.actors.dictionary))
+    found = E.article_candidates(FrontHalf.from_config(config), seesaw)
     pairs = found.pairs
     assert found.n_articles == 1 and set(pairs["sentence_id"]) == {0, 1, 2}
     assert ((pairs["sentence_id"] == 0) & (pairs["source"] == "Barack Obama") & (pairs["target"] == "US Congress")).any()

@@ -3,8 +3,9 @@
 The number that matters to a researcher: from the raw sentences of an
 article to correct (speaker, target, stance) triplets. For each valid article
 the gold sentences are joined and run through the front half as claims
-(spaCy entities, attribution, actors, candidate pairs: the claims, actors
-and pairs stages' own functions, as ``bench-frontend`` does), every candidate
+(spaCy entities, attribution, actors, candidate pairs: the one front half of
+:mod:`pipeline.frontend.runner` that the stages and ``bench-frontend`` use,
+with the same spaCy settings and author resolution), every candidate
 pair is labelled by a system, and the non-neutral ones become predicted
 triplets (sentence, source, target, POS for supportive | NEG for hostile).
 
@@ -41,25 +42,17 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import networkx as nx
 import pandas as pd
 
-from pipeline.bench.frontend import (
-    gold_article_actors,
-    load_seesaw,
-    name_matches,
-    parse_gold_articles,
-)
+from pipeline.bench.frontend import gold_articles, load_seesaw, name_matches
 from pipeline.core.config import Config, flatten
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
 from pipeline.core.metrics import prf
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
-from pipeline.frontend.actors import load_dictionary
-from pipeline.frontend.nlp import load_nlp
-from pipeline.frontend.pairs import author_of, claim_pairs, context_mentions
+from pipeline.frontend.runner import FrontHalf
 from pipeline.stances.predict import label_texts
 from pipeline.tracking.registry import load_stance_model
 from pipeline.tracking.runs import git_commit, use_experiment
@@ -80,38 +73,20 @@ class Candidates:
     n_articles: int = 0
 
 
-def article_candidates(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dictionary) -> Candidates:
+def article_candidates(front: FrontHalf, seesaw: dict[str, pd.DataFrame]) -> Candidates:
     """Run the front half over each article's gold sentences (one claim per sentence) and collect the
     candidate pairs of every sentence, with the names of every actor for matching."""
-
-    (article_ids, joined, parsed), outlets = parse_gold_articles(config, seesaw, nlp)
     rows, names = [], {}
-    for article_id, parse in zip(article_ids, parsed):
-        text, spans = joined[article_id]
-        drafts, records, mentions, article_names = gold_article_actors(
-            article_id, text, sorted(spans.values()), parse, config, dictionary)
-        names[article_id] = dict(article_names)
-        author = author_of(outlets.get(article_id), config.actors.author_unknown)
-        entry = dictionary.lookup(author)
-        author_name, author_affiliation = (entry.name, entry.affiliation) if entry else (author, None)
-        grouped = defaultdict(list)
-        for mention in mentions:
-            grouped[mention["claim_id"]].append(mention)
-        per_claim = [grouped[claim["claim_id"]] for claim in records]
-        start_to_sentence = {span[0]: sid for sid, span in spans.items()}
-        for index, (claim, draft) in enumerate(zip(records, drafts)):
-            sentence_id = start_to_sentence.get(draft.start)
-            if sentence_id is None:  # a dateline cut moved the start: the sentence containing it
-                sentence_id = next(s for s, (a, b) in spans.items() if a <= draft.start < b)
-            # As the pairs stage calls it: the article's mentions and the neighbouring claims'
-            # supply the implicit participants its settings ask for.
-            for pair in claim_pairs(claim, per_claim[index], author_name, author_affiliation, config.pairs,
-                                    config.examples, mentions,
-                                    context_mentions(per_claim, index, config.pairs.context_window)):
-                rows.append({"article_id": article_id, "sentence_id": int(sentence_id), "source": pair["source"],
-                             "target": pair["target"], "origin": pair["origin"], "text": pair["text"]})
+    articles = gold_articles(front, seesaw)
+    for article in articles:
+        names[article.article_id] = dict(article.names)
+        sentence_of_claim = dict(zip((c["claim_id"] for c in article.claims), article.sentence_ids))
+        for pair in front.pairs(article.claims, article.mentions, {article.article_id: article.outlet}):
+            rows.append({"article_id": article.article_id, "sentence_id": int(sentence_of_claim[pair["claim_id"]]),
+                         "source": pair["source"], "target": pair["target"], "origin": pair["origin"],
+                         "text": pair["text"]})
     frame = pd.DataFrame(rows, columns=["article_id", "sentence_id", "source", "target", "origin", "text"])
-    return Candidates(frame.astype({"sentence_id": "int64"}), names, len(article_ids))
+    return Candidates(frame.astype({"sentence_id": "int64"}), names, len(articles))
 
 
 # ---------------------------------------------------------------- gold ---
@@ -334,8 +309,7 @@ def run(config: Config) -> None:
         keep = set(seesaw["articles"]["article_id"].head(config.e2e.limit_articles))
         seesaw = {k: v[v["article_id"].isin(keep)].reset_index(drop=True) for k, v in seesaw.items()}
     train = pd.read_parquet(config.tables_dir / "seesaw_triplets.parquet", columns=["split", "sentiment"])
-    candidates = article_candidates(config, seesaw, load_nlp(config.claims.spacy_model),
-                                    load_dictionary(config.actors.dictionary))
+    candidates = article_candidates(FrontHalf.from_config(config), seesaw)
     gold, gold_counts = gold_triplets(seesaw["triplets"])
     matcher = NameMatcher(candidates.names)
     front_seconds = time.perf_counter() - began
