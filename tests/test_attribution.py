@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.core.config import ClaimsConfig, load_config
+from pipeline.core.config import ClaimsConfig, load_config, load_lexicon
 from pipeline.frontend.actors import load_dictionary
 from pipeline.frontend.attribution import find_attribution
 from pipeline.frontend.claims import build_claims
@@ -12,6 +12,7 @@ from pipeline.frontend.drafts import DIRECT, REPORTED
 from pipeline.frontend.nlp import load_nlp, parse_texts
 
 SETTINGS = ClaimsConfig()
+LEXICON = load_lexicon()
 
 
 
@@ -27,7 +28,7 @@ def dictionary():
 
 def claims_of(text, nlp, dictionary):
     (parsed,) = parse_texts(nlp, [text])
-    return build_claims(text, parsed, SETTINGS, dictionary)
+    return build_claims(text, parsed, SETTINGS, LEXICON, dictionary)
 
 
 @pytest.mark.parametrize("text,entities,speaker,kind,cue", [
@@ -45,14 +46,14 @@ def claims_of(text, nlp, dictionary):
     ("Frum said the gloating was dangerous.", [], "Frum", "named", "said"),
 ])
 def test_attribution_patterns(text, entities, speaker, kind, cue):
-    found = find_attribution(text, entities, SETTINGS)
+    found = find_attribution(text, entities, LEXICON)
     assert (found.speaker, found.speaker_type, found.cue) == (speaker, kind, cue)
     assert text[found.start:found.end] == speaker
 
 
 def test_cues_inside_quotes_and_plain_narrative_have_no_speaker():
-    assert find_attribution('The plan, "as he said, is dead", was dropped.', [], SETTINGS) is None
-    assert find_attribution("The United States offered guarantees to Kyiv.", [(0, 17, "GPE")], SETTINGS) is None
+    assert find_attribution('The plan, "as he said, is dead", was dropped.', [], LEXICON) is None
+    assert find_attribution("The United States offered guarantees to Kyiv.", [(0, 17, "GPE")], LEXICON) is None
 
 
 @pytest.mark.parametrize("text,speaker", [
@@ -61,12 +62,12 @@ def test_cues_inside_quotes_and_plain_narrative_have_no_speaker():
 ])
 def test_speaker_before_an_apposition_or_parenthesis(text, speaker, nlp):
     (parsed,) = parse_texts(nlp, [text])
-    found = find_attribution(text, parsed.entities, SETTINGS)
+    found = find_attribution(text, parsed.entities, LEXICON)
     assert found is not None and found.speaker == speaker
 
 
 def test_name_right_after_the_cue_is_a_speaker_even_without_ner():
-    found = find_attribution('"It is not style," said Weld.', [], SETTINGS)
+    found = find_attribution('"It is not style," said Weld.', [], LEXICON)
     assert found is not None and (found.speaker, found.speaker_type) == ("Weld", "named")
 
 

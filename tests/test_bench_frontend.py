@@ -6,8 +6,10 @@ import pandas as pd
 import pytest
 
 from pipeline.bench import frontend as B
-from pipeline.core.config import load_config
+from pipeline.core.config import load_config, load_lexicon
 from pipeline.frontend.runner import FrontHalf
+
+LEXICON = load_lexicon()
 
 
 @pytest.mark.parametrize("gold,candidate", [
@@ -15,7 +17,7 @@ from pipeline.frontend.runner import FrontHalf
     ("Federal Bureau of Investigation", "FBI"), ("Nancy Pelosi", "Pelosi's"), ("José Díaz", "Jose Diaz"),
 ])
 def test_names_that_match(gold, candidate):
-    assert B.name_matches(gold, candidate)
+    assert B.name_matches(gold, candidate, LEXICON)
 
 
 @pytest.mark.parametrize("gold,candidate", [
@@ -23,7 +25,7 @@ def test_names_that_match(gold, candidate):
     ("United States", "United Nations"), ("Congress", ""),
 ])
 def test_names_that_do_not_match(gold, candidate):
-    assert not B.name_matches(gold, candidate)
+    assert not B.name_matches(gold, candidate, LEXICON)
 
 
 def test_boundary_scores():

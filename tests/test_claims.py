@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline.core.config import ClaimsConfig, load_config
+from pipeline.core.config import ClaimsConfig, load_config, load_lexicon
 from pipeline.core.tables import SCHEMAS, read_table, write_table
 from pipeline.frontend.actors import load_dictionary
 from pipeline.frontend.articles import read_txt
@@ -23,6 +23,7 @@ from pipeline.frontend.drafts import (
 from pipeline.frontend.nlp import load_nlp, parse_texts
 
 SETTINGS = ClaimsConfig()
+LEXICON = load_lexicon()
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_cc2e266a8b9d55b3.txt"
 
 
@@ -39,7 +40,7 @@ def dictionary():
 
 def claims_of(text, nlp, dictionary):
     (parsed,) = parse_texts(nlp, [text])
-    return build_claims(text, parsed, SETTINGS, dictionary)
+    return build_claims(text, parsed, SETTINGS, LEXICON, dictionary)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,7 @@ def test_sentences_of_one_quotation_share_its_speaker_when_not_merged(nlp, dicti
     text = ('"We will not back down. The wall is a waste of money. It must stop," Senator Jane Doe said. '
             'The weather was fine.')
     (parsed,) = parse_texts(nlp, [text])
-    drafts = build_claims(text, parsed, SETTINGS, dictionary, merge_quotes=False)
+    drafts = build_claims(text, parsed, SETTINGS, LEXICON, dictionary, merge_quotes=False)
     assert len(drafts) == 4
     assert [d.resolved for d in drafts[:3]] == ["Jane Doe"] * 3 and drafts[3].resolved is None
     assert drafts[1].opens_in_quote and drafts[1].kind == DIRECT

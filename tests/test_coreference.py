@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.core.config import ClaimsConfig, load_config
+from pipeline.core.config import ClaimsConfig, load_config, load_lexicon
 from pipeline.frontend.actors import load_dictionary
 from pipeline.frontend.claims import build_claims
 from pipeline.frontend.nlp import load_nlp, parse_texts
 
 SETTINGS = ClaimsConfig()
+LEXICON = load_lexicon()
 
 
 
@@ -25,7 +26,7 @@ def dictionary():
 
 def claims_of(text, nlp, dictionary):
     (parsed,) = parse_texts(nlp, [text])
-    return build_claims(text, parsed, SETTINGS, dictionary)
+    return build_claims(text, parsed, SETTINGS, LEXICON, dictionary)
 
 
 def test_nominals_resolve_to_the_actor_so_titled_earlier(nlp, dictionary):

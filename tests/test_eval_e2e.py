@@ -7,7 +7,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from pipeline.bench import e2e as E
-from pipeline.core.config import load_config
+from pipeline.core.config import load_config, load_lexicon
 from pipeline.core.tables import read_table
 from pipeline.frontend.runner import FrontHalf
 
@@ -23,6 +23,7 @@ def gold(rows):
     return pd.DataFrame(rows, columns=["article_id", "sentence_id", "subject", "object", "polarity", "is_author"])
 
 
+LEXICON = load_lexicon()
 NAMES = {"x": {"Obama": {"Obama", "President Obama"}, "Congress": {"Congress"}, "Republicans": {"Republicans"}}}
 
 
@@ -42,7 +43,7 @@ def test_gold_triplets_drop_unlisted_entities_and_duplicates_and_reconcile():
 
 
 def test_schemes_differ_on_sentence_and_polarity():
-    matcher = E.NameMatcher(NAMES)
+    matcher = E.NameMatcher(NAMES, LEXICON)
     g = gold([("x", 0, "Barack Obama", "Congress", "NEG", False)])
     right = pred([("x", 0, "Obama", "Congress", "NEG", False)])
     wrong_polarity = pred([("x", 0, "Obama", "Congress", "POS", False)])
@@ -59,7 +60,7 @@ def test_schemes_differ_on_sentence_and_polarity():
 
 
 def test_matching_is_one_to_one():
-    matcher = E.NameMatcher(NAMES)
+    matcher = E.NameMatcher(NAMES, LEXICON)
     # One prediction cannot satisfy two gold triplets that both match its names...
     g = gold([("x", 0, "Barack Obama", "Congress", "NEG", False), ("x", 0, "President Obama", "Congress", "NEG", False)])
     p_hit, g_hit = E.match_triplets(pred([("x", 0, "Obama", "Congress", "NEG", False)]), g, matcher, "strict")
@@ -70,7 +71,7 @@ def test_matching_is_one_to_one():
 
 
 def test_score_keeps_author_triplets_apart_and_flags_rows():
-    matcher = E.NameMatcher(NAMES)
+    matcher = E.NameMatcher(NAMES, LEXICON)
     p = pred([("x", 0, "Obama", "Congress", "NEG", False), ("x", 0, "CNN", "Obama", "POS", True),
               ("x", 2, "Obama", "Republicans", "NEG", False)])
     g = gold([("x", 0, "Barack Obama", "Congress", "NEG", False), ("x", 0, "", "Barack Obama", "POS", True),
@@ -117,7 +118,7 @@ def test_candidates_of_a_tiny_gold_article():
     author = pairs[pairs["origin"] == "author"]  # the narrative sentence: the outlet towards its actors
     assert set(author["sentence_id"]) == {2} and set(author["source"]) == {"CNN"}
     assert "US Senate" in set(author["target"])
-    matcher = E.NameMatcher(found.names)
+    matcher = E.NameMatcher(found.names, config.lexicon)
     assert matcher("x", "Barack Obama", "Obama") and matcher("x", "US Congress", "Congress")
 
 

@@ -48,7 +48,7 @@ import networkx as nx
 import pandas as pd
 
 from pipeline.bench.frontend import gold_articles, load_seesaw, name_matches
-from pipeline.core.config import Config, flatten
+from pipeline.core.config import Config, LexiconConfig, flatten
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
 from pipeline.core.metrics import prf
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
@@ -160,15 +160,15 @@ def majority_polarity(triplets: pd.DataFrame) -> str:
 
 class NameMatcher:
     """Whether a predicted actor of an article denotes a gold entity, cached per (article, actor, gold name)."""
-    def __init__(self, names: dict[str, dict[str, set[str]]]) -> None:
-        self.names = names
+    def __init__(self, names: dict[str, dict[str, set[str]]], lexicon: LexiconConfig) -> None:
+        self.names, self.lexicon = names, lexicon
         self._cache: dict[tuple[str, str, str], bool] = {}
 
     def __call__(self, article_id: str, actor: str, gold: str) -> bool:
         key = (article_id, actor, gold)
         if key not in self._cache:
             aliases = self.names.get(article_id, {}).get(actor, set()) | {actor}
-            self._cache[key] = any(name_matches(gold, alias) for alias in aliases)
+            self._cache[key] = any(name_matches(gold, alias, self.lexicon) for alias in aliases)
         return self._cache[key]
 
 
@@ -309,9 +309,10 @@ def run(config: Config) -> None:
         keep = set(seesaw["articles"]["article_id"].head(config.e2e.limit_articles))
         seesaw = {k: v[v["article_id"].isin(keep)].reset_index(drop=True) for k, v in seesaw.items()}
     train = pd.read_parquet(config.tables_dir / "seesaw_triplets.parquet", columns=["split", "sentiment"])
-    candidates = article_candidates(FrontHalf.from_config(config), seesaw)
+    front = FrontHalf.from_config(config)
+    candidates = article_candidates(front, seesaw)
     gold, gold_counts = gold_triplets(seesaw["triplets"])
-    matcher = NameMatcher(candidates.names)
+    matcher = NameMatcher(candidates.names, front.lexicon)
     front_seconds = time.perf_counter() - began
     out = config.outputs_dir / "e2e"
     texts = candidates.pairs["text"].tolist()

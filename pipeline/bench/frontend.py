@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.core.config import REPO_ROOT, Config, PairsConfig, flatten
+from pipeline.core.config import REPO_ROOT, Config, LexiconConfig, PairsConfig, flatten
 from pipeline.core.metrics import prf, ratio
 from pipeline.core.tables import read_table, write_text_atomic
 from pipeline.corpora.fetch import mirror_folder
@@ -45,11 +45,6 @@ from pipeline.tracking.runs import git_commit, use_experiment
 
 SPLIT = "valid"
 ACTOR_TYPES = ("People", "Organization", "GPE")
-_HONORIFICS = {"mr", "mrs", "ms", "dr", "president", "sen", "senator", "rep", "gov", "governor", "secretary",
-               "minister", "prime", "vice", "former", "leader", "chancellor", "speaker", "the", "of"}
-_GENERIC = {"party", "house", "state", "department", "committee", "court", "union", "national", "united",
-            "council", "government", "administration", "office", "news", "new", "republic", "people",
-            "american", "federal", "general", "south", "north", "west", "east", "city", "world"}
 
 
 # ------------------------------------------------------------- matching ---
@@ -63,40 +58,41 @@ def name_tokens(name: str) -> list[str]:
     return [t[:-1] if len(t) > 3 and t.endswith("s") and not t.endswith("ss") else t for t in tokens]
 
 
-def name_matches(gold: str, candidate: str) -> bool:
+def name_matches(gold: str, candidate: str, lexicon: LexiconConfig) -> bool:
     """Whether a gold entity name and a predicted actor name denote the same actor.
 
     Rules, in order: (1) equal token lists after :func:`name_tokens`;
-    (2) equal after dropping honorifics and titles ("President Obama" =
+    (2) equal after dropping `lexicon.honorifics` ("President Obama" =
     "Obama"); (3) the shorter name's tokens all occur in the longer one and
-    include a distinctive (non-generic) token ("Obama" in "Barack Obama",
-    "Republican" in "Republican Party", but not "Party" in "Democratic
-    Party"); (4) one is the acronym of the other ("FBI" =
-    "Federal Bureau of Investigation").
+    include a distinctive token, not of `lexicon.generic_name_words`
+    ("Obama" in "Barack Obama", "Republican" in "Republican Party", but not
+    "Party" in "Democratic Party"); (4) one is the acronym of the other
+    ("FBI" = "Federal Bureau of Investigation", `lexicon.acronym_stop_words`
+    skipped).
     """
     g, c = name_tokens(gold), name_tokens(candidate)
     if not g or not c:
         return False
     if g == c:
         return True
-    g2 = [t for t in g if t not in _HONORIFICS] or g
-    c2 = [t for t in c if t not in _HONORIFICS] or c
+    g2 = [t for t in g if t not in lexicon.honorifics] or g
+    c2 = [t for t in c if t not in lexicon.honorifics] or c
     if g2 == c2:
         return True
     short, long_ = (g2, c2) if len(g2) <= len(c2) else (c2, g2)
-    if set(short) <= set(long_) and any(t not in _GENERIC and len(t) > 2 for t in short):
+    if set(short) <= set(long_) and any(t not in lexicon.generic_name_words and len(t) > 2 for t in short):
         return True
     for a, b in ((gold, candidate), (candidate, gold)):
         letters = re.sub(r"[^A-Za-z]", "", a)
-        words = [w for w in re.findall(r"[A-Za-z]+", b) if w.lower() not in {"of", "the", "and", "for"}]
+        words = [w for w in re.findall(r"[A-Za-z]+", b) if w.lower() not in lexicon.acronym_stop_words]
         if len(letters) >= 2 and letters.isupper() and len(words) >= 2 and "".join(w[0] for w in words).upper() == letters:
             return True
     return False
 
 
-def any_match(gold: str, names: set[str]) -> bool:
-    """Whether `gold` matches any of `names`."""
-    return any(name_matches(gold, name) for name in names)
+def any_match(gold: str, names: set[str], lexicon: LexiconConfig) -> bool:
+    """Whether `gold` matches any of `names` (see :func:`name_matches`)."""
+    return any(name_matches(gold, name, lexicon) for name in names)
 
 
 def actor_names(mentions: list[dict], dictionary: ActorDictionary) -> dict[str, set[str]]:
@@ -233,15 +229,15 @@ def pair_figures(articles: list[GoldArticle], gold: dict[str, list], front: Fron
         for pair in pairs:
             by_sentence[sentence_of_claim[pair["claim_id"]]].append(pair)
         n_candidates += len(pairs)
-        names = article.names
+        names, lexicon = article.names, front.lexicon
         for sid, subject, obj, is_author, both_actors in gold.get(article.article_id, []):
             candidates = by_sentence.get(sid, [])
             if is_author:
-                author_hits.append(any(p["origin"] == AUTHOR and any_match(obj, names.get(p["target"], {p["target"]}))
+                author_hits.append(any(p["origin"] == AUTHOR and any_match(obj, names.get(p["target"], {p["target"]}), lexicon)
                                        for p in candidates))
                 continue
-            hit = any(any_match(subject, names.get(p["source"], {p["source"]}))
-                      and any_match(obj, names.get(p["target"], {p["target"]})) for p in candidates)
+            hit = any(any_match(subject, names.get(p["source"], {p["source"]}), lexicon)
+                      and any_match(obj, names.get(p["target"], {p["target"]}), lexicon) for p in candidates)
             pair_hits.append(hit)
             if both_actors:
                 actor_pair_hits.append(hit)
@@ -307,9 +303,9 @@ def evaluate_articles(front: FrontHalf, seesaw: dict[str, pd.DataFrame],
         listed = entities[entities["article_id"] == article.article_id]
         for row in listed.itertuples(index=False):
             kind = (row.entity_type or "Other").split(",")[0]
-            hit = any_match(row.name, all_names)
+            hit = any_match(row.name, all_names, front.lexicon)
             entity_hits[kind].append(hit)
-            entity_hits_no_issues.append(hit and any_match(row.name, actor_only))
+            entity_hits_no_issues.append(hit and any_match(row.name, actor_only, front.lexicon))
             if not hit:
                 entity_misses.append([article.article_id, row.name, kind])
 

@@ -12,7 +12,7 @@ role with the same head; otherwise a role stays a role (anonymous sources).
 
 from __future__ import annotations
 
-from pipeline.core.config import ClaimsConfig
+from pipeline.core.config import LexiconConfig
 from pipeline.frontend.actors import ArticleActors
 from pipeline.frontend.coreference import last_person
 from pipeline.frontend.drafts import NAMED, PRONOUN, ROLE, Attribution, ClaimDraft
@@ -25,27 +25,6 @@ from pipeline.frontend.nlp import (
 )
 
 _SKIP_LABELS = {"DATE", "TIME"}
-# Words that may stand between a speaker and its cue: "Lavrov on Monday slammed".
-_SKIP_WORDS = {
-    "has", "have", "had", "also", "repeatedly", "further", "later", "earlier", "previously", "again", "then",
-    "once", "publicly", "recently", "reportedly", "separately", "today", "yesterday", "tonight", "not",
-    "never", "would", "will", "could", "did", "does", "do", "is", "was", "were", "are", "been", "on", "last",
-    "this", "week", "month", "year", "night", "morning", "evening", "afternoon", "however", "already",
-    "even", "both", "all", "later", "just", "since", "had", "n't", "may", "might", "must", "should",
-}
-_PREPOSITIONS = {"in", "from", "at", "of", "with", "for", "to", "by", "inside", "across"}
-_ROLE_MODIFIERS = {
-    "the", "a", "an", "one", "two", "three", "four", "several", "some", "many", "other", "senior", "top",
-    "unnamed", "anonymous", "former", "its", "his", "her", "their", "our", "both", "foreign", "western",
-    "european", "military", "security", "administration", "government", "defense", "defence", "intelligence",
-    "state", "party", "white", "house", "campaign", "ministry", "regional", "local", "federal", "national",
-}
-_NOT_NAMES = {"many", "some", "others", "most", "all", "few", "both", "everyone", "nobody", "this", "that",
-              "these", "those", "which", "who", "what", "one", "none", "each", "another", "such"}
-_PERSON_PRONOUNS = {"he", "him", "his", "she", "her"}
-_DETERMINERS = {"the", "a", "an", "one", "two", "three", "four", "several", "some", "many", "its", "his",
-                "her", "their", "our", "both", "other"}
-
 
 def _entity_bounds(tokens: list[Token], index: int) -> tuple[int, int]:
     """First and last token index of the entity token `index` belongs to."""
@@ -58,15 +37,17 @@ def _entity_bounds(tokens: list[Token], index: int) -> tuple[int, int]:
     return first, last
 
 
-def _role_phrase_left(tokens: list[Token], head: int, role_nouns: set[str]) -> int:
+def _role_phrase_left(tokens: list[Token], head: int, lexicon: LexiconConfig) -> int:
     """Index of the first token of the role phrase that ends at `head` ("one US official")."""
+    role_nouns, modifiers = lexicon.role_nouns, lexicon.role_modifiers
+    skip, prepositions = lexicon.speaker_skip_words, lexicon.prepositions
     first = head
     while first > 0:
         prev = tokens[first - 1]
         if prev.in_quote or not prev.text[0].isalnum():
             break
-        if prev.entity is not None or prev.lower in _ROLE_MODIFIERS or prev.lower in role_nouns \
-                or (prev.text[0].isupper() and prev.lower not in _SKIP_WORDS and prev.lower not in _PREPOSITIONS):
+        if prev.entity is not None or prev.lower in modifiers or prev.lower in role_nouns \
+                or (prev.text[0].isupper() and prev.lower not in skip and prev.lower not in prepositions):
             first -= 1
         else:
             break
@@ -94,11 +75,12 @@ def _skip_aside(tokens: list[Token], j: int, max_tokens: int = 10) -> int:
     return j
 
 
-def _speaker_before(tokens: list[Token], cue: int, entities, settings: ClaimsConfig, role_nouns: set[str]):
+def _speaker_before(tokens: list[Token], cue: int, entities, lexicon: LexiconConfig):
     """The speaker phrase that ends just before the cue token, as (first, last, type) or None."""
+    role_nouns = lexicon.role_nouns
     j = cue - 1
     while j >= 0 and not tokens[j].in_quote and (
-            tokens[j].lower in _SKIP_WORDS or tokens[j].lower.endswith("ly")
+            tokens[j].lower in lexicon.speaker_skip_words or tokens[j].lower.endswith("ly")
             or (tokens[j].entity is not None and entities[tokens[j].entity][2] in _SKIP_LABELS)):
         j -= 1
     if j < 0 or tokens[j].in_quote:
@@ -109,22 +91,22 @@ def _speaker_before(tokens: list[Token], cue: int, entities, settings: ClaimsCon
     token = tokens[j]
     if token.entity is not None and entities[token.entity][2] in SPEAKER_LABELS:
         first, last = _entity_bounds(tokens, j)
-        if first > 0 and tokens[first - 1].lower in _PREPOSITIONS:
+        if first > 0 and tokens[first - 1].lower in lexicon.prepositions:
             # "European leaders in Berlin said": the speaker is the noun before the preposition.
             k = first - 2
             if k >= 0 and tokens[k].lower in role_nouns:
-                return _role_phrase_left(tokens, k, role_nouns), k, ROLE
+                return _role_phrase_left(tokens, k, lexicon), k, ROLE
             return None
         if first > 0 and tokens[first - 1].text in {"'s", "’s"}:
             return None
         return first, last, NAMED
-    if token.lower in settings.pronouns and token.text not in {"I"} | {"US"}:
+    if token.lower in lexicon.pronouns and token.text not in {"I"} | {"US"}:
         return j, j, PRONOUN
     if token.lower == "i":
         return j, j, PRONOUN
     if token.lower in role_nouns:
-        return _role_phrase_left(tokens, j, role_nouns), j, ROLE
-    if token.text[:1].isupper() and token.text.isalpha() and token.lower not in _NOT_NAMES \
+        return _role_phrase_left(tokens, j, lexicon), j, ROLE
+    if token.text[:1].isupper() and token.text.isalpha() and token.lower not in lexicon.not_names \
             and (j == 0 or not tokens[j - 1].in_quote):
         # A name NER missed ("Frum said"): capitalised words right before the cue.
         first = j
@@ -134,10 +116,11 @@ def _speaker_before(tokens: list[Token], cue: int, entities, settings: ClaimsCon
     return None
 
 
-def _speaker_after(tokens: list[Token], cue: int, entities, settings: ClaimsConfig, role_nouns: set[str]):
+def _speaker_after(tokens: list[Token], cue: int, entities, lexicon: LexiconConfig):
     """The speaker phrase right after the cue ('…," said Trump'; 'according to the US officials')."""
+    role_nouns, modifiers = lexicon.role_nouns, lexicon.role_modifiers
     j = cue + 1
-    while j < len(tokens) and tokens[j].lower in _DETERMINERS | {"to"}:
+    while j < len(tokens) and (tokens[j].lower in lexicon.determiners or tokens[j].lower == "to"):
         j += 1
     if j >= len(tokens) or tokens[j].in_quote:
         return None
@@ -146,16 +129,16 @@ def _speaker_after(tokens: list[Token], cue: int, entities, settings: ClaimsConf
         first, last = _entity_bounds(tokens, j)
         # "according to US officials": the entity only qualifies a following role noun.
         k = last + 1
-        while k < len(tokens) and (tokens[k].lower in _ROLE_MODIFIERS or tokens[k].entity is not None) \
+        while k < len(tokens) and (tokens[k].lower in modifiers or tokens[k].entity is not None) \
                 and tokens[k].lower not in role_nouns:
             k += 1
         if k < len(tokens) and tokens[k].lower in role_nouns:
             return cue + 1 + (tokens[cue + 1].lower == "to"), _role_tail(tokens, k, role_nouns), ROLE
         return first, last, NAMED
-    if token.lower in settings.pronouns:
+    if token.lower in lexicon.pronouns:
         return j, j, PRONOUN
-    if j == cue + 1 and token.text[:1].isupper() and token.text.isalpha() and token.lower not in _NOT_NAMES \
-            and token.lower not in role_nouns and token.lower not in _ROLE_MODIFIERS:
+    if j == cue + 1 and token.text[:1].isupper() and token.text.isalpha() and token.lower not in lexicon.not_names \
+            and token.lower not in role_nouns and token.lower not in modifiers:
         # A name NER missed right after the cue ('…," said Weld.').
         last = j
         while last + 1 < len(tokens) and tokens[last + 1].text[:1].isupper() and tokens[last + 1].text.isalpha():
@@ -163,7 +146,7 @@ def _speaker_after(tokens: list[Token], cue: int, entities, settings: ClaimsConf
         if last + 1 >= len(tokens) or not tokens[last + 1].text[0].isalnum():
             return j, last, NAMED
     k = j
-    while k < len(tokens) and (tokens[k].lower in _ROLE_MODIFIERS or tokens[k].text[:1].isupper()) \
+    while k < len(tokens) and (tokens[k].lower in modifiers or tokens[k].text[:1].isupper()) \
             and tokens[k].lower not in role_nouns:
         k += 1
     if k < len(tokens) and tokens[k].lower in role_nouns:
@@ -172,42 +155,43 @@ def _speaker_after(tokens: list[Token], cue: int, entities, settings: ClaimsConf
     return None
 
 
-def _role_tail(tokens: list[Token], k: int, role_nouns: set[str]) -> int:
+def _role_tail(tokens: list[Token], k: int, role_nouns: frozenset[str]) -> int:
     while k + 1 < len(tokens) and tokens[k + 1].lower in role_nouns:
         k += 1
     return k
 
 
-def _cue_text(tokens: list[Token], cue: int) -> str:
+def _cue_text(tokens: list[Token], cue: int, lexicon: LexiconConfig) -> str:
+    """The cue as written, with its audience ("told reporters") or continuation ("said in a statement")."""
     words = [tokens[cue].text]
-    rest = [t.lower for t in tokens[cue + 1: cue + 4]]
-    if tokens[cue].lower in {"told", "tells"} and rest[:1] and rest[0] in {"reporters", "journalists", "media"}:
-        words.append(tokens[cue + 1].text)
-    elif rest[:3] == ["in", "a", "statement"]:
-        words += ["in", "a", "statement"]
+    after = [t.lower for t in tokens[cue + 1:]]
+    if tokens[cue].lower in lexicon.addressed_verbs and after[:1] and after[0] in lexicon.addressees:
+        return " ".join([*words, tokens[cue + 1].text])
+    for phrase in lexicon.cue_continuations:
+        continuation = phrase.split()
+        if after[:len(continuation)] == continuation:
+            return " ".join([*words, *continuation])
     return " ".join(words)
 
 
-def find_attribution(text: str, entities: list[tuple[int, int, str]], settings: ClaimsConfig,
+def find_attribution(text: str, entities: list[tuple[int, int, str]], lexicon: LexiconConfig,
                      open_at_start: bool = False) -> Attribution | None:
     """The speaker and cue of one claim, if a cue outside quotes has a speaker phrase next to it."""
     tokens = tokenize(text, entities, open_at_start)
-    verbs = {v.lower() for v in settings.speech_verbs}
-    role_nouns = {r.lower() for r in settings.role_nouns}
     candidates = []
     for index, token in enumerate(tokens):
         if token.in_quote:
             continue
-        for phrase in settings.according_to:
-            words = phrase.lower().split()
+        for phrase in lexicon.according_to:
+            words = phrase.split()
             if [t.lower for t in tokens[index:index + len(words)]] == words:
                 candidates.append((index + len(words) - 1, " ".join(t.text for t in tokens[index:index + len(words)]), True))
-        if token.lower in verbs and token.entity is None:
-            candidates.append((index, _cue_text(tokens, index), False))
+        if token.lower in lexicon.speech_verbs and token.entity is None:
+            candidates.append((index, _cue_text(tokens, index, lexicon), False))
     for cue, cue_text, forward_only in candidates:
-        found = None if forward_only else _speaker_before(tokens, cue, entities, settings, role_nouns)
+        found = None if forward_only else _speaker_before(tokens, cue, entities, lexicon)
         if found is None and (forward_only or (cue > 0 and (tokens[cue - 1].text in {",", STRAIGHT_QUOTE, "”"}))):
-            found = _speaker_after(tokens, cue, entities, settings, role_nouns)
+            found = _speaker_after(tokens, cue, entities, lexicon)
         if found is None:
             continue
         first, last, kind = found
@@ -222,9 +206,9 @@ def _role_number(role: str) -> str:
     return "plural" if head.endswith(("s", "people", "police")) and not head.endswith("ss") else "singular"
 
 
-def _strip_determiners(phrase: str) -> str:
+def _strip_determiners(phrase: str, determiners: frozenset[str]) -> str:
     words = phrase.split()
-    while len(words) > 1 and words[0].lower() in _DETERMINERS:
+    while len(words) > 1 and words[0].lower() in determiners:
         words = words[1:]
     return " ".join(words)
 
@@ -243,9 +227,9 @@ def _number_of_actor(actor_type: str) -> str:
     return "singular" if actor_type == "person" else "group"
 
 
-def resolve_speakers(drafts: list[ClaimDraft], resolver: ArticleActors, settings: ClaimsConfig) -> None:
+def resolve_speakers(drafts: list[ClaimDraft], resolver: ArticleActors, lexicon: LexiconConfig) -> None:
     """Fill resolved speaker, affiliation and number of every attributed claim, in article order."""
-    role_nouns = {r.lower() for r in settings.role_nouns}
+    role_nouns = lexicon.role_nouns
     persons_with_titles: list[tuple[int, set[str], str, str | None]] = []  # (position, title words, name, aff)
     for index, draft in enumerate(drafts):
         att = draft.attribution
@@ -254,7 +238,7 @@ def resolve_speakers(drafts: list[ClaimDraft], resolver: ArticleActors, settings
             draft.resolved, draft.affiliation = actor.canonical, actor.affiliation
             draft.number = _number_of_actor(actor.type)
         elif att is not None and att.speaker_type == PRONOUN:
-            number = settings.pronouns.get(att.speaker.lower(), "singular")
+            number = lexicon.pronouns.get(att.speaker.lower(), "singular")
             for earlier in reversed(drafts[:index]):
                 if _compatible(number, earlier):
                     draft.resolved, draft.affiliation, draft.number = earlier.resolved, earlier.affiliation, earlier.number
@@ -265,11 +249,11 @@ def resolve_speakers(drafts: list[ClaimDraft], resolver: ArticleActors, settings
                 if person is not None:
                     draft.resolved, draft.affiliation, draft.number = person.canonical, person.affiliation, "singular"
         elif att is not None and att.speaker_type == ROLE:
-            role = _strip_determiners(att.speaker)
+            role = _strip_determiners(att.speaker, lexicon.determiners)
             head = singular(role.split()[-1])
             draft.resolved, draft.number, draft.resolved_is_role = role, _role_number(role), True
             draft.affiliation = _role_affiliation(att, draft, resolver)
-            if att.speaker.split()[0].lower() in {"the", "its", "his", "her", "their"}:
+            if att.speaker.split()[0].lower() in lexicon.definite_determiners:
                 person = next((p for p in reversed(persons_with_titles) if head in p[1]), None)
                 same_head = [e for e in reversed(drafts[:index]) if e.attribution is not None
                              and e.attribution.speaker_type == ROLE and e.resolved

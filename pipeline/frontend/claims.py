@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.core.config import ClaimsConfig
+from pipeline.core.config import ClaimsConfig, LexiconConfig
 from pipeline.frontend.actors import ActorDictionary, ArticleActors
 from pipeline.frontend.attribution import find_attribution, resolve_speakers
 from pipeline.frontend.coreference import nominal_mentions, pronoun_mentions
@@ -59,8 +59,9 @@ def _is_attribution_only(draft: ClaimDraft, max_words: int = 8) -> bool:
             and min(att.start, draft.text.find(att.cue.split()[0])) <= 1)
 
 
-def build_claims(text: str, parsed: Parsed, settings: ClaimsConfig, dictionary: ActorDictionary,
-                 spans: list[tuple[int, int]] | None = None, merge_quotes: bool = True) -> list[ClaimDraft]:
+def build_claims(text: str, parsed: Parsed, settings: ClaimsConfig, lexicon: LexiconConfig,
+                 dictionary: ActorDictionary, spans: list[tuple[int, int]] | None = None,
+                 merge_quotes: bool = True) -> list[ClaimDraft]:
     """Claims of one article: sentence grouping, attribution, kind and speaker resolution.
 
     `spans` replaces spaCy's sentences (the benchmark passes gold sentences);
@@ -89,11 +90,11 @@ def build_claims(text: str, parsed: Parsed, settings: ClaimsConfig, dictionary: 
             if not any(s < te and ts < e for ts, te in taken):
                 draft.entities.append((s, e, "DICT"))
         draft.entities.sort()
-        draft.attribution = find_attribution(draft.text, draft.entities, settings, opens_in_quote)
+        draft.attribution = find_attribution(draft.text, draft.entities, lexicon, opens_in_quote)
         drafts.append(draft)
     names = [(d.text[s:e], label) for d in drafts for s, e, label in d.entities if label in SPEAKER_LABELS]
     resolver = ArticleActors(dictionary, names)
-    resolve_speakers(drafts, resolver, settings)
+    resolve_speakers(drafts, resolver, lexicon)
     speaking = {}  # quotation group -> its first attributed sentence
     for draft in drafts:
         if draft.attribution is not None and draft.group not in speaking:
@@ -121,9 +122,9 @@ def build_claims(text: str, parsed: Parsed, settings: ClaimsConfig, dictionary: 
         else:
             draft.kind = NARRATIVE
         previous = draft
-    pronoun_mentions(drafts, resolver, settings)
+    pronoun_mentions(drafts, resolver, lexicon)
     if settings.nominal_mentions:
-        nominal_mentions(drafts, resolver, settings)
+        nominal_mentions(drafts, resolver, lexicon)
     return drafts
 
 

@@ -9,14 +9,10 @@ given that title or name head.
 
 from __future__ import annotations
 
-from pipeline.core.config import ClaimsConfig
+from pipeline.core.config import LexiconConfig
 from pipeline.frontend.actors import ArticleActors
 from pipeline.frontend.drafts import ClaimDraft
 from pipeline.frontend.nlp import SPEAKER_LABELS, Token, singular, tokenize
-
-_PERSON_PRONOUNS = {"he", "him", "his", "she", "her"}
-_NOMINAL_STOP = {"former", "late", "first", "new", "next", "previous", "other", "same", "then", "incoming",
-                 "outgoing", "last", "acting", "interim", "future", "vice", "deputy", "assistant", "a", "an"}
 
 
 def last_actor(drafts: list[ClaimDraft], resolver: ArticleActors, before: int | None = None,
@@ -46,27 +42,28 @@ def last_person(drafts: list[ClaimDraft], resolver: ArticleActors, before: int |
     return last_actor(drafts, resolver, before)
 
 
-def pronoun_mentions(drafts: list[ClaimDraft], resolver: ArticleActors, settings: ClaimsConfig | None = None) -> None:
+def pronoun_mentions(drafts: list[ClaimDraft], resolver: ArticleActors, lexicon: LexiconConfig) -> None:
     """Resolve pronouns outside quotes to the last compatible actor named; fill `draft.pronouns`.
 
-    he/him/his/she/her resolve to the last person named (the speaker pronoun
-    to the claim's resolved speaker). With `settings.group_pronouns`,
+    `lexicon.person_pronouns` (he/him/his/she/her) resolve to the last person
+    named (the speaker pronoun to the claim's resolved speaker). With `lexicon.group_pronouns`,
     they/them/their resolve to the last organisation or group named in this
     claim or the two before, and its to the last organisation, institution or
     state. This is a light stand-in for coreference: it lets "he called X ..."
     put the person in play as a source or target.
     """
-    group = {p: frozenset(t) for p, t in (settings.group_pronouns if settings else {}).items()}
+    persons = lexicon.person_pronouns
+    group = {p: frozenset(t) for p, t in lexicon.group_pronouns.items()}
     for index, draft in enumerate(drafts):
         for token in tokenize(draft.text, [], draft.opens_in_quote):
-            if token.in_quote or (token.lower not in _PERSON_PRONOUNS and token.lower not in group):
+            if token.in_quote or (token.lower not in persons and token.lower not in group):
                 continue
             att = draft.attribution
-            if att is not None and att.start == token.start and token.lower in _PERSON_PRONOUNS:
+            if att is not None and att.start == token.start and token.lower in persons:
                 if not draft.resolved or draft.resolved_is_role or draft.number != "singular":
                     continue  # "he" of an anonymous official names nobody
                 actor = resolver.resolve(draft.resolved, "PERSON")
-            elif token.lower in _PERSON_PRONOUNS:
+            elif token.lower in persons:
                 actor = last_person(drafts[: index + 1], resolver, before=token.start)
             else:
                 actor = last_actor(drafts[: index + 1], resolver, token.start, group[token.lower], max_back=2)
@@ -91,7 +88,7 @@ def _title_words(tokens: list[Token], first: int, last: int, abbreviations: dict
     return {singular(w) for w in words}
 
 
-def titled_actors(drafts: list[ClaimDraft], resolver: ArticleActors, settings: ClaimsConfig):
+def titled_actors(drafts: list[ClaimDraft], resolver: ArticleActors, lexicon: LexiconConfig):
     """Every named actor of the article in order, with the title words and head noun it is given.
 
     Yields (claim index, start, actor, words): words are the titles around a
@@ -109,18 +106,18 @@ def titled_actors(drafts: list[ClaimDraft], resolver: ArticleActors, settings: C
             if label not in SPEAKER_LABELS:
                 continue
             actor = resolver.resolve(draft.text[start:end], label)
-            words = _title_words(tokens, positions[0], positions[-1], settings.title_abbreviations)
+            words = _title_words(tokens, positions[0], positions[-1], lexicon.title_abbreviations)
             words.add(singular(draft.text[start:end].split()[-1]))
             yield index, start, actor, words
 
 
-def nominal_phrases(tokens: list[Token], heads: set[str]) -> list[tuple[int, int, str]]:
+def nominal_phrases(tokens: list[Token], heads: set[str], stop_modifiers: frozenset[str]) -> list[tuple[int, int, str]]:
     """Definite nominals in a token list: (first token, head token, head word).
 
     "the" + at most two modifier words + a head of `heads`; the head is not
     inside an entity and is not followed by "of" or a capitalised name ("the
-    president of France", "the president Donald Trump"); modifiers such as
-    "former" or "vice" mean someone else ("the former president").
+    president of France", "the president Donald Trump"); `stop_modifiers` such
+    as "former" or "vice" mean someone else ("the former president").
     """
     found = []
     for index, token in enumerate(tokens):
@@ -128,7 +125,7 @@ def nominal_phrases(tokens: list[Token], heads: set[str]) -> list[tuple[int, int
             continue
         for k in range(index + 1, min(index + 4, len(tokens))):
             word = tokens[k]
-            if not word.text[0].isalpha() or word.lower in _NOMINAL_STOP:
+            if not word.text[0].isalpha() or word.lower in stop_modifiers:
                 break
             if word.lower in heads and word.entity is None:
                 following = tokens[k + 1] if k + 1 < len(tokens) else None
@@ -138,22 +135,22 @@ def nominal_phrases(tokens: list[Token], heads: set[str]) -> list[tuple[int, int
     return found
 
 
-def nominal_mentions(drafts: list[ClaimDraft], resolver: ArticleActors, settings: ClaimsConfig) -> None:
+def nominal_mentions(drafts: list[ClaimDraft], resolver: ArticleActors, lexicon: LexiconConfig) -> None:
     """Resolve definite nominals ("the president", "the committee") to the actor they stand for.
 
     Nominals are found by :func:`nominal_phrases` over the heads of
-    `settings.nominal_heads`. One resolves to the nearest actor named earlier
+    `lexicon.nominal_heads`. One resolves to the nearest actor named earlier
     in the article whose title words or name head are one of that head's
     words ("President Donald Trump" for "the president"; "the Trump
     administration" for "the administration"); an entry "org" also accepts
     the last organisation named (for "the company"). Unresolved nominals are
     left alone. Fills `draft.nominals`.
     """
-    heads = {h.lower(): [w.lower() for w in words] for h, words in settings.nominal_heads.items()}
-    titled = list(titled_actors(drafts, resolver, settings))
+    heads = {h: [w.lower() for w in words] for h, words in lexicon.nominal_heads.items()}
+    titled = list(titled_actors(drafts, resolver, lexicon))
     for index, draft in enumerate(drafts):
         tokens = tokenize(draft.text, draft.entities, draft.opens_in_quote)
-        for first, last, head in nominal_phrases(tokens, set(heads)):
+        for first, last, head in nominal_phrases(tokens, set(heads), lexicon.nominal_stop_modifiers):
             wanted = set(heads[head])
             position = (index, tokens[first].start)
             earlier = [t for t in titled if (t[0], t[1]) < position]

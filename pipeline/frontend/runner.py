@@ -21,6 +21,7 @@ from pipeline.core.config import (
     ClaimsConfig,
     Config,
     ExamplesConfig,
+    LexiconConfig,
     PairsConfig,
 )
 from pipeline.frontend.actors import ActorDictionary, article_mentions, load_dictionary
@@ -87,20 +88,22 @@ def article_pairs(claims: list[dict], mentions: list[dict], author: tuple[str, s
 class FrontHalf:
     """The front half with its spaCy pipeline and actor dictionary loaded once.
 
-    `claims`, `actors`, `pairs` and `examples` are the config sections of the
-    same names (``examples`` gives the markers of the pairs' text).
+    `claims`, `actors`, `pairs`, `examples` and `lexicon` are the config
+    sections of the same names (``examples`` gives the markers of the pairs'
+    text, ``lexicon`` the word lists).
     """
 
-    def __init__(self, claims: ClaimsConfig, actors: ActorsConfig, pairs: PairsConfig, examples: ExamplesConfig):
+    def __init__(self, claims: ClaimsConfig, actors: ActorsConfig, pairs: PairsConfig, examples: ExamplesConfig,
+                 lexicon: LexiconConfig):
         self.claims_settings, self.actors_settings = claims, actors
-        self.pairs_settings, self.markers = pairs, examples
+        self.pairs_settings, self.markers, self.lexicon = pairs, examples, lexicon
         self.nlp = load_nlp(claims.spacy_model, claims.noun_phrases)
         self.dictionary: ActorDictionary = load_dictionary(actors.dictionary)
 
     @classmethod
     def from_config(cls, config: Config) -> "FrontHalf":
         """A front half with the sections of a whole config."""
-        return cls(config.claims, config.actors, config.pairs, config.examples)
+        return cls(config.claims, config.actors, config.pairs, config.examples, config.lexicon)
 
     def parse(self, texts: list[str]) -> list[Parsed]:
         """spaCy's sentences, entities and noun phrases of each text, in one pass over all of them."""
@@ -119,7 +122,7 @@ class FrontHalf:
         parsed = self.parse([a.text for a in articles]) if parsed is None else parsed
         records, rejects = [], []
         for article, parse in zip(articles, parsed):
-            drafts = build_claims(article.text, parse, self.claims_settings, self.dictionary,
+            drafts = build_claims(article.text, parse, self.claims_settings, self.lexicon, self.dictionary,
                                   spans=article.sentences, merge_quotes=article.sentences is None)
             if not drafts:
                 rejects.append(_reject("claims", article, article.article_id,
@@ -132,7 +135,7 @@ class FrontHalf:
         for each article without actors."""
         records, rejects = [], []
         for article_id, group in group_by_article(claims).items():
-            found = article_mentions(group, self.dictionary, self.actors_settings)
+            found = article_mentions(group, self.dictionary, self.actors_settings, self.lexicon)
             if not found:
                 rejects.append(_reject("actors", None, str(article_id), "no actors found: the article yields no pairs"))
             records += found
