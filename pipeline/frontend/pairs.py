@@ -34,7 +34,7 @@ from collections import Counter
 import pandas as pd
 
 from pipeline.core.config import ExamplesConfig, PairsConfig
-from pipeline.corpora.examples import mark_pair
+from pipeline.core.markers import mark_pair
 from pipeline.frontend.actors import ActorDictionary
 
 SPEAKER, AUTHOR, MENTION = "speaker", "author", "mention"
