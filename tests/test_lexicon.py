@@ -11,6 +11,7 @@ from pipeline.core.config import (
     ConfigError,
     LexiconConfig,
     config_to_yaml,
+    lexicon_digest,
     load_config,
     load_lexicon,
 )
@@ -69,3 +70,9 @@ def test_a_config_names_its_lexicon_file_and_overrides_reach_the_words(tmp_path)
     assert find_attribution(text, [], overridden).cue == "quipped"
     with pytest.raises(ConfigError, match="key 'lexicon': invalid lexicon: key 'according_to'"):
         load_config("default", ["lexicon.according_to=3"])
+
+
+def test_the_digest_tells_lexicons_apart():
+    lexicon = load_lexicon()
+    assert lexicon_digest(lexicon) == lexicon_digest(load_lexicon())
+    assert lexicon_digest(lexicon) != lexicon_digest(lexicon.model_copy(update={"according_to": ("as per",)}))

@@ -48,7 +48,7 @@ import networkx as nx
 import pandas as pd
 
 from pipeline.bench.frontend import gold_articles, load_seesaw, name_matches
-from pipeline.core.config import Config, LexiconConfig, flatten
+from pipeline.core.config import Config, LexiconConfig, flatten, lexicon_digest
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
 from pipeline.core.metrics import prf
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
@@ -341,6 +341,7 @@ def run(config: Config) -> None:
                              **{k: str(v) for k, v in provenance.items() if v is not None and k != "tracking_uri"}})
             params = flatten({s: config.model_dump(mode="json")[s] for s in ("e2e", "claims", "actors", "pairs")})
             mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+            mlflow.log_param("lexicon_sha256", lexicon_digest(config.lexicon))
             mlflow.log_metrics({f"{split}_{k}": float(v) for k, v in metrics.items()})
             mlflow.log_text(report, "e2e_report.txt")
             for suffix in ("triplets.parquet", "gold.parquet", "metrics.json"):

@@ -32,7 +32,14 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.core.config import REPO_ROOT, Config, LexiconConfig, PairsConfig, flatten
+from pipeline.core.config import (
+    REPO_ROOT,
+    Config,
+    LexiconConfig,
+    PairsConfig,
+    flatten,
+    lexicon_digest,
+)
 from pipeline.core.metrics import prf, ratio
 from pipeline.core.tables import read_table, write_text_atomic
 from pipeline.corpora.fetch import mirror_folder
@@ -405,6 +412,7 @@ def run(config: Config) -> None:
         mlflow.set_tags({"git_commit": git_commit(), "config_name": config.name})
         params = flatten({s: config.model_dump(mode="json")[s] for s in ("claims", "actors", "pairs")})
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_param("lexicon_sha256", lexicon_digest(config.lexicon))
         mlflow.log_param("spacy_pipeline", ",".join(front.nlp.pipe_names))
         scalar = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
         for index, row in enumerate(metrics["tradeoff"].values()):  # names are in the report and the JSON

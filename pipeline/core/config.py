@@ -7,6 +7,7 @@ last. Unknown keys and wrong types are errors that name the key.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -278,6 +279,12 @@ class LexiconConfig(_Section):
     honorifics: WordSet = Field(description="titles dropped when matching a gold entity name with an actor's")
     generic_name_words: WordSet = Field(description="name words too generic to match a name on their own")
     acronym_stop_words: WordSet = Field(description="words skipped when an acronym is read off a name")
+
+
+def lexicon_digest(lexicon: LexiconConfig) -> str:
+    """A short sha256 of the word lists, to tell runs with different lexicons apart."""
+    text = json.dumps(lexicon.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def lexicon_path(name: str) -> Path:

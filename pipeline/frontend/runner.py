@@ -97,8 +97,12 @@ class FrontHalf:
                  lexicon: LexiconConfig):
         self.claims_settings, self.actors_settings = claims, actors
         self.pairs_settings, self.markers, self.lexicon = pairs, examples, lexicon
-        self.nlp = load_nlp(claims.spacy_model, claims.noun_phrases)
         self.dictionary: ActorDictionary = load_dictionary(actors.dictionary)
+
+    @property
+    def nlp(self):
+        """The spaCy pipeline, loaded once on first use (finding mentions and pairs needs none)."""
+        return load_nlp(self.claims_settings.spacy_model, self.claims_settings.noun_phrases)
 
     @classmethod
     def from_config(cls, config: Config) -> "FrontHalf":

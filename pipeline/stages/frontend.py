@@ -35,8 +35,8 @@ def articles(config: Config) -> None:
 
 def _article_inputs(articles: pd.DataFrame) -> list[Article]:
     """Rows of the articles table as front-half articles."""
-    return [Article(a.article_id, a.text, a.outlet if isinstance(a.outlet, str) else None, None, a.file,
-                    None if pd.isna(a.line) else int(a.line)) for a in articles.itertuples(index=False)]
+    return [Article(a.article_id, a.text, outlet=a.outlet if isinstance(a.outlet, str) else None, file=a.file,
+                    line=None if pd.isna(a.line) else int(a.line)) for a in articles.itertuples(index=False)]
 
 
 def claims(config: Config) -> None:
