@@ -39,7 +39,8 @@ from pipeline.frontend.nlp import SPEAKER_LABELS, STRAIGHT_QUOTE, Parsed, quoted
 from pipeline.frontend.sentences import group_quotes, is_heading, sentence_spans
 
 
-def _claim_entities(entities: list[tuple[int, int, str]], start: int, end: int) -> list[tuple[int, int, str]]:
+def _entities_within(entities: list[tuple[int, int, str]], start: int, end: int) -> list[tuple[int, int, str]]:
+    """The entities that start inside start..end, relative to start (cut at end)."""
     return [(s - start, min(e, end) - start, label) for s, e, label in entities if s >= start and s < end]
 
 
@@ -81,7 +82,7 @@ def build_claims(text: str, parsed: Parsed, settings: ClaimsConfig, lexicon: Lex
         match = dateline.match(text, start, end) if (start == 0 or text[start - 1] == "\n") else None
         if match and match.end() < end:
             start = match.end()
-        draft = ClaimDraft(start, end, len(group), text[start:end], _claim_entities(parsed.entities, start, end),
+        draft = ClaimDraft(start, end, len(group), text[start:end], _entities_within(parsed.entities, start, end),
                            opens_in_quote=opens_in_quote, group=group_index,
                            phrases=[(a - start, b - start) for a, b in parsed.phrases if a >= start and b <= end])
         # Dictionary names count as entities for attribution ("the Kremlin said").

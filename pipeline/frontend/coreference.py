@@ -16,7 +16,7 @@ from pipeline.frontend.nlp import SPEAKER_LABELS, Token, singular, tokenize
 
 
 def last_actor(drafts: list[ClaimDraft], resolver: ArticleActors, before: int | None = None,
-                types: frozenset[str] = frozenset({"person"}), max_back: int | None = None):
+               types: frozenset[str] = frozenset({"person"}), max_back: int | None = None):
     """The actor of one of `types` most recently named in `drafts` (in the last one, only before `before`).
 
     `max_back` limits the search to that many claims before the last one.
@@ -46,10 +46,10 @@ def pronoun_mentions(drafts: list[ClaimDraft], resolver: ArticleActors, lexicon:
     """Resolve pronouns outside quotes to the last compatible actor named; fill `draft.pronouns`.
 
     `lexicon.person_pronouns` (he/him/his/she/her) resolve to the last person
-    named (the speaker pronoun to the claim's resolved speaker). With `lexicon.group_pronouns`,
-    they/them/their resolve to the last organisation or group named in this
-    claim or the two before, and its to the last organisation, institution or
-    state. This is a light stand-in for coreference: it lets "he called X ..."
+    named (the speaker pronoun to the claim's resolved speaker). With
+    `lexicon.group_pronouns`, they/them/their resolve to the last organisation
+    or group named in this claim or the two before, and its to the last
+    organisation, institution or state. This is a light stand-in for coreference: it lets "he called X ..."
     put the person in play as a source or target.
     """
     persons = lexicon.person_pronouns

@@ -34,6 +34,7 @@ class Token:
 
     @property
     def lower(self) -> str:
+        """The token lower-cased, as the lexicon's words are."""
         return self.text.lower()
 
 
