@@ -43,6 +43,7 @@ def claims_of(text, nlp, dictionary):
     ("Russian Foreign Minister Sergey Lavrov on Monday slammed Europe.",
      [(0, 7, "NORP"), (25, 38, "PERSON"), (42, 48, "DATE"), (57, 63, "LOC")], "Sergey Lavrov", "named", "slammed"),
     ('"Those guarantees will not last," he said.', [], "he", "pronoun", "said"),
+    ('"It works," I said.', [], "I", "pronoun", "said"),
     ("Frum said the gloating was dangerous.", [], "Frum", "named", "said"),
 ])
 def test_attribution_patterns(text, entities, speaker, kind, cue):

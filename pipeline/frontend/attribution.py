@@ -100,9 +100,7 @@ def _speaker_before(tokens: list[Token], cue: int, entities, lexicon: LexiconCon
         if first > 0 and tokens[first - 1].text in {"'s", "’s"}:
             return None
         return first, last, NAMED
-    if token.lower in lexicon.pronouns and token.text not in {"I"} | {"US"}:
-        return j, j, PRONOUN
-    if token.lower == "i":
+    if token.lower in lexicon.pronouns:
         return j, j, PRONOUN
     if token.lower in role_nouns:
         return _role_phrase_left(tokens, j, lexicon), j, ROLE
