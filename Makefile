@@ -55,18 +55,19 @@ EXAMPLE_TABLES := $(foreach split,train valid test,$(TABLES_DIR)/examples_$(spli
 TRAINED := $(foreach family,$(FAMILIES),$(OUTPUTS_DIR)/models/$(family)/run.json)
 EVALUATED := $(foreach family,$(FAMILIES),$(OUTPUTS_DIR)/reports/$(family)/test_metrics.json)
 
-$(STATE)/fetch.done: pipeline/corpora/fetch.py pipeline/stages/fetch.py $(CORE) $(wildcard configs/corpora/*) \
+$(STATE)/fetch.done: $(wildcard pipeline/corpora/*.py) pipeline/stages/fetch.py $(CORE) $(wildcard configs/corpora/*) \
 		$(SECTIONS)/corpora.json $(SECTIONS)/paths.json | $(VENV_STAMP)
 	$(RUN) fetch --config $(CONFIG) $(ARGS)
 	@touch $@
 
+CORPORA_CODE := $(wildcard pipeline/corpora/*.py)
+
 $(DSE_TABLES) $(SEESAW_TABLES) $(TABLES_DIR)/rejects_ingest.parquet &: $(STATE)/fetch.done \
-		pipeline/corpora/ingest.py pipeline/corpora/dse.py pipeline/corpora/seesaw.py pipeline/stages/ingest.py \
-		$(CORE) $(SECTIONS)/paths.json
+		$(CORPORA_CODE) pipeline/stages/ingest.py $(CORE) $(SECTIONS)/paths.json $(SECTIONS)/corpora.json
 	$(RUN) ingest --config $(CONFIG) $(ARGS)
 
-$(EXAMPLE_TABLES) &: $(DSE_TABLES) pipeline/corpora/examples.py pipeline/stages/examples.py $(CORE) \
-		$(SECTIONS)/examples.json $(SECTIONS)/train.json
+$(EXAMPLE_TABLES) &: $(DSE_TABLES) $(CORPORA_CODE) pipeline/stages/examples.py $(CORE) \
+		$(SECTIONS)/examples.json $(SECTIONS)/train.json $(SECTIONS)/corpora.json
 	$(RUN) examples --config $(CONFIG) $(ARGS)
 
 # Each family trains under its own target: its code and its own config unit (train.<family>).

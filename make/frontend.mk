@@ -6,7 +6,7 @@
 
 INPUT ?= seeds
 FRONTEND_ARGS = articles.input=$(INPUT) $(ARGS)
-FRONTEND_CODE := $(wildcard pipeline/frontend/*.py) pipeline/stages/frontend.py $(CORE)
+FRONTEND_CODE := $(wildcard pipeline/frontend/*.py) pipeline/stages/frontend.py $(CORE) $(SECTIONS)/lexicon.json
 FRONTEND_TABLES := $(foreach table,articles claims mentions pairs,$(CORPUS_DIR)/$(table).parquet)
 
 .PHONY: claims pairs bench-frontend

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from pipeline.core.config import ActorsConfig, load_config
+from pipeline.core.config import ActorsConfig, load_config, load_lexicon
 from pipeline.core.tables import read_table
 from pipeline.frontend import actors as T
 from pipeline.stages import frontend
 
 SETTINGS = ActorsConfig()
+LEXICON = load_lexicon()
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +18,16 @@ def dictionary():
     return T.load_dictionary(SETTINGS.dictionary)
 
 
+def entity(text, start, end, kind="entity", label=None, resolved_to=None, resolved_type=None):
+    """A claims-table entity record of `text`."""
+    return {"start": start, "end": end, "kind": kind, "label": label, "text": text[start:end],
+            "resolved_to": resolved_to, "resolved_type": resolved_type}
+
+
 def claim(text, entities, claim_id="a-c000"):
-    return {"claim_id": claim_id, "article_id": "a", "text": text, "entities": json.dumps(entities)}
+    """A claims record; `entities` as (start, end, label) NER spans or full entity records."""
+    records = [e if isinstance(e, dict) else entity(text, e[0], e[1], label=e[2]) for e in entities]
+    return {"claim_id": claim_id, "article_id": "a", "text": text, "entities": records}
 
 
 def test_lookup_strips_articles_and_possessives_and_respects_case(dictionary):
@@ -46,7 +53,7 @@ def test_short_form_merges_with_full_name_in_the_article(dictionary):
 def test_title_modifier_becomes_affiliation_not_a_mention(dictionary):
     text = "Freedonian Foreign Minister Rufus Firefly met Ukraine's envoy in Kyiv."
     records = T.article_mentions([claim(text, [[0, 10, "NORP"], [28, 41, "PERSON"], [46, 53, "GPE"]])],
-                                 dictionary, SETTINGS)
+                                 dictionary, SETTINGS, LEXICON)
     assert [(m["surface"], m["canonical"], m["affiliation"]) for m in records] == [
         ("Rufus Firefly", "Rufus Firefly", "Freedonian"),
         ("Ukraine", "Ukraine", "Ukraine"),
@@ -61,7 +68,9 @@ def test_ner_spans_across_line_breaks_are_cut(dictionary):
 
 
 def test_pronoun_entities_become_mentions_of_the_person(dictionary):
-    records = T.article_mentions([claim("He called Kyiv.", [[0, 2, "PRON", "Sergey Lavrov"]])], dictionary, SETTINGS)
+    text = "He called Kyiv."
+    records = T.article_mentions([claim(text, [entity(text, 0, 2, "pronoun", resolved_to="Sergey Lavrov")])],
+                                 dictionary, SETTINGS, LEXICON)
     assert [(m["surface"], m["canonical"], m["origin"]) for m in records] == [
         ("He", "Sergey Lavrov", "pronoun"), ("Kyiv", "Ukraine", "dictionary")]
 
@@ -108,7 +117,7 @@ def test_article_without_actors_is_reported(tmp_path, capsys):
 
 def phrase_claim(text, phrases, claim_id="a-c000"):
     """A claim whose stored entities are noun phrases given by their text."""
-    spans = [[text.index(p), text.index(p) + len(p), "NP"] for p in phrases]
+    spans = [entity(text, text.index(p), text.index(p) + len(p), "phrase") for p in phrases]
     return claim(text, spans, claim_id)
 
 
@@ -119,30 +128,32 @@ def test_issue_phrases_by_lexicon_frequency_and_short_form():
                            ["other lawmakers", "wall", "weather"], "a-c001"),
               phrase_claim("The tariffs hurt farmers. More tariffs came.", ["tariffs", "farmers", "More tariffs"],
                            "a-c002")]
-    found = T.issue_phrases(claims, settings)
+    found = T.issue_phrases(claims, settings, LEXICON)
     names = {cid: sorted(v.values()) for cid, v in found.items()}
     assert names["a-c000"] == ["border wall", "voters"]  # lexicon heads: wall (issue), voter (group)
     assert names["a-c001"] == ["border wall", "lawmakers"]  # "wall" takes the longer name; "weather" is no issue
     assert names["a-c002"] == ["tariffs", "tariffs"]  # "More" dropped
-    off = T.issue_phrases(claims, ActorsConfig(issue_heads=[], group_heads=[], issue_min_count=3))
+    no_heads = LEXICON.model_copy(update={"issue_heads": frozenset(), "group_heads": frozenset()})
+    off = T.issue_phrases(claims, ActorsConfig(issue_min_count=3), no_heads)
     assert off == {}
 
 
 def test_issue_and_group_phrases_become_mentions_of_their_kind(dictionary):
     text = "Republican lawmakers attacked the impeachment probe."
     records = T.article_mentions([phrase_claim(text, ["Republican lawmakers", "impeachment probe"])],
-                                 dictionary, SETTINGS)
+                                 dictionary, SETTINGS, LEXICON)
     kinds = [(m["surface"], m["canonical"], m["actor_type"], m["origin"]) for m in records]
     assert ("Republican", "Republican Party", "party", "dictionary") in kinds
     assert ("lawmakers", "Republican lawmakers", "group", "phrase") in kinds  # cut after the party's span
     assert ("impeachment probe", "impeachment probe", "issue", "issue") in kinds
     none = T.article_mentions([phrase_claim(text, ["impeachment probe"])], dictionary,
-                              ActorsConfig(issue_mentions=False))
+                              ActorsConfig(issue_mentions=False), LEXICON)
     assert all(m["actor_type"] != "issue" for m in none)
 
 
 def test_nominal_entities_become_mentions_with_their_type(dictionary):
-    records = T.article_mentions([claim("The committee met.", [[0, 13, "NOM", "Ways Committee", "organization"]])],
-                                 dictionary, SETTINGS)
+    text = "The committee met."
+    nominal = entity(text, 0, 13, "nominal", resolved_to="Ways Committee", resolved_type="organization")
+    records = T.article_mentions([claim(text, [nominal])], dictionary, SETTINGS, LEXICON)
     assert [(m["canonical"], m["actor_type"], m["origin"]) for m in records] == [
         ("Ways Committee", "organization", "nominal")]

@@ -5,11 +5,13 @@ import yaml
 
 from pipeline.core.config import (
     CONFIG_DIR,
+    DEFAULT_LEXICON,
     Config,
     ConfigError,
     apply_overrides,
     flatten,
     load_config,
+    load_lexicon,
     restated_keys,
     write_sections,
 )
@@ -26,7 +28,8 @@ def test_default_config_loads_with_its_sections():
 def test_default_yaml_is_the_typed_defaults_plus_the_corpora():
     written = yaml.safe_load((CONFIG_DIR / "default.yaml").read_text(encoding="utf-8"))
     assert set(written) == {"corpora"}
-    assert load_config("default") == Config.model_validate({"corpora": written["corpora"]})
+    expected = {"corpora": written["corpora"], "lexicon": load_lexicon(DEFAULT_LEXICON).model_dump(mode="json")}
+    assert load_config("default") == Config.model_validate(expected)  # the lexicon has its own file
 
 
 def test_the_typed_defaults_are_the_default_recipe():

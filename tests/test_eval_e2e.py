@@ -7,7 +7,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from pipeline.bench import e2e as E
+from pipeline.core.config import load_config, load_lexicon
 from pipeline.core.tables import read_table
+from pipeline.frontend.runner import FrontHalf
 
 
 def pred(rows):
@@ -21,6 +23,7 @@ def gold(rows):
     return pd.DataFrame(rows, columns=["article_id", "sentence_id", "subject", "object", "polarity", "is_author"])
 
 
+LEXICON = load_lexicon()
 NAMES = {"x": {"Obama": {"Obama", "President Obama"}, "Congress": {"Congress"}, "Republicans": {"Republicans"}}}
 
 
@@ -40,7 +43,7 @@ def test_gold_triplets_drop_unlisted_entities_and_duplicates_and_reconcile():
 
 
 def test_schemes_differ_on_sentence_and_polarity():
-    matcher = E.NameMatcher(NAMES)
+    matcher = E.NameMatcher(NAMES, LEXICON)
     g = gold([("x", 0, "Barack Obama", "Congress", "NEG", False)])
     right = pred([("x", 0, "Obama", "Congress", "NEG", False)])
     wrong_polarity = pred([("x", 0, "Obama", "Congress", "POS", False)])
@@ -57,7 +60,7 @@ def test_schemes_differ_on_sentence_and_polarity():
 
 
 def test_matching_is_one_to_one():
-    matcher = E.NameMatcher(NAMES)
+    matcher = E.NameMatcher(NAMES, LEXICON)
     # One prediction cannot satisfy two gold triplets that both match its names...
     g = gold([("x", 0, "Barack Obama", "Congress", "NEG", False), ("x", 0, "President Obama", "Congress", "NEG", False)])
     p_hit, g_hit = E.match_triplets(pred([("x", 0, "Obama", "Congress", "NEG", False)]), g, matcher, "strict")
@@ -68,7 +71,7 @@ def test_matching_is_one_to_one():
 
 
 def test_score_keeps_author_triplets_apart_and_flags_rows():
-    matcher = E.NameMatcher(NAMES)
+    matcher = E.NameMatcher(NAMES, LEXICON)
     p = pred([("x", 0, "Obama", "Congress", "NEG", False), ("x", 0, "CNN", "Obama", "POS", True),
               ("x", 2, "Obama", "Republicans", "NEG", False)])
     g = gold([("x", 0, "Barack Obama", "Congress", "NEG", False), ("x", 0, "", "Barack Obama", "POS", True),
@@ -80,11 +83,6 @@ def test_score_keeps_author_triplets_apart_and_flags_rows():
     assert (metrics["author_strict_n_predicted"], metrics["author_strict_n_gold"]) == (1, 2)
     assert flagged_pred["matched_strict"].tolist() == [True, True, False]
     assert flagged_gold["found_strict"].tolist() == [True, True, False]
-
-
-def test_prf_is_zero_where_undefined():
-    assert E.prf(0, 0, 0, 0) == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
-    assert E.prf(4, 1, 2, 1) == pytest.approx({"precision": 0.25, "recall": 0.5, "f1": 1 / 3})
 
 
 def test_floor_baseline_labels_every_pair_with_the_train_majority():
@@ -105,10 +103,6 @@ def test_floor_baseline_labels_every_pair_with_the_train_majority():
 
 
 def test_candidates_of_a_tiny_gold_article():
-    from pipeline.core.config import load_config
-    from pipeline.frontend.actors import load_dictionary
-    from pipeline.frontend.claims import load_nlp
-
     seesaw = {
         "articles": pd.DataFrame({"article_id": ["x"], "outlet": ["CNN"]}),
         "sentences": pd.DataFrame({"article_id": ["x"] * 3, "sentence_id": [0, 1, 2], "text": [
@@ -116,8 +110,7 @@ def test_candidates_of_a_tiny_gold_article():
             "The Senate voted on Tuesday."]}),
     }
     config = load_config("default")
-    found = E.article_candidates(config, seesaw, load_nlp(config.claims.spacy_model),
-                                 load_dictionary(config.actors.dictionary))
+    found = E.article_candidates(FrontHalf.from_config(config), seesaw)
     pairs = found.pairs
     assert found.n_articles == 1 and set(pairs["sentence_id"]) == {0, 1, 2}
     assert ((pairs["sentence_id"] == 0) & (pairs["source"] == "Barack Obama") & (pairs["target"] == "US Congress")).any()
@@ -125,7 +118,7 @@ def test_candidates_of_a_tiny_gold_article():
     author = pairs[pairs["origin"] == "author"]  # the narrative sentence: the outlet towards its actors
     assert set(author["sentence_id"]) == {2} and set(author["source"]) == {"CNN"}
     assert "US Senate" in set(author["target"])
-    matcher = E.NameMatcher(found.names)
+    matcher = E.NameMatcher(found.names, config.lexicon)
     assert matcher("x", "Barack Obama", "Obama") and matcher("x", "US Congress", "Congress")
 
 

@@ -1,7 +1,8 @@
 import pytest
 
 from pipeline.core.config import ExamplesConfig
-from pipeline.corpora.examples import MarkerError, directed_examples, mark_pair
+from pipeline.core.markers import MarkerError, mark_pair
+from pipeline.corpora.examples import directed_examples
 
 MARKERS = ExamplesConfig()
 

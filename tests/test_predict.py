@@ -62,7 +62,7 @@ def write_corpus(folder, n_articles: int, claims_per_article: int = 3, empty_art
             claims.append({"claim_id": claim_id, "article_id": article_id, "claim_index": c, "start": 0, "end": len(text),
                            "text": text, "kind": "narrative", "n_sentences": 1, "speaker": None, "speaker_type": None,
                            "speaker_start": None, "speaker_end": None, "speaker_resolved": "Sergey Lavrov" if c else None,
-                           "speaker_affiliation": None, "cue": None, "entities": "[]"})
+                           "speaker_affiliation": None, "cue": None, "entities": []})
             if a >= n_articles:
                 continue
             for k, (source, target, aff, marked) in enumerate([

@@ -3,8 +3,9 @@
 The number that matters to a researcher: from the raw sentences of an
 article to correct (speaker, target, stance) triplets. For each valid article
 the gold sentences are joined and run through the front half as claims
-(spaCy entities, attribution, actors, candidate pairs: the claims, actors
-and pairs stages' own functions, as ``bench-frontend`` does), every candidate
+(spaCy entities, attribution, actors, candidate pairs: the one front half of
+:mod:`pipeline.frontend.runner` that the stages and ``bench-frontend`` use,
+with the same spaCy settings and author resolution), every candidate
 pair is labelled by a system, and the non-neutral ones become predicted
 triplets (sentence, source, target, POS for supportive | NEG for hostile).
 
@@ -29,7 +30,8 @@ matching per article), so no prediction is counted twice. Three schemes:
   takes a stance on whom at all.
 
 Precision = matched predictions / predictions, recall = matched gold / gold,
-F1 their harmonic mean. Systems: the champion; the baselines
+F1 their harmonic mean, each 0 where undefined
+(:func:`pipeline.core.metrics.prf`). Systems: the champion; the baselines
 ``constant`` (every candidate pair labelled with SEESAW train's majority
 polarity: the floor that candidate generation alone earns) and ``tfidf``
 (the latest registered TF-IDF version on every candidate pair). One MLflow
@@ -40,25 +42,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 import mlflow
 import networkx as nx
 import pandas as pd
 
-from pipeline.bench.frontend import (
-    gold_article_actors,
-    load_seesaw,
-    name_matches,
-    parse_gold_articles,
-)
-from pipeline.core.config import Config, flatten
+from pipeline.bench.frontend import gold_articles, load_seesaw, name_matches
+from pipeline.core.config import Config, LexiconConfig, flatten, lexicon_digest
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
+from pipeline.core.metrics import prf
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
-from pipeline.frontend.actors import load_dictionary
-from pipeline.frontend.claims import load_nlp
-from pipeline.frontend.pairs import author_of, claim_pairs, context_mentions
+from pipeline.frontend.runner import FrontHalf
 from pipeline.stances.predict import label_texts
 from pipeline.tracking.registry import family_version, load_stance_model
 from pipeline.tracking.runs import git_commit, use_experiment
@@ -79,38 +74,20 @@ class Candidates:
     n_articles: int = 0
 
 
-def article_candidates(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dictionary) -> Candidates:
+def article_candidates(front: FrontHalf, seesaw: dict[str, pd.DataFrame]) -> Candidates:
     """Run the front half over each article's gold sentences (one claim per sentence) and collect the
     candidate pairs of every sentence, with the names of every actor for matching."""
-
-    (article_ids, joined, parsed), outlets = parse_gold_articles(config, seesaw, nlp)
     rows, names = [], {}
-    for article_id, parse in zip(article_ids, parsed):
-        text, spans = joined[article_id]
-        drafts, records, mentions, article_names = gold_article_actors(
-            article_id, text, sorted(spans.values()), parse, config, dictionary)
-        names[article_id] = dict(article_names)
-        author = author_of(outlets.get(article_id), config.actors.author_unknown)
-        entry = dictionary.lookup(author)
-        author_name, author_affiliation = (entry.name, entry.affiliation) if entry else (author, None)
-        grouped = defaultdict(list)
-        for mention in mentions:
-            grouped[mention["claim_id"]].append(mention)
-        per_claim = [grouped[claim["claim_id"]] for claim in records]
-        start_to_sentence = {span[0]: sid for sid, span in spans.items()}
-        for index, (claim, draft) in enumerate(zip(records, drafts)):
-            sentence_id = start_to_sentence.get(draft.start)
-            if sentence_id is None:  # a dateline cut moved the start: the sentence containing it
-                sentence_id = next(s for s, (a, b) in spans.items() if a <= draft.start < b)
-            # As the pairs stage calls it: the article's mentions and the neighbouring claims'
-            # supply the implicit participants its settings ask for.
-            for pair in claim_pairs(claim, per_claim[index], author_name, author_affiliation, config.pairs,
-                                    config.examples, mentions,
-                                    context_mentions(per_claim, index, config.pairs.context_window)):
-                rows.append({"article_id": article_id, "sentence_id": int(sentence_id), "source": pair["source"],
-                             "target": pair["target"], "origin": pair["origin"], "text": pair["text"]})
+    articles = gold_articles(front, seesaw)
+    for article in articles:
+        names[article.article_id] = dict(article.names)
+        sentence_of_claim = dict(zip((c["claim_id"] for c in article.claims), article.sentence_ids))
+        for pair in front.pairs(article.claims, article.mentions, {article.article_id: article.outlet}):
+            rows.append({"article_id": article.article_id, "sentence_id": int(sentence_of_claim[pair["claim_id"]]),
+                         "source": pair["source"], "target": pair["target"], "origin": pair["origin"],
+                         "text": pair["text"]})
     frame = pd.DataFrame(rows, columns=["article_id", "sentence_id", "source", "target", "origin", "text"])
-    return Candidates(frame.astype({"sentence_id": "int64"}), names, len(article_ids))
+    return Candidates(frame.astype({"sentence_id": "int64"}), names, len(articles))
 
 
 # ---------------------------------------------------------------- gold ---
@@ -184,15 +161,15 @@ def majority_polarity(triplets: pd.DataFrame) -> str:
 
 class NameMatcher:
     """Whether a predicted actor of an article denotes a gold entity, cached per (article, actor, gold name)."""
-    def __init__(self, names: dict[str, dict[str, set[str]]]) -> None:
-        self.names = names
+    def __init__(self, names: dict[str, dict[str, set[str]]], lexicon: LexiconConfig) -> None:
+        self.names, self.lexicon = names, lexicon
         self._cache: dict[tuple[str, str, str], bool] = {}
 
     def __call__(self, article_id: str, actor: str, gold: str) -> bool:
         key = (article_id, actor, gold)
         if key not in self._cache:
             aliases = self.names.get(article_id, {}).get(actor, set()) | {actor}
-            self._cache[key] = any(name_matches(gold, alias) for alias in aliases)
+            self._cache[key] = any(name_matches(gold, alias, self.lexicon) for alias in aliases)
         return self._cache[key]
 
 
@@ -239,14 +216,6 @@ def match_triplets(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher,
     return pred, gold
 
 
-def prf(n_pred: int, n_pred_matched: int, n_gold: int, n_gold_matched: int) -> dict[str, float]:
-    """Precision, recall and F1 (0 where undefined)."""
-    precision = n_pred_matched / n_pred if n_pred else 0.0
-    recall = n_gold_matched / n_gold if n_gold else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
-
-
 def _flags(full: pd.DataFrame, matched: pd.DataFrame, keys: list[str]) -> pd.Series:
     """The `hit` flags of deduplicated rows carried back to every row of `full` with the same keys."""
     hits = matched.loc[matched["hit"], keys].drop_duplicates()
@@ -269,7 +238,7 @@ def score(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher) -> tuple
             p_hit, g_hit = match_triplets(p_group, g_group, matcher, scheme)
             n_matched = int(p_hit["hit"].sum())
             assert n_matched == int(g_hit["hit"].sum()), "a one-to-one matching pairs as many of each side"
-            for key, value in prf(len(p_hit), n_matched, len(g_hit), n_matched).items():
+            for key, value in prf(len(p_hit), len(g_hit), n_matched).items():
                 metrics[f"{group}_{scheme}_{key}"] = value
             metrics |= {f"{group}_{scheme}_n_predicted": len(p_hit), f"{group}_{scheme}_n_gold": len(g_hit),
                         f"{group}_{scheme}_n_matched": n_matched}
@@ -332,10 +301,10 @@ def run(config: Config) -> None:
         keep = set(seesaw["articles"]["article_id"].head(config.e2e.limit_articles))
         seesaw = {k: v[v["article_id"].isin(keep)].reset_index(drop=True) for k, v in seesaw.items()}
     train = pd.read_parquet(config.tables_dir / "seesaw_triplets.parquet", columns=["split", "sentiment"])
-    candidates = article_candidates(config, seesaw, load_nlp(config.claims.spacy_model),
-                                    load_dictionary(config.actors.dictionary))
+    front = FrontHalf.from_config(config)
+    candidates = article_candidates(front, seesaw)
     gold, gold_counts = gold_triplets(seesaw["triplets"])
-    matcher = NameMatcher(candidates.names)
+    matcher = NameMatcher(candidates.names, front.lexicon)
     front_seconds = time.perf_counter() - began
     out = config.outputs_dir / "e2e"
     texts = candidates.pairs["text"].tolist()
@@ -364,6 +333,7 @@ def run(config: Config) -> None:
                              **{k: str(v) for k, v in provenance.items() if v is not None and k != "tracking_uri"}})
             params = flatten({s: config.model_dump(mode="json")[s] for s in ("e2e", "claims", "actors", "pairs")})
             mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+            mlflow.log_param("lexicon_sha256", lexicon_digest(config.lexicon))
             mlflow.log_metrics({f"{split}_{k}": float(v) for k, v in metrics.items()})
             mlflow.log_text(report, "e2e_report.txt")
             for suffix in ("triplets.parquet", "gold.parquet", "metrics.json"):

@@ -32,33 +32,26 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from pipeline.core.config import REPO_ROOT, Config, PairsConfig, flatten
+from pipeline.core.config import (
+    REPO_ROOT,
+    Config,
+    LexiconConfig,
+    PairsConfig,
+    flatten,
+    lexicon_digest,
+)
+from pipeline.core.metrics import prf, ratio
 from pipeline.core.tables import read_table, write_text_atomic
 from pipeline.corpora.fetch import mirror_folder
 from pipeline.corpora.ingest import ingest_seesaw
-from pipeline.frontend.actors import (
-    ISSUE,
-    ActorDictionary,
-    article_mentions,
-    load_dictionary,
-)
-from pipeline.frontend.claims import (
-    build_claims,
-    claim_records,
-    load_nlp,
-    parse_texts,
-    sentence_spans,
-)
-from pipeline.frontend.pairs import AUTHOR, author_of, claim_pairs, context_mentions
+from pipeline.frontend.actors import ISSUE, ActorDictionary
+from pipeline.frontend.pairs import AUTHOR
+from pipeline.frontend.runner import Article, FrontHalf, group_by_article
+from pipeline.frontend.sentences import sentence_spans
 from pipeline.tracking.runs import git_commit, use_experiment
 
 SPLIT = "valid"
 ACTOR_TYPES = ("People", "Organization", "GPE")
-_HONORIFICS = {"mr", "mrs", "ms", "dr", "president", "sen", "senator", "rep", "gov", "governor", "secretary",
-               "minister", "prime", "vice", "former", "leader", "chancellor", "speaker", "the", "of"}
-_GENERIC = {"party", "house", "state", "department", "committee", "court", "union", "national", "united",
-            "council", "government", "administration", "office", "news", "new", "republic", "people",
-            "american", "federal", "general", "south", "north", "west", "east", "city", "world"}
 
 
 # ------------------------------------------------------------- matching ---
@@ -72,40 +65,41 @@ def name_tokens(name: str) -> list[str]:
     return [t[:-1] if len(t) > 3 and t.endswith("s") and not t.endswith("ss") else t for t in tokens]
 
 
-def name_matches(gold: str, candidate: str) -> bool:
+def name_matches(gold: str, candidate: str, lexicon: LexiconConfig) -> bool:
     """Whether a gold entity name and a predicted actor name denote the same actor.
 
     Rules, in order: (1) equal token lists after :func:`name_tokens`;
-    (2) equal after dropping honorifics and titles ("President Obama" =
+    (2) equal after dropping `lexicon.honorifics` ("President Obama" =
     "Obama"); (3) the shorter name's tokens all occur in the longer one and
-    include a distinctive (non-generic) token ("Obama" in "Barack Obama",
-    "Republican" in "Republican Party", but not "Party" in "Democratic
-    Party"); (4) one is the acronym of the other ("FBI" =
-    "Federal Bureau of Investigation").
+    include a distinctive token, not of `lexicon.generic_name_words`
+    ("Obama" in "Barack Obama", "Republican" in "Republican Party", but not
+    "Party" in "Democratic Party"); (4) one is the acronym of the other
+    ("FBI" = "Federal Bureau of Investigation", `lexicon.acronym_stop_words`
+    skipped).
     """
     g, c = name_tokens(gold), name_tokens(candidate)
     if not g or not c:
         return False
     if g == c:
         return True
-    g2 = [t for t in g if t not in _HONORIFICS] or g
-    c2 = [t for t in c if t not in _HONORIFICS] or c
+    g2 = [t for t in g if t not in lexicon.honorifics] or g
+    c2 = [t for t in c if t not in lexicon.honorifics] or c
     if g2 == c2:
         return True
     short, long_ = (g2, c2) if len(g2) <= len(c2) else (c2, g2)
-    if set(short) <= set(long_) and any(t not in _GENERIC and len(t) > 2 for t in short):
+    if set(short) <= set(long_) and any(t not in lexicon.generic_name_words and len(t) > 2 for t in short):
         return True
     for a, b in ((gold, candidate), (candidate, gold)):
         letters = re.sub(r"[^A-Za-z]", "", a)
-        words = [w for w in re.findall(r"[A-Za-z]+", b) if w.lower() not in {"of", "the", "and", "for"}]
+        words = [w for w in re.findall(r"[A-Za-z]+", b) if w.lower() not in lexicon.acronym_stop_words]
         if len(letters) >= 2 and letters.isupper() and len(words) >= 2 and "".join(w[0] for w in words).upper() == letters:
             return True
     return False
 
 
-def any_match(gold: str, names: set[str]) -> bool:
-    """Whether `gold` matches any of `names`."""
-    return any(name_matches(gold, name) for name in names)
+def any_match(gold: str, names: set[str], lexicon: LexiconConfig) -> bool:
+    """Whether `gold` matches any of `names` (see :func:`name_matches`)."""
+    return any(name_matches(gold, name, lexicon) for name in names)
 
 
 def actor_names(mentions: list[dict], dictionary: ActorDictionary) -> dict[str, set[str]]:
@@ -122,14 +116,9 @@ def actor_names(mentions: list[dict], dictionary: ActorDictionary) -> dict[str, 
 # ---------------------------------------------------------------- metrics ---
 
 def boundary_scores(gold_ends: list[set[int]], predicted_ends: list[set[int]]) -> dict[str, float]:
-    """Micro precision, recall and F1 of sentence boundaries over articles."""
-    tp = sum(len(g & p) for g, p in zip(gold_ends, predicted_ends))
-    n_gold = sum(len(g) for g in gold_ends)
-    n_pred = sum(len(p) for p in predicted_ends)
-    precision = tp / n_pred if n_pred else 1.0
-    recall = tp / n_gold if n_gold else 1.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1}
+    """Micro precision, recall and F1 of sentence boundaries over articles (see :func:`prf`)."""
+    correct = sum(len(g & p) for g, p in zip(gold_ends, predicted_ends))
+    return prf(sum(len(p) for p in predicted_ends), sum(len(g) for g in gold_ends), correct)
 
 
 def joined_article(sentences: list[tuple[int, str]]) -> tuple[str, dict[int, tuple[int, int]]]:
@@ -167,18 +156,24 @@ def load_seesaw(config: Config) -> dict[str, pd.DataFrame]:
 
 @dataclass
 class GoldArticle:
-    """One SEESAW article run through the front half, with its gold pairs."""
+    """One SEESAW article run through the front half with its gold sentences as claims."""
+
     article_id: str
-    author: str
-    records: list[dict]  # claims, one per gold sentence
+    outlet: str | None
+    text: str  # the gold sentences joined with one space
+    spans: dict[int, tuple[int, int]]  # gold sentence id -> its span in `text`
+    predicted_sentences: list[tuple[int, int]]  # spaCy's sentences of `text`, cut at line breaks
+    claims: list[dict]  # claims records, one per gold sentence
     sentence_ids: list[int]  # the gold sentence of each claim
     mentions: list[dict]
-    names: dict[str, set[str]]  # actor -> every name it goes by
-    pairs: list[tuple[int, str, str, bool, bool]]  # (sentence, subject, object, author?, both actor types?)
+    names: dict[str, set[str]]  # actor -> every name it goes by (speakers included, by their resolved name)
 
 
 def _gold_pairs(article_id: str, seesaw: dict[str, pd.DataFrame]) -> list[tuple[int, str, str, bool, bool]]:
-    """The scored gold triplets of one article: object listed, and subject listed or the author."""
+    """The scored gold triplets of one article: object listed, and subject listed or the author.
+
+    Each as (sentence, subject, object, author?, both actor types?).
+    """
     listed = seesaw["entities"][seesaw["entities"]["article_id"] == article_id]
     types = {r.name: (r.entity_type or "Other").split(",")[0] for r in listed.itertuples(index=False)}
     gold = seesaw["triplets"][seesaw["triplets"]["article_id"] == article_id]
@@ -193,43 +188,77 @@ def _gold_pairs(article_id: str, seesaw: dict[str, pd.DataFrame]) -> list[tuple[
     return result
 
 
-def pair_figures(articles: list[GoldArticle], config: Config, settings: PairsConfig) -> dict:
-    """Candidate-pair recall and price of one pairs setting over prepared gold articles."""
+def sentence_of(start: int, spans: dict[int, tuple[int, int]]) -> int:
+    """The gold sentence a claim starting at `start` belongs to (a dateline cut may move its start)."""
+    return next(sid for sid, (a, b) in spans.items() if a <= start < b)
+
+
+def gold_articles(front: FrontHalf, seesaw: dict[str, pd.DataFrame]) -> list[GoldArticle]:
+    """Each SEESAW article's gold sentences joined and run through the front half, one claim per sentence.
+
+    spaCy parses the joined texts once; the same parses give the predicted
+    sentence boundaries.
+    """
+    sentences = seesaw["sentences"].sort_values(["article_id", "sentence_id"])
+    by_article = {a: list(zip(g["sentence_id"], g["text"])) for a, g in sentences.groupby("article_id", sort=False)}
+    outlets = dict(zip(seesaw["articles"]["article_id"], seesaw["articles"]["outlet"]))
+    article_ids = [a for a in seesaw["articles"]["article_id"] if a in by_article]
+    joined = {a: joined_article(by_article[a]) for a in article_ids}
+    inputs = [Article(a, joined[a][0], outlets.get(a), sorted(joined[a][1].values())) for a in article_ids]
+    parsed = front.parse([article.text for article in inputs])
+    claims, _ = front.claims(inputs, parsed)
+    mentions, _ = front.mentions(claims)
+    claims_of, mentions_of = group_by_article(claims), group_by_article(mentions)
+    result = []
+    for article, parse in zip(inputs, parsed):
+        spans = joined[article.article_id][1]
+        records, found = claims_of.get(article.article_id, []), mentions_of.get(article.article_id, [])
+        names = actor_names(found, front.dictionary)
+        for claim in records:
+            if claim["speaker_resolved"]:
+                names[claim["speaker_resolved"]].add(claim["speaker_resolved"])
+        result.append(GoldArticle(article.article_id, article.outlet, article.text, spans,
+                                  sentence_spans(article.text, parse.sentences), records,
+                                  [sentence_of(claim["start"], spans) for claim in records], found, names))
+    return result
+
+
+def pair_figures(articles: list[GoldArticle], gold: dict[str, list], front: FrontHalf, settings: PairsConfig) -> dict:
+    """Candidate-pair recall and price of one pairs setting over prepared gold articles.
+
+    `gold` holds each article's scored gold pairs (see :func:`_gold_pairs`).
+    """
     pair_hits, actor_pair_hits, author_hits, n_candidates, misses = [], [], [], 0, []
     for article in articles:
-        grouped = defaultdict(list)
-        for mention in article.mentions:
-            grouped[mention["claim_id"]].append(mention)
-        by_sentence = {}
-        per_claim = [grouped[claim["claim_id"]] for claim in article.records]
-        for index, (claim, sid) in enumerate(zip(article.records, article.sentence_ids)):
-            pairs = claim_pairs(claim, per_claim[index], article.author, None, settings, config.examples,
-                                article.mentions, context_mentions(per_claim, index, settings.context_window))
-            by_sentence[sid] = pairs
-            n_candidates += len(pairs)
-        names = article.names
-        for sid, subject, obj, is_author, both_actors in article.pairs:
+        pairs = front.pairs(article.claims, article.mentions, {article.article_id: article.outlet}, settings)
+        sentence_of_claim = dict(zip((c["claim_id"] for c in article.claims), article.sentence_ids))
+        by_sentence = defaultdict(list)
+        for pair in pairs:
+            by_sentence[sentence_of_claim[pair["claim_id"]]].append(pair)
+        n_candidates += len(pairs)
+        names, lexicon = article.names, front.lexicon
+        for sid, subject, obj, is_author, both_actors in gold.get(article.article_id, []):
             candidates = by_sentence.get(sid, [])
             if is_author:
-                author_hits.append(any(p["origin"] == AUTHOR and any_match(obj, names.get(p["target"], {p["target"]}))
+                author_hits.append(any(p["origin"] == AUTHOR and any_match(obj, names.get(p["target"], {p["target"]}), lexicon)
                                        for p in candidates))
                 continue
-            hit = any(any_match(subject, names.get(p["source"], {p["source"]}))
-                      and any_match(obj, names.get(p["target"], {p["target"]})) for p in candidates)
+            hit = any(any_match(subject, names.get(p["source"], {p["source"]}), lexicon)
+                      and any_match(obj, names.get(p["target"], {p["target"]}), lexicon) for p in candidates)
             pair_hits.append(hit)
             if both_actors:
                 actor_pair_hits.append(hit)
             if not hit:
                 misses.append([article.article_id, sid, subject, obj,
                                sorted({(p["source"], p["target"]) for p in candidates})[:12]])
-    share = lambda hits: sum(hits) / len(hits) if hits else 0.0  # noqa: E731
+    share = lambda hits: ratio(sum(hits), len(hits))  # noqa: E731
     return {
         "n_gold_pairs": len(pair_hits),
         "candidate_pair_recall": share(pair_hits),
         "actor_pair_recall": share(actor_pair_hits),
         "n_gold_actor_pairs": len(actor_pair_hits),
         "n_candidate_pairs": n_candidates,
-        "candidates_per_gold_pair": n_candidates / len(pair_hits) if pair_hits else 0.0,
+        "candidates_per_gold_pair": ratio(n_candidates, len(pair_hits)),
         "n_gold_author_pairs": len(author_hits),
         "author_pair_recall": share(author_hits),
         "misses": misses,
@@ -258,99 +287,53 @@ def tradeoff_settings(settings: PairsConfig) -> dict[str, PairsConfig]:
     return {name: PairsConfig(**(base | change)) for name, change in TRADEOFF.items()}
 
 
-def parse_gold_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp) -> tuple[list, dict, dict]:
-    """Join each SEESAW article's gold sentences and parse the joined texts once.
-
-    Returns (article ids, id -> (joined text, sentence id -> span), parses in
-    article order) and the outlets by article id.
-    """
-    settings = config.claims
-    sentences = seesaw["sentences"].sort_values(["article_id", "sentence_id"])
-    by_article = {a: list(zip(g["sentence_id"], g["text"])) for a, g in sentences.groupby("article_id", sort=False)}
-    article_ids = [a for a in seesaw["articles"]["article_id"] if a in by_article]
-    joined = {a: joined_article(by_article[a]) for a in article_ids}
-    parsed = parse_texts(nlp, [joined[a][0] for a in article_ids], settings.batch_size, 1, settings.chunk_chars)
-    outlets = dict(zip(seesaw["articles"]["article_id"], seesaw["articles"]["outlet"]))
-    return (article_ids, joined, parsed), outlets
-
-
-def gold_article_actors(article_id: str, text: str, sentence_spans_: list[tuple[int, int]], parse,
-                        config: Config, dictionary: ActorDictionary) -> tuple[list, list[dict], list[dict], dict]:
-    """Claims (one per gold sentence), their records, the article's mentions, and the names
-    each actor goes by (speakers included, by their resolved name)."""
-    drafts = build_claims(text, parse, config.claims, dictionary, spans=sentence_spans_, merge_quotes=False)
-    records = claim_records(article_id, drafts)
-    mentions = article_mentions(records, dictionary, config.actors)
-    names = actor_names(mentions, dictionary)
-    for claim in records:
-        if claim["speaker_resolved"]:
-            names[claim["speaker_resolved"]].add(claim["speaker_resolved"])
-    return drafts, records, mentions, names
-
-
-def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dictionary: ActorDictionary,
+def evaluate_articles(front: FrontHalf, seesaw: dict[str, pd.DataFrame],
                       variants: dict[str, PairsConfig] | None = None) -> dict:
     """Sentence, entity and pair figures over SEESAW articles (gold sentences as claims).
 
-    Pair figures are for ``config.pairs``; each of `variants` (name -> pairs
-    settings) adds its recall and price under ``tradeoff``.
+    Pair figures are for the front half's pairs settings; each of `variants`
+    (name -> pairs settings) adds its recall and price under ``tradeoff``.
     """
-    (article_ids, joined, parsed), outlets = parse_gold_articles(config, seesaw, nlp)
-
+    articles = gold_articles(front, seesaw)
     gold_ends, pred_ends = [], []
     entity_hits: dict[str, list[bool]] = defaultdict(list)
     entity_hits_no_issues: list[bool] = []
     entity_misses: list = []
-    prepared: list[GoldArticle] = []
     entities = seesaw["entities"]
-    for article_id, parse in zip(article_ids, parsed):
-        text, spans = joined[article_id]
-        ordered = sorted(spans.values())
-        gold_ends.append({end for _, end in ordered[:-1]})
-        predicted = sentence_spans(text, parse.sentences)
-        pred_ends.append({end for _, end in predicted[:-1]})
-
-        drafts, records, mentions, names = gold_article_actors(article_id, text, ordered, parse, config, dictionary)
+    for article in articles:
+        gold_ends.append({end for _, end in sorted(article.spans.values())[:-1]})
+        pred_ends.append({end for _, end in article.predicted_sentences[:-1]})
+        names = article.names
         all_names = set().union(*names.values()) if names else set()
-        issue_names = {m["canonical"] for m in mentions if m["actor_type"] == ISSUE}
+        issue_names = {m["canonical"] for m in article.mentions if m["actor_type"] == ISSUE}
         actor_only = set().union(*(v for k, v in names.items() if k not in issue_names)) if names else set()
-
-        listed = entities[entities["article_id"] == article_id]
+        listed = entities[entities["article_id"] == article.article_id]
         for row in listed.itertuples(index=False):
             kind = (row.entity_type or "Other").split(",")[0]
-            hit = any_match(row.name, all_names)
+            hit = any_match(row.name, all_names, front.lexicon)
             entity_hits[kind].append(hit)
-            entity_hits_no_issues.append(hit and any_match(row.name, actor_only))
+            entity_hits_no_issues.append(hit and any_match(row.name, actor_only, front.lexicon))
             if not hit:
-                entity_misses.append([article_id, row.name, kind])
+                entity_misses.append([article.article_id, row.name, kind])
 
-        start_to_sentence = {span[0]: sid for sid, span in spans.items()}
-        sentence_ids = []
-        for draft in drafts:
-            sid = start_to_sentence.get(draft.start)
-            if sid is None:  # a dateline cut moved the start; find the sentence containing it
-                sid = next(s for s, (a, b) in spans.items() if a <= draft.start < b)
-            sentence_ids.append(sid)
-        prepared.append(GoldArticle(article_id, author_of(outlets.get(article_id), config.actors.author_unknown),
-                                    records, sentence_ids, mentions, names, _gold_pairs(article_id, seesaw)))
-
+    gold = {article.article_id: _gold_pairs(article.article_id, seesaw) for article in articles}
     boundaries = boundary_scores(gold_ends, pred_ends)
     all_hits = [h for hits in entity_hits.values() for h in hits]
     actor_hits = [h for kind in ACTOR_TYPES for h in entity_hits.get(kind, [])]
-    figures = pair_figures(prepared, config, config.pairs)
+    figures = pair_figures(articles, gold, front, front.pairs_settings)
     tradeoff = {}
     for name, variant in (variants or {}).items():
-        found = pair_figures(prepared, config, variant)
+        found = pair_figures(articles, gold, front, variant)
         tradeoff[name] = {k: found[k] for k in ("candidate_pair_recall", "candidates_per_gold_pair",
                                                  "actor_pair_recall", "author_pair_recall")}
     return {
-        "n_articles": len(article_ids),
+        "n_articles": len(articles),
         "sentence_boundary_precision": boundaries["precision"],
         "sentence_boundary_recall": boundaries["recall"],
         "sentence_boundary_f1": boundaries["f1"],
-        "entity_recall": sum(all_hits) / len(all_hits) if all_hits else 0.0,
-        "entity_recall_without_issues": sum(entity_hits_no_issues) / len(all_hits) if all_hits else 0.0,
-        "actor_entity_recall": sum(actor_hits) / len(actor_hits) if actor_hits else 0.0,
+        "entity_recall": ratio(sum(all_hits), len(all_hits)),
+        "entity_recall_without_issues": ratio(sum(entity_hits_no_issues), len(all_hits)),
+        "actor_entity_recall": ratio(sum(actor_hits), len(actor_hits)),
         "entity_recall_by_type": {k: [sum(v) / len(v), len(v)] for k, v in sorted(entity_hits.items())},
         **{k: v for k, v in figures.items() if k != "misses"},
         "tradeoff": tradeoff,
@@ -358,27 +341,17 @@ def evaluate_articles(config: Config, seesaw: dict[str, pd.DataFrame], nlp, dict
     }
 
 
-def measure_throughput(config: Config, texts: list[str], nlp, dictionary: ActorDictionary) -> dict:
-    """Articles/s and words/s of the whole front half on `texts` (spaCy's own sentences)."""
-    settings = config.claims
-    parse_texts(nlp, texts[:2])  # warm-up: first calls allocate
+def measure_throughput(front: FrontHalf, texts: list[str]) -> dict:
+    """Articles/s and words/s of the whole front half on `texts` (spaCy's own sentences), with its
+    configured batch size and process count."""
+    front.parse(texts[:2])  # warm-up: first calls allocate
+    articles = [Article(f"t{index}", text) for index, text in enumerate(texts)]
     began = time.perf_counter()
-    parsed = parse_texts(nlp, texts, settings.batch_size, settings.n_process, settings.chunk_chars)
-    n_pairs = 0
-    for index, (text, parse) in enumerate(zip(texts, parsed)):
-        records = claim_records(f"t{index}", build_claims(text, parse, settings, dictionary))
-        mentions = article_mentions(records, dictionary, config.actors)
-        grouped = defaultdict(list)
-        for mention in mentions:
-            grouped[mention["claim_id"]].append(mention)
-        per_claim = [grouped[claim["claim_id"]] for claim in records]
-        for position, claim in enumerate(records):
-            n_pairs += len(claim_pairs(claim, per_claim[position], "The author", None, config.pairs, config.examples,
-                                       mentions, context_mentions(per_claim, position, config.pairs.context_window)))
+    front.run(articles)
     seconds = time.perf_counter() - began
     words = sum(len(t.split()) for t in texts)
     return {"seconds": seconds, "articles_per_s": len(texts) / seconds, "words_per_s": words / seconds,
-            "words_per_article": words / len(texts), "n_process": settings.n_process}
+            "words_per_article": words / len(texts), "n_process": front.claims_settings.n_process}
 
 
 def format_report(metrics: dict, speed: dict) -> str:
@@ -420,19 +393,18 @@ def run(config: Config) -> None:
     import mlflow
 
     seesaw = load_seesaw(config)
-    nlp = load_nlp(config.claims.spacy_model, config.claims.noun_phrases)
-    dictionary = load_dictionary(config.actors.dictionary)
-    metrics = evaluate_articles(config, seesaw, nlp, dictionary, tradeoff_settings(config.pairs))
+    front = FrontHalf.from_config(config)
+    metrics = evaluate_articles(front, seesaw, tradeoff_settings(config.pairs))
     sentences = seesaw["sentences"].sort_values(["article_id", "sentence_id"])
     texts = [joined_article(list(zip(g["sentence_id"], g["text"])))[0]
              for _, g in sentences.groupby("article_id", sort=True)]
-    speed = measure_throughput(config, texts, nlp, dictionary)
+    speed = measure_throughput(front, texts)
     report = format_report(metrics, speed)
     print(report)
 
     out_dir = config.outputs_dir / "frontend"
     details = {"metrics": {k: v for k, v in metrics.items() if k != "misses"}, "throughput": speed,
-               "spacy_pipeline": nlp.pipe_names, "misses": metrics["misses"]}
+               "spacy_pipeline": front.nlp.pipe_names, "misses": metrics["misses"]}
     write_text_atomic(out_dir / "bench_frontend.json", json.dumps(details, indent=1, default=str))
 
     use_experiment(config, "frontend")
@@ -440,7 +412,8 @@ def run(config: Config) -> None:
         mlflow.set_tags({"git_commit": git_commit(), "config_name": config.name})
         params = flatten({s: config.model_dump(mode="json")[s] for s in ("claims", "actors", "pairs")})
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
-        mlflow.log_param("spacy_pipeline", ",".join(nlp.pipe_names))
+        mlflow.log_param("lexicon_sha256", lexicon_digest(config.lexicon))
+        mlflow.log_param("spacy_pipeline", ",".join(front.nlp.pipe_names))
         scalar = {k: float(v) for k, v in metrics.items() if isinstance(v, (int, float))}
         for index, row in enumerate(metrics["tradeoff"].values()):  # names are in the report and the JSON
             scalar |= {f"tradeoff{index}_recall": row["candidate_pair_recall"],

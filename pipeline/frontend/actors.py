@@ -24,7 +24,6 @@ group actor instead (origin ``phrase``), a source as well as a target.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -33,16 +32,21 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.core.config import CONFIG_DIR, ActorsConfig
+from pipeline.core.config import CONFIG_DIR, ActorsConfig, LexiconConfig
+from pipeline.frontend.drafts import (
+    NER_ENTITY,
+    NOMINAL_REFERENCE,
+    NOUN_PHRASE,
+    PRONOUN_REFERENCE,
+)
 
 #: spaCy entity label -> actor type when the dictionary does not know the name.
 NER_TYPES = {"PERSON": "person", "ORG": "organization", "GPE": "place", "LOC": "place",
              "NORP": "group", "FAC": "place"}
 #: Dictionary types that are their own affiliation.
 SELF_AFFILIATED = {"state", "bloc", "region"}
-#: Labels the claims stage stores that are not NER entities.
-RESOLVED_LABELS = {"PRON", "NOM"}
-PHRASE_LABEL = "NP"
+#: Labels of mentions that are no NER entity: resolved pronouns and nominals, noun phrases.
+PRONOUN_LABEL, NOMINAL_LABEL, PHRASE_LABEL = "PRON", "NOM", "NP"
 ISSUE = "issue"
 
 _QUOTES = "\"'“”‘’"
@@ -234,7 +238,7 @@ def candidate_spans(text: str, entities: list[tuple[int, int, str]], dictionary:
     return sorted(kept, key=lambda s: s.start)
 
 
-def fold_title_modifiers(text: str, spans: list[Span], title_words: list[str]) -> None:
+def fold_title_modifiers(text: str, spans: list[Span], title_words: frozenset[str]) -> None:
     """Mark a state/nationality span that only qualifies a titled person as dropped.
 
     "Russian Foreign Minister Sergey Lavrov": 'Russian' is followed by title
@@ -259,9 +263,7 @@ def article_resolver(claims: list[dict], dictionary: ActorDictionary) -> Article
     """An ArticleActors over every entity and dictionary match of an article's claims."""
     names = []
     for claim in claims:
-        for start, end, label, *_ in json.loads(claim["entities"]):
-            if label not in RESOLVED_LABELS and label != PHRASE_LABEL:
-                names.append((claim["text"][start:end], label))
+        names += [(claim["text"][e["start"]:e["end"]], e["label"]) for e in claim["entities"] if e["kind"] == NER_ENTITY]
         names += [(claim["text"][s:e], "DICT") for s, e, _ in dictionary.find(claim["text"])]
     return ArticleActors(dictionary, names)
 
@@ -274,27 +276,29 @@ def _singular(word: str) -> str:
     return word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")) else word
 
 
-def issue_phrases(claims: list[dict], settings: ActorsConfig) -> dict[str, dict[tuple[int, int], str]]:
+def issue_phrases(claims: list[dict], settings: ActorsConfig,
+                  lexicon: LexiconConfig) -> dict[str, dict[tuple[int, int], str]]:
     """The issue phrases of an article: claim id -> {(start, end): canonical issue name}.
 
     A noun phrase from the claims stage is an issue when its head (last word,
-    singular) is one of `settings.issue_heads`, or recurs as the head of at
+    singular) is one of `lexicon.issue_heads`, or recurs as the head of at
     least `settings.issue_min_count` phrases of the article (what the article
-    is about), and is not one of `settings.issue_stop_heads`. Leading
+    is about), and is not one of `lexicon.issue_stop_heads`. Leading
     quantifiers and vague adjectives ("other", "many") are dropped. The
     canonical name of a phrase is the longest phrase of the article (at most
     `settings.issue_max_words` words) that ends with the same words ("wall"
     -> "border wall").
     """
-    lexicon = {_singular(w.lower()) for w in settings.issue_heads} | group_heads(settings)
-    stop = {_singular(w.lower()) for w in settings.issue_stop_heads}
-    drop = {w.lower() for w in settings.issue_drop_modifiers}
+    heads = {_singular(w) for w in lexicon.issue_heads} | group_heads(lexicon)
+    stop = {_singular(w) for w in lexicon.issue_stop_heads}
+    drop = lexicon.issue_drop_modifiers
     found: list[tuple[str, int, int, list[str]]] = []
     for claim in claims:
         text = claim["text"]
-        for start, end, label, *_ in json.loads(claim["entities"]):
-            if label != PHRASE_LABEL:
+        for entity in claim["entities"]:
+            if entity["kind"] != NOUN_PHRASE:
                 continue
+            start, end = entity["start"], entity["end"]
             while True:  # drop leading vague modifiers ("many other countries")
                 match = re.match(r"[\w'’-]+\s+", text[start:end])
                 if not match or match.group().strip().lower() not in drop:
@@ -306,8 +310,8 @@ def issue_phrases(claims: list[dict], settings: ActorsConfig) -> dict[str, dict[
     counts: dict[str, int] = {}
     for *_, words in found:
         counts[_singular(words[-1])] = counts.get(_singular(words[-1]), 0) + 1
-    keep = [f for f in found if (_singular(f[3][-1]) not in stop or _singular(f[3][-1]) in lexicon)
-            and (_singular(f[3][-1]) in lexicon or counts[_singular(f[3][-1])] >= settings.issue_min_count)]
+    keep = [f for f in found if (_singular(f[3][-1]) not in stop or _singular(f[3][-1]) in heads)
+            and (_singular(f[3][-1]) in heads or counts[_singular(f[3][-1])] >= settings.issue_min_count)]
     texts = {c["claim_id"]: c["text"] for c in claims}
     surfaces: dict[tuple[str, ...], str] = {}
     for claim_id, start, end, words in keep:
@@ -324,9 +328,9 @@ def issue_phrases(claims: list[dict], settings: ActorsConfig) -> dict[str, dict[
     return result
 
 
-def group_heads(settings: ActorsConfig) -> set[str]:
+def group_heads(lexicon: LexiconConfig) -> set[str]:
     """Singular head nouns that make a noun phrase a group of people ("Republican lawmakers"), not an issue."""
-    return {_singular(w.lower()) for w in settings.group_heads}
+    return {_singular(w) for w in lexicon.group_heads}
 
 
 def _trim(span: Span, kept: list[Span], text: str) -> Span | None:
@@ -341,7 +345,7 @@ def _trim(span: Span, kept: list[Span], text: str) -> Span | None:
     return span if span.end > span.start else None
 
 
-def claim_mentions(claim: dict, resolver: ArticleActors, settings: ActorsConfig,
+def claim_mentions(claim: dict, resolver: ArticleActors, settings: ActorsConfig, lexicon: LexiconConfig,
                    issues: dict[tuple[int, int], str] | None = None) -> list[dict]:
     """The actor (and issue) mentions of one claim as `mentions` records.
 
@@ -350,26 +354,30 @@ def claim_mentions(claim: dict, resolver: ArticleActors, settings: ActorsConfig,
     are issues under their own name.
     """
     text = claim["text"]
-    stored = json.loads(claim["entities"])
-    entities = [(s, e, label) for s, e, label, *_ in stored if label not in RESOLVED_LABELS and label != PHRASE_LABEL]
+    stored = claim["entities"]
+    entities = [(e["start"], e["end"], e["label"]) for e in stored if e["kind"] == NER_ENTITY]
     spans = candidate_spans(text, entities, resolver.dictionary, settings.ner_labels)
     for span in spans:
         span.actor = resolver.resolve(text[span.start:span.end], span.label)
     extra: list[Span] = []
-    for start, end, label, *rest in stored:
-        if label == "PRON" and rest and settings.pronoun_mentions:
-            # Pronouns resolved by the claims stage to the last compatible actor named.
-            extra.append(Span(start, end, "PRON", "pronoun", resolver.resolve(rest[0], "PERSON" if len(rest) < 2 else "")))
-            if len(rest) > 1:
-                extra[-1].actor = Actor(extra[-1].actor.canonical, rest[1], extra[-1].actor.affiliation)
-        elif label == "NOM" and rest and settings.nominal_mentions:
-            actor = resolver.resolve(rest[0], "")
-            extra.append(Span(start, end, "NOM", "nominal", Actor(actor.canonical, rest[1], actor.affiliation)))
-        elif settings.issue_mentions and label in settings.issue_labels:
+    for entity in stored:
+        start, end, kind, label = entity["start"], entity["end"], entity["kind"], entity["label"]
+        if kind in (PRONOUN_REFERENCE, NOMINAL_REFERENCE) and entity["resolved_to"]:
+            if not (settings.pronoun_mentions if kind == PRONOUN_REFERENCE else settings.nominal_mentions):
+                continue
+            # Resolved by the claims stage to the last compatible actor named, or so titled.
+            actor = resolver.resolve(entity["resolved_to"], "PERSON" if entity["resolved_type"] is None else "")
+            if entity["resolved_type"] is not None:
+                actor = Actor(actor.canonical, entity["resolved_type"], actor.affiliation)
+            if kind == PRONOUN_REFERENCE:
+                extra.append(Span(start, end, PRONOUN_LABEL, "pronoun", actor))
+            else:
+                extra.append(Span(start, end, NOMINAL_LABEL, "nominal", actor))
+        elif kind == NER_ENTITY and settings.issue_mentions and label in settings.issue_labels:
             name = normalize_surface(text[start:end])
             extra.append(Span(start, end, label, ISSUE, Actor(name, ISSUE, None)))
     if settings.issue_mentions:
-        groups = group_heads(settings)
+        groups = group_heads(lexicon)
         for (start, end), name in sorted((issues or {}).items()):
             if _singular(_words(name)[-1]) in groups:  # people, not an issue: a source as well as a target
                 extra.append(Span(start, end, PHRASE_LABEL, "phrase", Actor(name, "group", None)))
@@ -381,7 +389,7 @@ def claim_mentions(claim: dict, resolver: ArticleActors, settings: ActorsConfig,
             spans.append(trimmed)
     spans.sort(key=lambda s: s.start)
     if settings.fold_title_modifiers:
-        fold_title_modifiers(text, spans, settings.title_words)
+        fold_title_modifiers(text, spans, lexicon.title_words)
     records = []
     for span in spans:
         if span.dropped:
@@ -399,13 +407,14 @@ def claim_mentions(claim: dict, resolver: ArticleActors, settings: ActorsConfig,
     return records
 
 
-def article_mentions(claims: list[dict], dictionary: ActorDictionary, settings: ActorsConfig) -> list[dict]:
+def article_mentions(claims: list[dict], dictionary: ActorDictionary, settings: ActorsConfig,
+                     lexicon: LexiconConfig) -> list[dict]:
     """Mentions of every claim of one article (claims in article order)."""
     resolver = article_resolver(claims, dictionary)
-    issues = issue_phrases(claims, settings) if settings.issue_mentions else {}
+    issues = issue_phrases(claims, settings, lexicon) if settings.issue_mentions else {}
     mentions = []
     for claim in claims:
-        mentions += claim_mentions(claim, resolver, settings, issues.get(claim["claim_id"]))
+        mentions += claim_mentions(claim, resolver, settings, lexicon, issues.get(claim["claim_id"]))
     # Affiliations learnt late ("US envoy X" in claim 3) also reach earlier mentions.
     for mention in mentions:
         if mention["affiliation"] is None and mention["canonical"] in resolver.affiliations:

@@ -34,7 +34,8 @@ from collections import Counter
 import pandas as pd
 
 from pipeline.core.config import ExamplesConfig, PairsConfig
-from pipeline.corpora.examples import mark_pair
+from pipeline.core.markers import mark_pair
+from pipeline.frontend.actors import ActorDictionary
 
 SPEAKER, AUTHOR, MENTION = "speaker", "author", "mention"
 ISSUE = "issue"
@@ -213,6 +214,18 @@ def context_mentions(by_claim: list[list[dict]], index: int, window: int) -> lis
 def author_of(outlet: object, unknown: str) -> str:
     """The author actor of an article: its outlet, or the configured unknown-author name."""
     return outlet.strip() if isinstance(outlet, str) and outlet.strip() else unknown
+
+
+def article_author(outlet: object, unknown: str, dictionary: ActorDictionary) -> tuple[str, str | None]:
+    """The author actor of an article and its affiliation.
+
+    The outlet (or `unknown` when there is none) under its dictionary name
+    and affiliation when the dictionary lists it ("Xinhua" -> China), else as
+    written with no affiliation.
+    """
+    author = author_of(outlet, unknown)
+    entry = dictionary.lookup(author)
+    return (entry.name, entry.affiliation) if entry else (author, None)
 
 
 def claims_table(claims: pd.DataFrame, mentions: pd.DataFrame, pairs: pd.DataFrame, width: int = 70) -> str:
