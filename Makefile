@@ -49,8 +49,8 @@ endif
 TRACKING := $(wildcard pipeline/tracking/*.py)
 MODELS_BASE := pipeline/models/__init__.py pipeline/models/base.py pipeline/models/registry.py \
 	pipeline/models/encoders.py
-DSE_TABLES := $(foreach split,train valid test,$(TABLES_DIR)/dse_$(split).parquet)
-SEESAW_TABLES := $(foreach table,articles sentences entities triplets,$(TABLES_DIR)/seesaw_$(table).parquet)
+GOLD_TABLES := $(foreach corpus,$(CORPORA),$(CORPUS_TABLES_$(corpus)))
+SEESAW_TABLES := $(CORPUS_TABLES_seesaw)
 EXAMPLE_TABLES := $(foreach split,train valid test,$(TABLES_DIR)/examples_$(split).parquet)
 TRAINED := $(foreach family,$(FAMILIES),$(OUTPUTS_DIR)/models/$(family)/run.json)
 EVALUATED := $(foreach family,$(FAMILIES),$(OUTPUTS_DIR)/reports/$(family)/test_metrics.json)
@@ -62,11 +62,11 @@ $(STATE)/fetch.done: $(wildcard pipeline/corpora/*.py) pipeline/stages/fetch.py 
 
 CORPORA_CODE := $(wildcard pipeline/corpora/*.py)
 
-$(DSE_TABLES) $(SEESAW_TABLES) $(TABLES_DIR)/rejects_ingest.parquet &: $(STATE)/fetch.done \
+$(GOLD_TABLES) $(TABLES_DIR)/rejects_ingest.parquet &: $(STATE)/fetch.done \
 		$(CORPORA_CODE) pipeline/stages/ingest.py $(CORE) $(SECTIONS)/paths.json $(SECTIONS)/corpora.json
 	$(RUN) ingest --config $(CONFIG) $(ARGS)
 
-$(EXAMPLE_TABLES) &: $(DSE_TABLES) $(CORPORA_CODE) pipeline/stages/examples.py $(CORE) \
+$(EXAMPLE_TABLES) &: $(GOLD_TABLES) $(CORPORA_CODE) pipeline/stages/examples.py $(CORE) \
 		$(SECTIONS)/examples.json $(SECTIONS)/train.json $(SECTIONS)/corpora.json
 	$(RUN) examples --config $(CONFIG) $(ARGS)
 
@@ -86,8 +86,8 @@ $(STATE)/champion.done: $(TRAINED) $(EVALUATED) $(SECTIONS)/plan.mk
 	@touch $@
 
 fetch: $(STATE)/fetch.done ## Fetch and verify the gold corpora (mirror: STANCE_DATA_MIRROR=folder)
-ingest: $(DSE_TABLES) $(SEESAW_TABLES) ## Gold corpora -> Parquet tables (rejects reported)
-examples: $(EXAMPLE_TABLES) ## DSE rows -> directed examples
+ingest: $(GOLD_TABLES) ## Gold corpora -> Parquet tables (rejects reported)
+examples: $(EXAMPLE_TABLES) ## Gold rows -> directed examples
 train: $(STATE)/champion.done ## The main job: fetch -> ingest -> examples -> train -> evaluate, tracked in MLflow
 	@echo "Done. Compare runs with: make ui"
 

@@ -21,7 +21,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import mlflow
 import numpy as np
+from mlflow.tracking import MlflowClient
 
 from pipeline.core.config import Config
 from pipeline.core.labels import directed_proba
@@ -70,9 +72,6 @@ def _timed_predict(model, texts: list[str]) -> tuple[np.ndarray, float]:
 
 def bench_family(config: Config, family: str, test) -> dict[str, Any]:
     """Quality and speed of one saved family on the test split."""
-    from mlflow.tracking import MlflowClient
-
-
     model_dir = config.outputs_dir / "models" / family
     run_info = json.loads((model_dir / "run.json").read_text(encoding="utf-8"))
     run = MlflowClient().get_run(run_info["run_id"])
@@ -141,8 +140,6 @@ def run(config: Config) -> None:
     for family in config.train.models:
         result = bench_family(config, family, test)
         results.append(result)
-        import mlflow
-
         with mlflow.start_run(run_id=result["run_id"]):
             mlflow.log_metrics({f"bench_{path}_{k}": float(v) for path, figures in result["paths"].items()
                                 for k, v in figures.items()})

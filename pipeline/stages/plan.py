@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from pipeline.core.config import REPO_ROOT, Config, write_if_changed
+from pipeline.corpora.base import corpus_adapter, table_file
 from pipeline.frontend.articles import input_files
 from pipeline.models.registry import family_sources
 
@@ -45,6 +46,11 @@ def plan_text(config: Config) -> str:
              f"TABLES_DIR := {_relative(config.tables_dir)}",
              f"CORPUS_DIR := {_relative(config.corpus_dir)}",
              f"OUTPUTS_DIR := {_relative(config.outputs_dir)}"]
+    corpora = list(config.corpora.sources())
+    lines.append(f"CORPORA := {' '.join(corpora)}")
+    for name in corpora:
+        tables = " ".join(_relative(table_file(config.tables_dir, name, table)) for table in corpus_adapter(name).tables)
+        lines.append(f"CORPUS_TABLES_{name} := {tables}")
     for family in order:
         sources = " ".join(_relative(path) for path in family_sources(family))
         lines.append(f"FAMILY_SOURCES_{family} := {sources}")
