@@ -65,3 +65,16 @@ def test_eval_e2e_waits_for_the_models(smoke_run, tmp_path):
     fresh = [f"paths.outputs_dir={tmp_path / 'outputs'}"]
     planned = stages(dry_run(smoke_run, tmp_path, "eval-e2e", fresh, state=tmp_path / "fresh-state"))
     assert planned.index("train --family majority") < planned.index("champion") < planned.index("eval-e2e")
+
+
+def test_predict_twice_parses_once(smoke_predict, smoke_run):
+    """The front half's tables are make targets: a second `make predict` runs predict alone."""
+    overrides = [*smoke_run["overrides"], "predict.progress=false"]
+    command = ["make", "--no-print-directory", "predict", "CONFIG=smoke", f"STATE={smoke_run['root'] / 'state'}",
+               f"ARGS={' '.join(overrides)}"]
+    done = subprocess.run(command, cwd=REPO_ROOT, env=smoke_run["env"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "pipeline articles " in smoke_predict["stdout"] and "pipeline pairs " in smoke_predict["stdout"]
+    for stage in ("articles", "claims", "actors", "pairs"):
+        assert f"pipeline {stage} " not in done.stdout, f"{stage} reran with nothing changed"
+    assert "pipeline predict " in done.stdout

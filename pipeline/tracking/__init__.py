@@ -6,6 +6,7 @@ our integer columns never hold missing values, the model signature is given
 explicitly) and the per-call artifact progress bars.
 """
 
+import logging
 import os
 import warnings
 
@@ -13,3 +14,5 @@ for _pattern in ("The specified dataset source can be interpreted", "Hint: Infer
                  "Add type hints to the `predict` method"):
     warnings.filterwarnings("ignore", message=f".*{_pattern}.*")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+# MLflow's INFO lines (input-example validation, store creation) say nothing a user acts on.
+logging.getLogger("mlflow").setLevel(logging.WARNING)
