@@ -9,7 +9,9 @@ import time
 import pandas as pd
 import pytest
 
-from pipeline.core.config import REPO_ROOT, load_config
+from pipeline.core.config import REPO_ROOT, ClaimsConfig, load_config
+from pipeline.frontend.actors import load_dictionary
+from pipeline.frontend.nlp import load_nlp
 
 
 @pytest.fixture
@@ -25,6 +27,18 @@ def dse_row(row_id: str, text: str, p: str, q: str, label: int, split: str = "tr
     return {"row_id": row_id, "split": split, "line_no": int(row_id.rsplit("-", 1)[-1]), "text": text,
             "p": p, "q": q, "p_start": p_start, "p_end": p_start + len(p),
             "q_start": q_start, "q_end": q_start + len(q), "dse_label": label}
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The spaCy pipeline the front half uses by default, loaded once."""
+    return load_nlp(ClaimsConfig().spacy_model)
+
+
+@pytest.fixture(scope="session")
+def dictionary():
+    """The default actor dictionary."""
+    return load_dictionary(load_config("default").actors.dictionary)
 
 
 @pytest.fixture

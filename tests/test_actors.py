@@ -13,10 +13,6 @@ SETTINGS = ActorsConfig()
 LEXICON = load_lexicon()
 
 
-@pytest.fixture(scope="module")
-def dictionary():
-    return T.load_dictionary(SETTINGS.dictionary)
-
 
 def entity(text, start, end, kind="entity", label=None, resolved_to=None, resolved_type=None):
     """A claims-table entity record of `text`."""

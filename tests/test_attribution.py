@@ -3,32 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from frontend_helpers import LEXICON, claims_of  # noqa: E402
 
-from pipeline.core.config import ClaimsConfig, load_config, load_lexicon
-from pipeline.frontend.actors import load_dictionary
 from pipeline.frontend.attribution import find_attribution
-from pipeline.frontend.claims import build_claims
 from pipeline.frontend.drafts import DIRECT, REPORTED
-from pipeline.frontend.nlp import load_nlp, parse_texts
-
-SETTINGS = ClaimsConfig()
-LEXICON = load_lexicon()
-
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load_nlp(SETTINGS.spacy_model)
-
-
-@pytest.fixture(scope="module")
-def dictionary():
-    return load_dictionary(load_config("default").actors.dictionary)
-
-
-def claims_of(text, nlp, dictionary):
-    (parsed,) = parse_texts(nlp, [text])
-    return build_claims(text, parsed, SETTINGS, LEXICON, dictionary)
+from pipeline.frontend.nlp import parse_texts
 
 
 @pytest.mark.parametrize("text,entities,speaker,kind,cue", [

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from frontend_helpers import LEXICON, SETTINGS, claims_of  # noqa: E402
 
-from pipeline.core.config import ClaimsConfig, load_config, load_lexicon
+from pipeline.core.config import load_config
 from pipeline.core.tables import SCHEMAS, read_table, write_table
-from pipeline.frontend.actors import load_dictionary
 from pipeline.frontend.articles import read_txt
 from pipeline.frontend.claims import build_claims, claim_records
 from pipeline.frontend.drafts import (
@@ -20,27 +20,12 @@ from pipeline.frontend.drafts import (
     NOUN_PHRASE,
     PRONOUN_REFERENCE,
 )
-from pipeline.frontend.nlp import load_nlp, parse_texts
+from pipeline.frontend.nlp import parse_texts
 
-SETTINGS = ClaimsConfig()
-LEXICON = load_lexicon()
 SEED = Path(__file__).resolve().parent.parent / "seeds" / "000_cc2e266a8b9d55b3.txt"
 
 
 
-@pytest.fixture(scope="module")
-def nlp():
-    return load_nlp(SETTINGS.spacy_model)
-
-
-@pytest.fixture(scope="module")
-def dictionary():
-    return load_dictionary(load_config("default").actors.dictionary)
-
-
-def claims_of(text, nlp, dictionary):
-    (parsed,) = parse_texts(nlp, [text])
-    return build_claims(text, parsed, SETTINGS, LEXICON, dictionary)
 
 
 @pytest.fixture(scope="module")

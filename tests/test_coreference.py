@@ -2,31 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
-
-from pipeline.core.config import ClaimsConfig, load_config, load_lexicon
-from pipeline.frontend.actors import load_dictionary
-from pipeline.frontend.claims import build_claims
-from pipeline.frontend.nlp import load_nlp, parse_texts
-
-SETTINGS = ClaimsConfig()
-LEXICON = load_lexicon()
-
-
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load_nlp(SETTINGS.spacy_model)
-
-
-@pytest.fixture(scope="module")
-def dictionary():
-    return load_dictionary(load_config("default").actors.dictionary)
-
-
-def claims_of(text, nlp, dictionary):
-    (parsed,) = parse_texts(nlp, [text])
-    return build_claims(text, parsed, SETTINGS, LEXICON, dictionary)
+from frontend_helpers import claims_of  # noqa: E402
 
 
 def test_nominals_resolve_to_the_actor_so_titled_earlier(nlp, dictionary):

@@ -7,7 +7,6 @@ import pytest
 from pipeline.core.config import ClaimsConfig
 from pipeline.frontend.nlp import (
     _chunks,
-    load_nlp,
     noun_phrases,
     parse_texts,
     quoted_share,
@@ -17,10 +16,6 @@ from pipeline.frontend.sentences import sentence_spans
 SETTINGS = ClaimsConfig()
 
 
-
-@pytest.fixture(scope="module")
-def nlp():
-    return load_nlp(SETTINGS.spacy_model)
 
 
 def test_pipeline_runs_only_what_the_stages_use(nlp):

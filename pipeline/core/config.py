@@ -82,6 +82,20 @@ def registered_corpora() -> list[str]:
     return list(_CORPUS_SOURCES)
 
 
+def _registered_entries(data: dict[str, Any], fixed: set[str], registry: dict[str, type], section: str,
+                        what: str) -> dict[str, Any]:
+    """Validate the entries of `section` keyed by registered names (model families, gold corpora),
+    each with its registered class; any other key that is not a fixed field is an error naming it."""
+    data = dict(data)
+    for key in [k for k in data if k not in fixed]:
+        if key not in registry:
+            raise ValueError(f"unknown key '{section}.{key}': no {what} of that name is registered "
+                             f"(registered: {list(registry) or 'none; import pipeline first'})")
+        if not isinstance(data[key], _Section):
+            data[key] = _validate_section(registry[key], data[key] or {}, (section, key))
+    return data
+
+
 class CorporaConfig(_Section):
     """Gold corpora: where they come from and how they are verified; one entry per configured corpus.
 
@@ -101,15 +115,7 @@ class CorporaConfig(_Section):
     def _corpus_entries(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = dict(data)
-        known = registered_corpora()
-        for key in [k for k in data if k not in cls.model_fields]:
-            if key not in _CORPUS_SOURCES:
-                raise ValueError(f"unknown key 'corpora.{key}': no gold corpus of that name is registered "
-                                 f"(registered: {known or 'none; import pipeline.corpora first'})")
-            if not isinstance(data[key], CorpusSource):
-                data[key] = _validate_section(_CORPUS_SOURCES[key], data[key] or {}, ("corpora", key))
-        return data
+        return _registered_entries(data, set(cls.model_fields), _CORPUS_SOURCES, "corpora", "gold corpus")
 
     def sources(self) -> dict[str, CorpusSource]:
         """The configured corpora, name -> source, in config order."""
@@ -184,16 +190,9 @@ class TrainConfig(_Section):
     def _family_sections(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        data = dict(data)
         known = registered_families()
-        for key in [k for k in data if k not in cls.model_fields]:
-            if key not in _FAMILY_SETTINGS:
-                raise ValueError(f"unknown key 'train.{key}': no model family of that name is registered "
-                                 f"(registered: {known or 'none; import pipeline.models first'})")
-        for name, settings in _FAMILY_SETTINGS.items():
-            section = data.get(name, {})
-            if not isinstance(section, FamilySettings):
-                data[name] = _validate_section(settings, section or {}, ("train", name))
+        data = _registered_entries({name: {} for name in known} | data, set(cls.model_fields), _FAMILY_SETTINGS,
+                                   "train", "model family")
         models = data.get("models", cls.model_fields["models"].default)
         unknown = [m for m in models if m not in _FAMILY_SETTINGS] if isinstance(models, list) else []
         if unknown:
