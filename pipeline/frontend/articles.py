@@ -384,9 +384,9 @@ def jsonl_records(text: str) -> Iterator[RawRecord]:
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            obj = json.loads(line, strict=False)  # raw control characters in strings: normalised later
         except json.JSONDecodeError as exc:
-            yield RawRecord(line_no, None, line, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            yield RawRecord(line_no, None, line, f"not valid JSON: {exc.msg} (column {exc.colno})")
             continue
         except RecursionError:
             yield RawRecord(line_no, None, line, "not valid JSON: nested too deeply")
