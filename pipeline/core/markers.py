@@ -80,10 +80,12 @@ def mark_pair(text: str, source_span: tuple[int, int], target_span: tuple[int, i
     if s_start < t_end and t_start < s_end:
         raise MarkerError(f"source span {source_span} overlaps target span {target_span}")
     check_unmarked(text, markers)
+    # Right to left; where one span ends as the other begins, the opening marker goes in first so
+    # that the closing one lands before it ("</src><tgt>").
     inserts = sorted([
-        (s_start, markers.source_open), (s_end, markers.source_close),
-        (t_start, markers.target_open), (t_end, markers.target_close),
-    ], key=lambda item: item[0], reverse=True)
-    for position, marker in inserts:
+        (s_start, True, markers.source_open), (s_end, False, markers.source_close),
+        (t_start, True, markers.target_open), (t_end, False, markers.target_close),
+    ], key=lambda item: item[:2], reverse=True)
+    for position, _, marker in inserts:
         text = text[:position] + marker + text[position:]
     return text
