@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -116,4 +117,16 @@ def test_huge_article_is_cut_at_the_claims_and_pairs_caps():
                               "first 4 dropped (claims.max_claims_per_article)"),
         ("pairs", "big", f"article big: {pairs_of_four} pairs, the {pairs_of_four - 5} after the first 5 dropped "
                          "(pairs.max_pairs_per_article)"),
+    ]
+
+
+def test_broken_links_and_pipes_are_rejected_not_read(tmp_path):
+    (tmp_path / "a.txt").write_text("Title\nDoe criticized Acme.\n")
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "missing.txt")
+    os.mkfifo(tmp_path / "pipe.txt")
+    result = ingest_paths(input_files(tmp_path), SETTINGS, root=tmp_path)
+    assert result.reconciles() and (result.files_read, result.files_used, result.files_rejected) == (3, 1, 2)
+    assert sorted((r["file"], r["reason"]) for r in result.rejects) == [
+        ("gone.txt", "not a regular file (a broken link, a pipe or a device)"),
+        ("pipe.txt", "not a regular file (a broken link, a pipe or a device)"),
     ]

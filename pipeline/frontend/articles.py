@@ -547,14 +547,14 @@ READERS = {".txt": read_txt, ".jsonl": read_jsonl, ".csv": read_csv}
 def input_files(path: Path) -> list[Path]:
     """Every file under a folder (sorted), whatever its type, or the file itself.
 
-    Files of other types are listed too: ingest rejects them with their
-    reason, so that every file is accounted for.
+    Files of other types, broken links and pipes are listed too: ingest
+    rejects them with their reason, so that every entry is accounted for.
     """
     if path.is_file():
         return [path]
     if not path.is_dir():
         raise FileNotFoundError(f"articles.input: {path} is neither a file nor a folder")
-    return sorted(p for p in path.rglob("*") if p.is_file())
+    return sorted(p for p in path.rglob("*") if not p.is_dir())
 
 
 def _display_name(path: Path, root: Path | None) -> str:
@@ -572,6 +572,10 @@ def ingest_paths(paths: list[Path], settings: ArticlesConfig, root: Path | None 
     result = IngestResult()
     for path in paths:
         name = _display_name(path, root)
+        if not path.is_file():
+            result.files_read += 1
+            _reject_file(result, name, "not a regular file (a broken link, a pipe or a device)")
+            continue
         reader = READERS.get(path.suffix.lower())
         if reader is None:
             result.files_read += 1
