@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -99,7 +100,16 @@ def test_random_binary_without_nul_bytes_is_rejected():
     raw = bytes(b for b in range(1, 256) if b not in b"\t\n\r") * 4
     result = read_txt(raw, "noise.txt", SETTINGS)
     assert result.articles == [] and result.files_rejected == 1
-    assert "control or replacement characters" in result.rejects[0]["reason"]
+    assert "control, replacement or unassigned characters" in result.rejects[0]["reason"]
+
+
+@pytest.mark.parametrize("bom", [b"\xff\xfe", b"\xfe\xff", b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff", b"\xef\xbb\xbf"])
+def test_random_bytes_behind_a_byte_order_mark_are_rejected(bom):
+    rng = random.Random(3)
+    noise = bytes(rng.randrange(256) for _ in range(400))
+    result = read_txt(bom + noise, "noise.txt", SETTINGS)
+    assert result.articles == [] and result.files_rejected == 1
+    assert "binary or wrongly encoded file" in result.rejects[0]["reason"]
 
 
 def test_huge_article_is_cut_at_the_claims_and_pairs_caps():

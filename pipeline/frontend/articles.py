@@ -202,16 +202,23 @@ def decode_text(raw: bytes) -> Decoded:
         return Decoded(raw.decode("latin-1"), "latin-1")
 
 
-def garbage_share(text: str) -> float:
-    """The share of `text` that is control characters (other than tab and line breaks), U+FFFD or NUL."""
-    return len(_GARBAGE_RE.findall(text)) / len(text) if text else 0.0
+def garbage_share(text: str, unassigned: bool = False) -> float:
+    """The share of `text` that is control characters (other than tab and line breaks) or U+FFFD; with
+    `unassigned`, unassigned and private-use code points too (what random bytes decoded as UTF-16 or
+    UTF-32 look like; UTF-8 text may hold characters newer than Python's Unicode tables)."""
+    if not text:
+        return 0.0
+    bad = len(_GARBAGE_RE.findall(text))
+    if unassigned and not text.isascii():
+        bad += sum(1 for c in text if ord(c) > 0x9F and c != REPLACEMENT and unicodedata.category(c) in ("Cn", "Co"))
+    return bad / len(text)
 
 
-def check_not_binary(text: str, settings: ArticlesConfig, what: str = "text") -> None:
-    """Raise InputError when too much of `text` is control or replacement characters."""
-    share = garbage_share(text)
+def check_not_binary(text: str, settings: ArticlesConfig, what: str = "text", unassigned: bool = False) -> None:
+    """Raise InputError when too much of `text` is control or replacement characters (see :func:`garbage_share`)."""
+    share = garbage_share(text, unassigned)
     if share > settings.max_garbage_share:
-        raise InputError(f"binary or wrongly encoded {what}: {share:.0%} control or replacement characters "
+        raise InputError(f"binary or wrongly encoded {what}: {share:.0%} control, replacement or unassigned characters "
                          f"(articles.max_garbage_share={settings.max_garbage_share})")
 
 
@@ -491,7 +498,7 @@ def read_records(raw: bytes, file: str, settings: ArticlesConfig, records, marke
             raise InputError(f"file has {len(raw):,} bytes, more than articles.max_file_bytes="
                              f"{settings.max_file_bytes:,}")
         decoded = decode_text(raw)
-        check_not_binary(decoded.text, settings, "file")
+        check_not_binary(decoded.text, settings, "file", unassigned=decoded.encoding.startswith(("utf-16", "utf-32")))
         found = records(decoded.text)
         first = next(found, None)
     except InputError as exc:
