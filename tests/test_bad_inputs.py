@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import bz2
+import io
 import os
 import random
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -140,3 +143,14 @@ def test_broken_links_and_pipes_are_rejected_not_read(tmp_path):
         ("gone.txt", "not a regular file (a broken link, a pipe or a device)"),
         ("pipe.txt", "not a regular file (a broken link, a pipe or a device)"),
     ]
+
+
+def test_archives_are_recognised_by_their_signature_and_text_that_starts_alike_is_not():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.txt", "Doe criticized Acme.")
+    for raw, kind in ((bz2.compress(b"Title\nDoe criticized Acme."), "bzip2"), (buffer.getvalue(), "zip")):
+        result = read_txt(raw, "packed.txt", SETTINGS)
+        assert result.files_rejected == 1 and f"binary file: {kind} data" in result.rejects[0]["reason"]
+    for text in ("BZh\nDoe criticized Acme.", "PAR1\nDoe criticized Acme.", "GIF8\nDoe criticized Acme."):
+        assert len(read_txt(text.encode(), "plain.txt", SETTINGS).articles) == 1

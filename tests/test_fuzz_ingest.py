@@ -180,3 +180,24 @@ def test_a_text_holding_a_marker_is_refused_and_escaping_removes_it(text, marker
         mark_pair(with_marker, (0, 1), (len(with_marker) - 1, len(with_marker)), MARKERS)
     escaped, count = escape_markers(with_marker, STRINGS)
     assert count >= 1 and not any(m in escaped for m in STRINGS)
+
+
+latin_text = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_categories=("Cc",)),
+                     min_size=2, max_size=200)
+
+
+@FAST
+@given(latin_text, st.sampled_from(["utf-16-le", "utf-16-be"]))
+def test_utf16_without_bom_of_latin_text_is_recognised(text, encoding):
+    decoded = A.decode_text(text.encode(encoding))
+    assert (decoded.text, decoded.encoding, decoded.n_replaced) == (text, encoding, 0)
+
+
+@FAST
+@given(st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=200))
+def test_utf8_without_nul_is_read_as_itself(text):
+    decoded = A.decode_text(text.encode("utf-8"))
+    if text.startswith("\ufeff"):  # a leading U+FEFF is a UTF-8 BOM
+        assert decoded.text == text[1:]
+    else:
+        assert (decoded.text, decoded.encoding) == (text, "utf-8")

@@ -58,11 +58,13 @@ BOMS = (
 )
 #: Leading bytes of binary formats that are never articles.
 MAGIC = (
-    (b"\x1f\x8b", "gzip"), (b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"), (b"BZh", "bzip2"),
+    (b"\x1f\x8b", "gzip"), (b"PK\x03\x04", "zip"), (b"PK\x05\x06", "zip"),
     (b"\xfd7zXZ\x00", "xz"), (b"7z\xbc\xaf\x27\x1c", "7z"), (b"(\xb5/\xfd", "zstd"), (b"%PDF-", "PDF"),
-    (b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF8", "GIF"), (b"\x7fELF", "ELF"),
-    (b"PAR1", "Parquet"), (b"SQLite format 3\x00", "SQLite"),
+    (b"\x89PNG", "PNG"), (b"\xff\xd8\xff", "JPEG"), (b"GIF87a", "GIF"), (b"GIF89a", "GIF"), (b"\x7fELF", "ELF"),
+    (b"SQLite format 3\x00", "SQLite"),
 )
+#: Binary formats whose magic bytes are printable: recognised only with their longer signature.
+_MAGIC_RE = ((re.compile(rb"BZh[1-9]1AY&SY"), "bzip2"), (re.compile(rb"PAR1(?s:.*)PAR1\Z"), "Parquet"))
 #: Characters that are line breaks in Unicode but not ``\n``.
 _LINE_BREAKS = {"\r\n": "\n", "\r": "\n", "\u2028": "\n", "\u2029": "\n\n", "\x85": "\n", "\x0b": "\n", "\x0c": "\n"}
 _LINE_BREAK_RE = re.compile("|".join(re.escape(k) for k in sorted(_LINE_BREAKS, key=len, reverse=True)))
@@ -128,7 +130,8 @@ class Decoded:
 
 def binary_kind(raw: bytes) -> str | None:
     """The binary format `raw` starts with ("gzip", "zip", ...), or None."""
-    return next((name for magic, name in MAGIC if raw.startswith(magic)), None)
+    found = next((name for magic, name in MAGIC if raw.startswith(magic)), None)
+    return found or next((name for pattern, name in _MAGIC_RE if pattern.match(raw)), None)
 
 
 def utf16_without_bom(raw: bytes) -> str | None:
