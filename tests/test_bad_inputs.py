@@ -154,3 +154,22 @@ def test_archives_are_recognised_by_their_signature_and_text_that_starts_alike_i
         assert result.files_rejected == 1 and f"binary file: {kind} data" in result.rejects[0]["reason"]
     for text in ("BZh\nDoe criticized Acme.", "PAR1\nDoe criticized Acme.", "GIF8\nDoe criticized Acme."):
         assert len(read_txt(text.encode(), "plain.txt", SETTINGS).articles) == 1
+
+
+def test_the_stages_write_a_rejects_row_for_each_cut(tmp_path, capsys):
+    article = tmp_path / "long.txt"
+    article.write_text("A long one\n" + " ".join(
+        f"Senator Jane Doe criticized the Acme Corporation and Mayor Bob Smith on day {i}." for i in range(12)))
+    config = load_config("default", [f"paths.tables_dir={tmp_path / 'tables'}", f"articles.input={article}",
+                                     "claims.max_claims_per_article=3", "pairs.max_pairs_per_article=4"])
+    for stage in (frontend.articles, frontend.claims, frontend.actors, frontend.pairs):
+        stage(config)
+    corpus = tmp_path / "tables" / "corpus"
+    assert len(read_table(corpus / "claims.parquet", "claims")) == 3
+    assert len(read_table(corpus / "pairs.parquet", "pairs")) == 4
+    (claims_cut,) = read_table(corpus / "rejects_claims.parquet", "rejects")["reason"]
+    (pairs_cut,) = read_table(corpus / "rejects_pairs.parquet", "rejects")["reason"]
+    assert "dropped (claims.max_claims_per_article)" in claims_cut and "dropped (pairs.max_pairs_per_article)" in pairs_cut
+    out = capsys.readouterr().out
+    assert f"claims: {claims_cut}" in out and f"pairs: {pairs_cut}" in out
+    assert "with claims 1, without 0" in out
