@@ -63,11 +63,13 @@ def test_jsonl_malformed_line_is_rejected_with_its_line():
     assert any(m.startswith("in.jsonl:2: rejected") for m in result.messages)
 
 
-def test_csv_without_text_column_is_one_clear_reject():
+def test_csv_without_text_column_is_one_clear_file_reject():
     result = A.read_csv(b"id,body\n1,hello\n", "in.csv", SETTINGS)
-    assert result.articles == [] and result.read == 1
+    assert result.articles == [] and result.read == 0
+    assert (result.files_read, result.files_used, result.files_rejected) == (1, 0, 1)
     (reject,) = result.rejects
-    assert reject["line"] == 1 and "no column 'text'" in reject["reason"] and "['id', 'body']" in reject["reason"]
+    assert reject["line"] is None and "no column 'text'" in reject["reason"] and "['id', 'body']" in reject["reason"]
+    assert result.reconciles()
 
 
 def test_csv_rows_with_multiline_text_keep_their_start_line():
@@ -95,16 +97,20 @@ def test_run_writes_tables_and_counts_reconcile(tmp_path, capsys):
     (folder / "b.jsonl").write_text(json.dumps({"id": "b1", "text": "Trump said yes."}) + "\n{bad\n")
     (folder / "c.csv").write_text("id,body\n1,x\n")
     (folder / "dup.txt").write_bytes(b"Other title\nLavrov said \xff no.\n")
+    (folder / "notes.md").write_text("# not an article\n")
     config = load_config("default", [f"paths.tables_dir={tmp_path / 'tables'}", f"articles.input={folder}"])
     frontend.articles(config)
     arts = read_table(tmp_path / "tables" / "corpus" / "articles.parquet", "articles")
     rejects = read_table(tmp_path / "tables" / "corpus" / "rejects_articles.parquet", "rejects")
     assert sorted(arts["article_id"].str[:1]) == ["a", "b"]
-    assert int(arts.loc[arts["file"].str.endswith("a.txt"), "n_replaced_chars"].iloc[0]) == 1
-    assert len(rejects) == 4  # empty, bad JSON, CSV without text, duplicate
+    latin = arts.loc[arts["file"].str.endswith("a.txt")].iloc[0]
+    assert latin["encoding"] == "cp1252" and latin["text"] == "Lavrov said ÿ no."
+    assert len(rejects) == 5  # empty, bad JSON, CSV without text, duplicate; notes.md unsupported
     assert any("duplicate article id" in r for r in rejects["reason"])
+    assert any("unsupported file type '.md'" in r for r in rejects["reason"])
     out = capsys.readouterr().out
-    assert "read 6 records" in out and "accepted 2, rejected 4" in out and "invalid UTF-8" in out
+    assert "files: read 6 = used 4 + rejected 2; records: read 5 = accepted 2 + rejected 3" in out
+    assert "decoded as cp1252" in out
 
 
 def test_seed_folder_is_the_default_input(tmp_path):

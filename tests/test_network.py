@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+
 import networkx as nx
 import pandas as pd
 import pytest
@@ -117,3 +119,17 @@ def test_summary_lines_list_non_neutral_pairs_most_claims_first():
     lines = N.summary_lines(N.aggregate(stances(ROWS)), "actor")
     assert lines[0].startswith("  Sergey Lavrov -> Volodymyr Zelensky: supportive 0, hostile 2, neutral 1")
     assert len(lines) == 3
+
+
+def test_graphml_is_well_formed_xml_whatever_the_names(tmp_path):
+    rows = [("a1", "Joe\x07Biden", "Acme\x00Corp", "US\x0b", "Acme", "hostile", 0.9),
+            ("a1", "Joe\x08Biden", "Acme\x00Corp", "US", "Acme", "supportive", 0.8)]
+    graph = N.build_graph(N.aggregate(stances(rows)), "actor")
+    N.write_graphml(graph, tmp_path / "g.graphml")
+    ET.parse(tmp_path / "g.graphml")  # raises on malformed XML
+    read = nx.read_graphml(tmp_path / "g.graphml")
+    assert sorted(read.nodes) == ["Acme\ufffdCorp", "Joe\ufffdBiden"]
+    assert read.nodes["Joe\ufffdBiden"]["n_out"] == 2  # the two names that became one are one node
+    affiliation = N.build_graph(N.aggregate(stances(rows)), "affiliation")
+    N.write_graphml(affiliation, tmp_path / "a.graphml")
+    assert sorted(nx.read_graphml(tmp_path / "a.graphml").nodes) == ["Acme", "US", "US\ufffd"]

@@ -61,6 +61,7 @@ def test_stage_tables_equal_the_runner_records(seed, tmp_path):
     config = load_config("default", [f"paths.tables_dir={tmp_path}"])
     for stage in (frontend.articles, frontend.claims, frontend.actors, frontend.pairs):
         stage(config)
+    assert read_table(tmp_path / "corpus" / "rejects_pairs.parquet", "rejects").empty  # the seed is not cut
     for table, records in (("mentions", result.mentions), ("pairs", result.pairs)):
         written = read_table(tmp_path / "corpus" / f"{table}.parquet", table)
         assert written.astype(object).where(written.notna(), None).to_dict("records") == records, table

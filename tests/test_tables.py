@@ -56,3 +56,12 @@ def test_missing_table_names_the_file(tmp_path):
 
 def test_empty_frame_has_the_declared_columns():
     assert list(empty_frame("rejects").columns) == ["stage", "file", "line", "reason", "raw"]
+
+
+def test_a_lone_surrogate_is_a_schema_error_naming_column_and_row(tmp_path):
+    path = tmp_path / "r.parquet"
+    frame = pd.concat([_rejects(), _rejects()], ignore_index=True)
+    frame["raw"] = pd.Series(["x", "bad \ud800 text"], dtype=object)  # pandas' string dtype refuses it earlier
+    with pytest.raises(SchemaError, match=r"rejects table .*column 'raw', row 1: text that is not valid Unicode"):
+        write_table(frame, "rejects", path)
+    assert not path.exists()

@@ -239,6 +239,10 @@ class ArticlesConfig(_Section):
     outlet_field: str = "outlet"
     txt_title_first_line: bool = Field(default=True, description="first line of a .txt file is its title")
     max_chars: int = Field(default=500_000, gt=0, description="longer articles are rejected (spaCy works in memory)")
+    max_file_bytes: int = Field(default=200_000_000, gt=0, description="larger input files are rejected unread")
+    max_garbage_share: float = Field(
+        default=0.05, ge=0, le=1,
+        description="a file or text whose share of control and replacement characters exceeds this is rejected as binary")
     boilerplate_patterns: list[str] = Field(
         default=[
             r"^\s*Today'?s Top News\s*$",
@@ -277,6 +281,8 @@ class ClaimsConfig(_Section):
     n_process: int = 1
     chunk_chars: int = Field(default=100_000, description="longer paragraphs are parsed in pieces")
     max_quote_sentences: int = Field(default=8, description="a quotation longer than this is cut into claims")
+    max_claims_per_article: int = Field(
+        default=500, gt=0, description="claims of an article after the first N are dropped (a rejects row counts them)")
     direct_quote_min_share: float = Field(
         default=0.4, description="share of a claim's words inside quotes that makes it a direct quote")
     heading_max_words: int = Field(default=6, description="a line this short without end punctuation is a heading")
@@ -420,6 +426,8 @@ class PairsConfig(_Section):
     max_actors_per_claim: int = Field(default=12, description="caps the quadratic mention pairs of a list-like claim")
     issue_targets: bool = Field(default=True, description="issues the claim mentions are targets of its sources and actors")
     max_issues_per_claim: int = Field(default=6, description="caps the issue targets of one claim")
+    max_pairs_per_article: int = Field(
+        default=20_000, gt=0, description="pairs of an article after the first N are dropped (a rejects row counts them)")
     implicit_targets: int = Field(
         default=3, description="the article's k most-mentioned actors are targets of every claim's sources")
     implicit_issues: int = Field(

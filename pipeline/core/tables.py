@@ -126,6 +126,9 @@ SCHEMAS: dict[str, pa.Schema] = {
         _field("n_chars", pa.int64()),
         _field("n_replaced_chars", pa.int64()),
         _field("n_boilerplate_chars", pa.int64()),
+        _field("encoding", pa.string()),  # utf-8, utf-8-sig, utf-16-le/be, utf-32-le/be, or the fallback cp1252/latin-1
+        _field("n_normalised_chars", pa.int64()),  # controls, format characters, line breaks changed at ingest
+        _field("n_escaped_markers", pa.int64()),  # literal marker strings replaced by a look-alike
     ]),
     # A claim: a sentence, or a quotation over several sentences. Offsets into
     # the article text; `entities` (offsets relative to the claim) are what the
@@ -294,6 +297,21 @@ def check_frame(df: pd.DataFrame, table: str, where: str = "") -> pa.Table:
         return pa.Table.from_pandas(df[expected], schema=schema, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise SchemaError(f"{label}: {exc}") from exc
+    except UnicodeEncodeError as exc:
+        raise SchemaError(f"{label}: {unencodable_cell(df[expected])}: text that is not valid Unicode "
+                          f"({exc.reason}); clean it before writing") from exc
+
+
+def unencodable_cell(df: pd.DataFrame) -> str:
+    """Where the first string that UTF-8 cannot encode (a lone surrogate) is: "column 'c', row i"."""
+    for column in df.columns:
+        for row, value in enumerate(df[column]):
+            if isinstance(value, str):
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    return f"column '{column}', row {row}"
+    return "a nested value"
 
 
 @contextmanager

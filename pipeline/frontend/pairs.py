@@ -34,7 +34,7 @@ from collections import Counter
 import pandas as pd
 
 from pipeline.core.config import ExamplesConfig, PairsConfig
-from pipeline.core.markers import mark_pair
+from pipeline.core.markers import MarkerError, check_unmarked, mark_pair
 from pipeline.frontend.actors import ActorDictionary
 
 SPEAKER, AUTHOR, MENTION = "speaker", "author", "mention"
@@ -53,7 +53,8 @@ def marked_text(text: str, target_span: tuple[int, int] | None, markers: Example
     named in a prefix: ``<src>Sergey Lavrov</src>: <claim>``; a target
     without a span (an implicit participant) likewise: ``On <tgt>NATO</tgt>:
     <claim>``, or ``<src>A</src> on <tgt>B</tgt>: <claim>`` when neither is
-    in the claim.
+    in the claim. A text or name that already holds a marker string is
+    refused (:class:`MarkerError`): ingest escapes them, so none should reach here.
     """
     if source_span is not None and target_span is not None:
         return mark_pair(text, source_span, target_span, markers)
@@ -61,12 +62,14 @@ def marked_text(text: str, target_span: tuple[int, int] | None, markers: Example
         raise ValueError("a source that is not mentioned in the claim needs a name")
     if target_span is None and not target_name:
         raise ValueError("a target that is not mentioned in the claim needs a name")
+    for part in (text, source_name or "", target_name or ""):
+        check_unmarked(part, markers)
     spans = [(span, op, cl) for span, op, cl in ((source_span, markers.source_open, markers.source_close),
                                                  (target_span, markers.target_open, markers.target_close)) if span]
     body = text
     for (start, end), open_, close in sorted(spans, reverse=True):
         if not 0 <= start < end <= len(text):
-            raise ValueError(f"span {(start, end)} is empty or outside a text of {len(text)} characters")
+            raise MarkerError(f"span {(start, end)} is empty or outside a text of {len(text)} characters")
         body = body[:start] + open_ + body[start:end] + close + body[end:]
     src = f"{markers.source_open}{source_name}{markers.source_close}"
     tgt = f"{markers.target_open}{target_name}{markers.target_close}"

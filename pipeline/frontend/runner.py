@@ -58,6 +58,20 @@ def _reject(stage: str, article: Article | None, article_id: str, reason: str, r
     return {"stage": stage, "file": file, "line": line, "reason": reason, "raw": raw}
 
 
+def cap_records(records: list, cap: int, what: str, key: str, article: Article | None,
+                article_id: str) -> tuple[list, list[dict]]:
+    """The first `cap` of one article's records, and a reject naming how many were dropped (none if not cut).
+
+    `what` names the records ("claims", "pairs", also the reject's stage) and
+    `key` the config key of the cap.
+    """
+    if len(records) <= cap:
+        return records, []
+    reason = (f"article {article_id}: {len(records):,} {what}, the {len(records) - cap:,} after the first "
+              f"{cap:,} dropped ({key})")
+    return records[:cap], [_reject(what, article, article_id, reason)]
+
+
 def group_by_article(records: list[dict]) -> dict[str, list[dict]]:
     """Records of several articles grouped by `article_id`, in their first-seen order."""
     grouped: dict[str, list[dict]] = defaultdict(list)
@@ -131,6 +145,9 @@ class FrontHalf:
             if not drafts:
                 rejects.append(_reject("claims", article, article.article_id,
                                        f"article {article.article_id}: no claims (only headings)", article.text[:500]))
+            drafts, cut = cap_records(drafts, self.claims_settings.max_claims_per_article, "claims",
+                                      "claims.max_claims_per_article", article, article.article_id)
+            rejects += cut
             records += claim_records(article.article_id, drafts)
         return records, rejects
 
@@ -149,18 +166,30 @@ class FrontHalf:
               settings: PairsConfig | None = None) -> list[dict]:
         """Pairs records of claims (each article's in order) given their mentions and the articles' outlets.
 
-        `settings` replaces the configured pairs section (the benchmark tries several).
+        `settings` replaces the configured pairs section (the benchmark tries several). An article's
+        pairs beyond ``max_pairs_per_article`` are dropped (see :meth:`pairs_and_rejects`).
         """
+        return self.pairs_and_rejects(claims, mentions, outlets, settings)[0]
+
+    def pairs_and_rejects(self, claims: list[dict], mentions: list[dict], outlets: dict[str, object],
+                          settings: PairsConfig | None = None) -> tuple[list[dict], list[dict]]:
+        """Pairs records as :meth:`pairs`, and a reject for each article whose pairs were cut at
+        ``max_pairs_per_article`` (naming how many were dropped)."""
+        settings = settings or self.pairs_settings
         by_article = group_by_article(mentions)
-        records = []
+        records, rejects = [], []
         for article_id, group in group_by_article(claims).items():
-            records += article_pairs(group, by_article.get(article_id, []), self.author(outlets.get(article_id)),
-                                     settings or self.pairs_settings, self.markers)
-        return records
+            found = article_pairs(group, by_article.get(article_id, []), self.author(outlets.get(article_id)),
+                                  settings, self.markers)
+            found, cut = cap_records(found, settings.max_pairs_per_article, "pairs", "pairs.max_pairs_per_article",
+                                     None, str(article_id))
+            records += found
+            rejects += cut
+        return records, rejects
 
     def run(self, articles: list[Article]) -> FrontHalfResult:
         """Claims, mentions and pairs of a batch of articles, with the rejects of each step."""
         claims, claim_rejects = self.claims(articles)
         mentions, mention_rejects = self.mentions(claims)
-        pairs = self.pairs(claims, mentions, {a.article_id: a.outlet for a in articles})
-        return FrontHalfResult(claims, mentions, pairs, claim_rejects + mention_rejects)
+        pairs, pair_rejects = self.pairs_and_rejects(claims, mentions, {a.article_id: a.outlet for a in articles})
+        return FrontHalfResult(claims, mentions, pairs, claim_rejects + mention_rejects + pair_rejects)

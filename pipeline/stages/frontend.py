@@ -12,6 +12,7 @@ import time
 import pandas as pd
 
 from pipeline.core.config import REPO_ROOT, Config
+from pipeline.core.markers import marker_strings
 from pipeline.core.tables import SCHEMAS, read_table, write_table
 from pipeline.frontend.articles import ingest_paths, input_files
 from pipeline.frontend.pairs import IMPLICIT, ISSUE, claims_table
@@ -21,16 +22,16 @@ from pipeline.frontend.runner import Article, FrontHalf
 def articles(config: Config) -> None:
     """Read config.articles.input and write the articles and rejects tables."""
     source = config.input_path
-    result = ingest_paths(input_files(source), config.articles, root=REPO_ROOT)
+    result = ingest_paths(input_files(source), config.articles, root=REPO_ROOT, markers=marker_strings(config.examples))
     out = config.corpus_dir
     write_table(pd.DataFrame(result.articles, columns=list(SCHEMAS["articles"].names)), "articles", out / "articles.parquet")
     write_table(pd.DataFrame(result.rejects, columns=list(SCHEMAS["rejects"].names)), "rejects", out / "rejects_articles.parquet")
     for message in result.messages:
         print(message)
-    replaced = sum(a["n_replaced_chars"] for a in result.articles)
-    print(f"articles: read {result.read} records from {source}: accepted {len(result.articles)}, "
-          f"rejected {len(result.rejects)}; {replaced} invalid UTF-8 sequence(s) replaced -> {out / 'articles.parquet'}")
-    assert result.read == len(result.articles) + len(result.rejects), "article counts do not reconcile"
+    repaired = ", ".join(f"{key} {value}" for key, value in sorted(result.counts.items()) if value) or "none"
+    print(f"articles from {source}: {result.summary()}; repaired: {repaired} -> {out / 'articles.parquet'}")
+    if not result.reconciles():
+        raise RuntimeError(f"article counts do not reconcile: {result.summary()}, {len(result.rejects)} rejects rows")
 
 
 def _article_inputs(articles: pd.DataFrame) -> list[Article]:
@@ -53,10 +54,14 @@ def claims(config: Config) -> None:
         if article.article_id not in with_claims:
             line = 1 if pd.isna(article.line) else int(article.line)
             print(f"{article.file}:{line}: article {article.article_id} has no claims")
+    for reject in rejects:
+        if "claims.max_claims_per_article" in reject["reason"]:
+            print(f"claims: {reject['reason']}")
+    n_without = len(articles) - len(with_claims)
     write_table(pd.DataFrame(records, columns=SCHEMAS["claims"].names), "claims", out / "claims.parquet")
     write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", out / "rejects_claims.parquet")
     kinds = pd.Series([r["kind"] for r in records], dtype=object).value_counts().to_dict()
-    print(f"claims: read {len(articles)} articles: with claims {len(articles) - len(rejects)}, without {len(rejects)}; "
+    print(f"claims: read {len(articles)} articles: with claims {len(with_claims)}, without {n_without}; "
           f"{len(records)} claims {kinds}; {seconds:.1f}s -> {out / 'claims.parquet'}")
 
 
@@ -92,8 +97,12 @@ def pairs(config: Config) -> None:
     claims = read_table(out / "claims.parquet", "claims")
     mentions = read_table(out / "mentions.parquet", "mentions")
     outlets = dict(zip(articles["article_id"], articles["outlet"]))
-    records = FrontHalf.from_config(config).pairs(_claim_records(claims), mentions.to_dict("records"), outlets)
+    records, rejects = FrontHalf.from_config(config).pairs_and_rejects(
+        _claim_records(claims), mentions.to_dict("records"), outlets)
     write_table(pd.DataFrame(records, columns=SCHEMAS["pairs"].names), "pairs", out / "pairs.parquet")
+    write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", out / "rejects_pairs.parquet")
+    for reject in rejects:
+        print(f"pairs: {reject['reason']}")
     without = len(claims) - len({r["claim_id"] for r in records})
     origins = pd.Series([r["origin"] for r in records], dtype=object).value_counts().to_dict()
     issues = sum(r["target_type"] == ISSUE for r in records)

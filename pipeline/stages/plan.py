@@ -61,6 +61,15 @@ def plan_text(config: Config) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _size_and_time(path: Path) -> list[int]:
+    """A file's size and modification time; [-1, -1] for one that cannot be stat'ed (a broken link)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return [-1, -1]
+    return [stat.st_size, stat.st_mtime_ns]
+
+
 def input_snapshot(config: Config) -> dict:
     """What the front half reads: the input path and each file's size and modification time.
 
@@ -68,7 +77,7 @@ def input_snapshot(config: Config) -> dict:
     """
     source = config.input_path
     files = input_files(source) if source.exists() else []
-    stats = [[_relative(path), path.stat().st_size, path.stat().st_mtime_ns] for path in files]
+    stats = [[_relative(path), *_size_and_time(path)] for path in files]
     return {"input": str(source), "exists": source.exists(), "files": stats}
 
 

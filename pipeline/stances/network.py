@@ -18,6 +18,7 @@ their number of such claims.
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -127,10 +128,42 @@ def build_graph(pairs: pd.DataFrame, level: str) -> nx.DiGraph:
     return graph
 
 
+#: Characters XML 1.0 does not allow (C0 controls other than tab and line breaks, surrogates, U+FFFE/FFFF).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(value: object) -> object:
+    """A string with the characters XML cannot hold replaced by U+FFFD; other values unchanged."""
+    return _XML_ILLEGAL.sub("\ufffd", value) if isinstance(value, str) else value
+
+
+def xml_safe_graph(graph: nx.DiGraph) -> nx.DiGraph:
+    """A copy of `graph` whose node names and string attributes are all XML-safe (:func:`xml_safe`).
+
+    Ingest already removes control characters from article text; this keeps
+    the GraphML well-formed whatever names reach it. Two names that become
+    equal are one node (its counts summed); of two edges that become one, the first is kept.
+    """
+    safe = nx.DiGraph(**{k: xml_safe(v) for k, v in graph.graph.items()})
+    for node, data in graph.nodes(data=True):
+        name = xml_safe(node)
+        if name in safe:
+            for key, value in data.items():
+                if isinstance(value, (int, float)) and key in safe.nodes[name]:
+                    safe.nodes[name][key] += value
+        else:
+            safe.add_node(name, **{k: xml_safe(v) for k, v in data.items()})
+    for source, target, data in graph.edges(data=True):
+        edge = (xml_safe(source), xml_safe(target))
+        if not safe.has_edge(*edge):
+            safe.add_edge(*edge, **{k: xml_safe(v) for k, v in data.items()})
+    return safe
+
+
 def write_graphml(graph: nx.DiGraph, path: Path) -> None:
-    """Write a graph as GraphML, atomically."""
+    """Write a graph as GraphML, atomically, its names made XML-safe first (:func:`xml_safe_graph`)."""
     with atomic_path(path) as tmp:
-        nx.write_graphml(graph, tmp)
+        nx.write_graphml(xml_safe_graph(graph), tmp)
 
 
 def drawn_edges(graph: nx.DiGraph, labels: Sequence[str] = (SUPPORTIVE, HOSTILE), min_count: int = 1,
@@ -221,4 +254,4 @@ def summary_lines(pairs: pd.DataFrame, level: str, labels: Iterable[str] = (SUPP
 
 
 __all__ = ["ACTOR", "AFFILIATION", "LEVELS", "PairAggregator", "aggregate", "build_graph", "draw_network",
-           "drawn_edges", "summary_lines", "triplets_as_stances", "write_graphml"]
+           "drawn_edges", "summary_lines", "triplets_as_stances", "write_graphml", "xml_safe", "xml_safe_graph"]
