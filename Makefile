@@ -71,7 +71,7 @@ examples: $(STATE)/examples.done ## DSE rows -> directed examples
 train: $(STATE)/evaluate.done ## The main job: fetch -> ingest -> examples -> train -> evaluate, tracked in MLflow
 	@echo "Done. Compare runs with: make ui"
 
-test: $(VENV_STAMP) setup-browser ## Run the test suite (unit tests, a smoke run of make train, the MLflow UI in headless Chromium)
+test: $(VENV_STAMP) setup-browser setup-postgres ## Run the test suite (unit tests, a smoke run of make train, the MLflow UI in headless Chromium, the team server)
 	$(PY) -m pytest -q
 
 ui: $(VENV_STAMP) ## Serve the MLflow UI on http://127.0.0.1:5000

@@ -294,7 +294,10 @@ def load_stance_model(config: Config):
     from mlflow.exceptions import MlflowException
     from mlflow.tracking import MlflowClient
 
+    from pipeline.server import check_tracking_server
+
     mlflow.set_tracking_uri(config.tracking_uri)
+    check_tracking_server(config.tracking_uri)
     uri = model_uri(config)
     provenance = {"model_uri": uri, "tracking_uri": config.tracking_uri}
     try:

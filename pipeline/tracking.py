@@ -15,12 +15,14 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from pipeline.config import REPO_ROOT, Config, config_to_yaml, flatten
 from pipeline.fetch import corpus_sha256
 from pipeline.models.base import FitReport
+from pipeline.server import check_tracking_server
 
 log = logging.getLogger(__name__)
 
@@ -66,12 +68,25 @@ def git_commit() -> str:
         return "unknown"
 
 
+def experiment_artifact_location(config: Config, name: str) -> str | None:
+    """Where a new experiment keeps its artifacts: the configured folder for a local store; None for
+    a tracking server (http/https), so that the server's proxied `mlflow-artifacts:` root is used."""
+    if config.tracking_uri.startswith(("http://", "https://")):
+        return None
+    return f"{config.artifact_location.rstrip('/')}/{name}"
+
+
 def use_experiment(config: Config, experiment: str | None = None) -> str:
     """Point MLflow at the configured store and experiment; return the experiment id."""
     mlflow.set_tracking_uri(config.tracking_uri)
+    check_tracking_server(config.tracking_uri)
     name = experiment or config.mlflow.experiment
     if mlflow.get_experiment_by_name(name) is None:
-        mlflow.create_experiment(name, artifact_location=f"{config.artifact_location.rstrip('/')}/{name}")
+        try:
+            mlflow.create_experiment(name, artifact_location=experiment_artifact_location(config, name))
+        except MlflowException as exc:  # a concurrent run created it first
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
     return mlflow.set_experiment(name).experiment_id
 
 
@@ -136,9 +151,8 @@ def register_once(name: str, run_info: dict[str, Any]) -> str:
     existing = [v for v in client.search_model_versions(f"name = '{name}'") if v.run_id == run_info["run_id"]]
     if existing:
         return existing[0].version
-    version = mlflow.register_model(run_info["model_uri"], name).version
-    client.set_model_version_tag(name, version, "model_family", run_info["family"])
-    return version
+    # The tag travels with the creation: a version never exists without it.
+    return mlflow.register_model(run_info["model_uri"], name, tags={"model_family": run_info["family"]}).version
 
 
 @dataclass
@@ -150,12 +164,10 @@ class Champion:
     score: float
 
 
-def promote_champion(config: Config) -> Champion:
-    """Alias the version with the best champion metric, among versions whose runs
-    were validated on the same valid data as the latest one."""
-    use_experiment(config)
-    client = MlflowClient()
-    name, metric = config.mlflow.registered_model, config.mlflow.champion_metric
+def champion_choice(client: MlflowClient, name: str, metric: str) -> tuple[Any, Any]:
+    """(version, run) that should hold the champion alias: the best `metric` among versions whose
+    runs were validated on the same valid data as the newest one; ties go to the newer run, then
+    to the higher version. A function of the registry's content alone, whoever computes it."""
     candidates = []
     for version in client.search_model_versions(f"name = '{name}'"):
         if not version.run_id:
@@ -167,7 +179,29 @@ def promote_champion(config: Config) -> Champion:
         raise RuntimeError(f"no version of {name!r} has a {metric!r} metric")
     latest_digest = max(candidates, key=lambda c: c[1].info.start_time)[1].data.tags.get("valid_digest")
     comparable = [c for c in candidates if c[1].data.tags.get("valid_digest") == latest_digest]
-    best_version, best_run = max(comparable, key=lambda c: (c[1].data.metrics[metric], c[1].info.start_time))
-    client.set_registered_model_alias(name, config.mlflow.champion_alias, best_version.version)
-    return Champion(best_version.version, best_run.data.tags.get("model_family", "?"),
-                    best_run.data.metrics[metric])
+    return max(comparable, key=lambda c: (c[1].data.metrics[metric], c[1].info.start_time, int(c[0].version)))
+
+
+def promote_champion(config: Config, rounds: int = 50) -> Champion:
+    """Alias the version with the best champion metric, among versions whose runs were validated on
+    the same valid data as the latest one.
+
+    Safe when several trainings finish together: each re-reads the registry after its own write
+    and writes again until the alias already names the choice computed from a read made before the
+    alias was read. The last write is therefore always followed, in its writer, by a read that
+    saw every version registered before it, and every version registered later is checked by its
+    own trainer, so the alias ends on the best version, not on whichever finished last."""
+    use_experiment(config)
+    client = MlflowClient()
+    name, alias, metric = config.mlflow.registered_model, config.mlflow.champion_alias, config.mlflow.champion_metric
+    for _ in range(rounds):
+        best_version, best_run = champion_choice(client, name, metric)
+        try:
+            current = client.get_model_version_by_alias(name, alias).version
+        except MlflowException:
+            current = None
+        if current == best_version.version:
+            return Champion(best_version.version, best_run.data.tags.get("model_family", "?"),
+                            best_run.data.metrics[metric])
+        client.set_registered_model_alias(name, alias, best_version.version)
+    raise RuntimeError(f"the alias {name}@{alias} did not settle after {rounds} rounds of concurrent updates")
