@@ -53,7 +53,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"config {config.name}: changed sections: {', '.join(changed)}")
         return 0
     module_name, function_name = STAGES[args.stage].split(":")
-    getattr(importlib.import_module(module_name), function_name)(config)
+    try:
+        getattr(importlib.import_module(module_name), function_name)(config)
+    except Exception as exc:
+        from pipeline.server import store_busy_message
+
+        message = store_busy_message(exc, config.tracking_uri)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 1
     return 0
 
 

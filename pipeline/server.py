@@ -548,6 +548,19 @@ def check_tracking_server(uri: str, timeout: float = 10.0) -> None:
                          "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (make server prints them)")
 
 
+def store_busy_message(exc: BaseException, uri: str) -> str | None:
+    """One line for an embedded SQLite store locked by another process; None for any other error."""
+    seen: set[int] = set()
+    chain: BaseException | None = exc
+    while chain is not None and id(chain) not in seen:
+        seen.add(id(chain))
+        if uri.startswith("sqlite:") and "database is locked" in str(chain):
+            return (f"error: the SQLite store {uri} is busy with another training (database is locked): "
+                    "run one `make train` at a time, or share a tracking server (make server, docs/server.md)")
+        chain = chain.__cause__ or chain.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m pipeline.server start|stop|status`."""
     parser = argparse.ArgumentParser(prog="python -m pipeline.server", description=__doc__.split("\n")[0])
