@@ -399,6 +399,11 @@ def start_mlflow(settings: ServerSettings, db_password: str, admin_password: str
     """Start `mlflow server` in its own session, wait until /health answers; record and return its PID."""
     pid = running_mlflow(settings)
     if pid:
+        cmdline = process_cmdline(pid)
+        bound = cmdline[cmdline.index("--host") + 1:cmdline.index("--port") + 2:2] if "--port" in cmdline else []
+        if bound != [settings.host, str(settings.port)]:
+            raise ServerError(f"the server of {settings.root} already runs on {':'.join(bound)}: "
+                              "stop it first (make server-stop) to move it")
         return pid
     if port_in_use(settings.host, settings.port):
         raise ServerError(f"port {settings.port} on {settings.host} is taken by another program: "
