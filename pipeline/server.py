@@ -150,6 +150,10 @@ def auth_config_text(settings: ServerSettings) -> str:
         f"database_uri = {store_uri(settings, AUTH_DB).replace('%', '%%')}",  # configparser interpolates %
         f"admin_username = {settings.admin_username}",
         "authorization_function = mlflow.server.auth:authenticate_request_basic_auth",
+        # Each login check hashes the password (about 0.3 s of CPU here) and a training makes hundreds
+        # of requests: a worker remembers a checked login for a minute, so a changed password or a
+        # deleted user takes up to that long to reach every worker.
+        "auth_cache_ttl_seconds = 60",
         "",
     ])
 

@@ -172,9 +172,9 @@ def server_smoke(team_server, smoke_run):
 
 def test_start_is_idempotent_and_keeps_secrets_private(team_server):
     settings = team_server["settings"]
-    before = started_pids(settings)
-    again = server.start(settings, quiet=True)
-    assert again["mlflow_pid"] == server.read_pid(settings.mlflow_pid_file) and set(before) == set(started_pids(settings))
+    before = server.running_mlflow(settings), server.running_postgres(settings)
+    again = server.start(settings, quiet=True)  # a second start finds both running and starts nothing
+    assert (again["mlflow_pid"], again["postgres_pid"]) == before and all(before)
     for secret in (settings.admin_password_file, settings.db_password_file, settings.flask_secret_file):
         assert secret.stat().st_mode & 0o777 == 0o600
     assert settings.admin_password_file.read_text().strip() == team_server["admin"][1]
