@@ -322,7 +322,8 @@ def test_two_trainings_at_once_against_sqlite(smoke_run, tmp_path):
 
 
 def test_migrate_a_sqlite_store_into_a_server(smoke_run):
-    """`make migrate-store` copies the smoke run's SQLite store into a fresh server; a second call copies nothing."""
+    """`make migrate-store` copies the smoke run's SQLite store into a fresh server; a second call copies
+    nothing; the server stopped and started again still has it all."""
     import mlflow
     from mlflow.tracking import MlflowClient
 
@@ -374,6 +375,16 @@ def test_migrate_a_sqlite_store_into_a_server(smoke_run):
         with tracking_at(smoke_run["tracking_uri"]):
             original = mlflow.pyfunc.load_model(f"models:/{model}@champion").predict(sample)
         pd.testing.assert_frame_equal(migrated, original)
+
+        # Stopped and started again, the server has kept everything: same cluster, artifacts, login.
+        server.stop(settings, quiet=True)
+        assert server.running_mlflow(settings) is None and server.running_postgres(settings) is None
+        assert server.start(settings, quiet=True)["password"] == info["password"]
+        with tracking_at(info["url"], info["username"], info["password"]):
+            target = MlflowClient(tracking_uri=info["url"], registry_uri=info["url"])
+            assert len(target.search_runs([dst_exp.experiment_id])) == len(src_runs)
+            assert target.get_model_version_by_alias(model, "champion").version == dst_alias.version
+            assert target.list_artifacts(dst_alias.run_id, "evaluation")
     finally:
         stop_server(settings, top)
 
