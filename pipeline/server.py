@@ -327,7 +327,7 @@ def prepare_root(settings: ServerSettings, user: str | None) -> None:
         entry = pwd.getpwnam(user)
         for path in (settings.pgdata, settings.postgres_log):
             os.chown(path, entry.pw_uid, entry.pw_gid)
-        probe = subprocess.run(as_user(["test", "-w", str(settings.pgdata)], user), capture_output=True)
+        probe = subprocess.run(as_user(["test", "-w", str(settings.pgdata)], user), capture_output=True, check=False)
         if probe.returncode != 0:
             raise ServerError(f"user {user} cannot reach {settings.pgdata}: make its parent folders traversable "
                               f"(chmod o+x on each) or set SERVER_DIR to a folder it can reach")
@@ -346,7 +346,7 @@ def init_cluster(settings: ServerSettings, db_password: str, user: str | None) -
         done = subprocess.run(
             as_user([str(postgres_bin("initdb")), "-D", str(settings.pgdata), "-U", DB_USER,
                      f"--pwfile={pwfile}", "--auth=scram-sha-256", "--encoding=UTF8", "--locale=C.UTF-8"], user),
-            capture_output=True, text=True)
+            capture_output=True, text=True, check=False)
     finally:
         pwfile.unlink(missing_ok=True)
     if done.returncode != 0:
@@ -366,7 +366,7 @@ def start_postgres(settings: ServerSettings, user: str | None) -> int:
     done = subprocess.run(
         as_user([str(postgres_bin("pg_ctl")), "start", "-w", "-t", "60", "-D", str(settings.pgdata),
                  "-l", str(settings.postgres_log), "-o", options], user),
-        capture_output=True, text=True, stdin=subprocess.DEVNULL)
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False)
     if done.returncode != 0:
         tail = settings.postgres_log.read_text(errors="replace").strip().splitlines()[-3:]
         raise ServerError(f"PostgreSQL did not start from {settings.pgdata} (log {settings.postgres_log}): "
