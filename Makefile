@@ -94,7 +94,7 @@ train: $(STATE)/champion.done ## The main job: fetch -> ingest -> examples -> tr
 promote: $(VENV_STAMP) ## Make CONFIG's best version the shared champion that predict serves, on purpose
 	$(RUN) promote --config $(CONFIG) $(ARGS)
 
-test: $(VENV_STAMP) setup-browser ## Run the whole test suite (unit tests, a smoke run of make train, the MLflow UI in headless Chromium)
+test: $(VENV_STAMP) setup-browser setup-postgres ## Run the whole test suite (unit tests, a smoke run of make train, the MLflow UI in headless Chromium, the team server)
 	$(PY) -m pytest -q
 
 test-fast: $(VENV_STAMP) ## Unit tests only (no smoke train, no spaCy or transformer training, no browser): under a minute

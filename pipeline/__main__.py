@@ -15,6 +15,7 @@ from pipeline.core.config import (
     write_sections,
 )
 from pipeline.stages.plan import write_plan
+from pipeline.tracking.server import store_busy_message
 
 STAGES = {
     "fetch": "pipeline.stages.fetch:run",
@@ -66,12 +67,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     module_name, function_name = STAGES[args.stage].split(":")
     stage = getattr(importlib.import_module(module_name), function_name)
-    if args.families:
-        if args.stage not in ("train", "evaluate"):
-            parser.error("--family goes with train or evaluate")
-        stage(config, families=args.families)
-    else:
-        stage(config)
+    if args.families and args.stage not in ("train", "evaluate"):
+        parser.error("--family goes with train or evaluate")
+    try:
+        stage(config, families=args.families) if args.families else stage(config)
+    except Exception as exc:
+        message = store_busy_message(exc, config.tracking_uri)
+        if message is None:
+            raise
+        print(message, file=sys.stderr)
+        return 1
     return 0
 
 

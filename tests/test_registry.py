@@ -61,7 +61,7 @@ def store(tmp_path, monkeypatch):
     return {"default": load_config("default", overrides), "smoke": load_config("smoke", overrides)}
 
 
-def trained_version(config, family: str, score: float, digest: str) -> str:
+def trained_version(config, family: str, score: float, digest: str, monkeypatch) -> str:
     """A run tagged as training logs it, registered as a version (the model artifact is not needed here)."""
     mlflow.set_tracking_uri(config.tracking_uri)
     mlflow.set_experiment(config.mlflow.experiment)
@@ -72,42 +72,40 @@ def trained_version(config, family: str, score: float, digest: str) -> str:
     name = config.mlflow.registered_model
     if not client.search_registered_models(f"name = '{name}'"):
         client.create_registered_model(name)
-    source = f"{run.info.artifact_uri}/model"
-    original = mlflow.register_model
-    try:  # register_once registers through mlflow.register_model; give it the plain run source
-        mlflow.register_model = lambda uri, model_name: client.create_model_version(model_name, uri, run.info.run_id)
-        return register_once(name, {"run_id": run.info.run_id, "model_uri": source, "family": family})
-    finally:
-        mlflow.register_model = original
+    # register_once registers through mlflow.register_model; here it registers the plain run source.
+    monkeypatch.setattr(mlflow, "register_model", lambda uri, model_name, tags=None: client.create_model_version(
+        model_name, uri, run.info.run_id, tags=tags))
+    return register_once(name, {"run_id": run.info.run_id, "model_uri": f"{run.info.artifact_uri}/model",
+                                "family": family})
 
 
 def alias_version(config, alias: str) -> str:
     return MlflowClient().get_model_version_by_alias(config.mlflow.registered_model, alias).version
 
 
-def test_a_small_smoke_run_cannot_displace_the_default_champion(store):
+def test_a_small_smoke_run_cannot_displace_the_default_champion(store, monkeypatch):
     default, smoke = store["default"], store["smoke"]
-    champion = trained_version(default, "tfidf", 0.65, DSE_VALID)
+    champion = trained_version(default, "tfidf", 0.65, DSE_VALID, monkeypatch)
     assert promote_champion(default).promoted
     assert alias_version(default, "champion") == champion
 
-    smoke_version = trained_version(smoke, "tfidf", 0.99, SMALL_VALID)  # a higher score on other data
+    smoke_version = trained_version(smoke, "tfidf", 0.99, SMALL_VALID, monkeypatch)  # a higher score on other data
     outcome = promote_champion(smoke)
     assert not outcome.promoted and outcome.holder == champion and "other data" in outcome.reason
     assert alias_version(default, "champion") == champion
     assert alias_version(smoke, config_alias(smoke)) == smoke_version  # the smoke config keeps its own best
 
-    better = trained_version(default, "transformer", 0.70, DSE_VALID)
+    better = trained_version(default, "transformer", 0.70, DSE_VALID, monkeypatch)
     assert promote_champion(default).promoted and alias_version(default, "champion") == better
 
     forced = promote_champion(smoke, force=True)
     assert forced.promoted and alias_version(default, "champion") == smoke_version
 
 
-def test_versions_carry_family_config_and_digest_and_lookups_use_them(store):
+def test_versions_carry_family_config_and_digest_and_lookups_use_them(store, monkeypatch):
     default, smoke = store["default"], store["smoke"]
-    mine = trained_version(default, "tfidf", 0.6, DSE_VALID)
-    trained_version(smoke, "tfidf", 0.7, SMALL_VALID)  # later, but another config's
+    mine = trained_version(default, "tfidf", 0.6, DSE_VALID, monkeypatch)
+    trained_version(smoke, "tfidf", 0.7, SMALL_VALID, monkeypatch)  # later, but another config's
     version = family_version(default, "tfidf")
     assert version.version == mine
     assert version.tags == {"model_family": "tfidf", "config_name": "default", "valid_digest": DSE_VALID}
@@ -115,9 +113,9 @@ def test_versions_carry_family_config_and_digest_and_lookups_use_them(store):
         family_version(default, "transformer")
 
 
-def test_register_once_is_idempotent(store):
+def test_register_once_is_idempotent(store, monkeypatch):
     default = store["default"]
-    version = trained_version(default, "tfidf", 0.6, DSE_VALID)
+    version = trained_version(default, "tfidf", 0.6, DSE_VALID, monkeypatch)
     run_id = MlflowClient().get_model_version(default.mlflow.registered_model, version).run_id
     assert register_once(default.mlflow.registered_model, {"run_id": run_id, "model_uri": "unused",
                                                            "family": "tfidf"}) == version

@@ -24,6 +24,7 @@ from mlflow.tracking import MlflowClient
 
 from pipeline.core.config import Config
 from pipeline.tracking.runs import use_experiment
+from pipeline.tracking.server import check_tracking_server
 
 #: Version tags copied from the run at registration: what a version is and what it was validated on.
 VERSION_TAGS = ("model_family", "config_name", "valid_digest")
@@ -55,6 +56,7 @@ def alias_holder(client: MlflowClient, name: str, alias: str) -> ModelVersion | 
 def load_stance_model(config: Config) -> tuple[Any, dict[str, Any]]:
     """Load the configured model once; returns (model, provenance). A missing champion is a clear error."""
     mlflow.set_tracking_uri(config.tracking_uri)
+    check_tracking_server(config.tracking_uri)
     uri = model_uri(config)
     provenance: dict[str, Any] = {"model_uri": uri, "tracking_uri": config.tracking_uri}
     try:
@@ -92,13 +94,11 @@ def register_once(name: str, run_info: dict[str, Any]) -> str:
     existing = [v for v in client.search_model_versions(f"name = '{name}'") if v.run_id == run_info["run_id"]]
     if existing:
         return existing[0].version
-    version = mlflow.register_model(run_info["model_uri"], name).version
     run_tags = client.get_run(run_info["run_id"]).data.tags
-    for tag in VERSION_TAGS:
-        value = run_info.get("family") if tag == "model_family" else run_tags.get(tag)
-        if value is not None:
-            client.set_model_version_tag(name, version, tag, value)
-    return version
+    tags = {tag: run_info["family"] if tag == "model_family" else run_tags.get(tag) for tag in VERSION_TAGS}
+    # The tags travel with the creation: a version never exists without them.
+    return mlflow.register_model(run_info["model_uri"], name,
+                                 tags={k: v for k, v in tags.items() if v is not None}).version
 
 
 @dataclass
@@ -158,22 +158,38 @@ def _candidates(client: MlflowClient, name: str, metric: str) -> list[Candidate]
     return found
 
 
-def promote_champion(config: Config, force: bool = False) -> Champion:
-    """Alias this config's best version, and move the shared champion alias like-for-like (see module doc)."""
+def promote_champion(config: Config, force: bool = False, rounds: int = 50) -> Champion:
+    """Alias this config's best version, and move the shared champion alias like-for-like (see module doc).
+
+    Safe when several trainings finish together: each re-reads the registry after its own write and
+    writes again until the aliases already name the choice computed from a read made after the
+    aliases were read. The last write is therefore followed, in its writer, by a read that saw every
+    version registered before it, and every version registered later is checked by its own trainer,
+    so the aliases end on the best versions, not on whichever run finished last.
+    """
     use_experiment(config)
     client = MlflowClient()
     name, metric, alias = config.mlflow.registered_model, config.mlflow.champion_metric, config.mlflow.champion_alias
-    candidates = _candidates(client, name, metric)
-    mine = [c for c in candidates if c.config_name == config.name and c.score is not None]
-    if not mine:
-        raise RuntimeError(f"no version of {name!r} from config {config.name!r} has a {metric!r} metric")
-    latest_digest = max(mine, key=lambda c: c.start_time).valid_digest
-    best = choose_best(mine, latest_digest)
-    client.set_registered_model_alias(name, config_alias(config), best.version)
-    held = alias_holder(client, name, alias)
-    holder = next((c for c in candidates if held is not None and c.version == held.version), None)
-    promote, reason = decide_promotion(best, holder, force)
-    if promote:
-        client.set_registered_model_alias(name, alias, best.version)
-    return Champion(best.version, best.family, best.score, promote,
-                    best.version if promote else (holder.version if holder else None), reason)
+    first_reason = None
+    for _ in range(rounds):
+        candidates = _candidates(client, name, metric)
+        mine = [c for c in candidates if c.config_name == config.name and c.score is not None]
+        if not mine:
+            raise RuntimeError(f"no version of {name!r} from config {config.name!r} has a {metric!r} metric")
+        best = choose_best(mine, max(mine, key=lambda c: c.start_time).valid_digest)
+        mine_held = alias_holder(client, name, config_alias(config))
+        held = alias_holder(client, name, alias)
+        holder = next((c for c in candidates if held is not None and c.version == held.version), None)
+        promote, reason = decide_promotion(best, holder, force)
+        first_reason = first_reason or reason
+        settled = (mine_held is not None and mine_held.version == best.version
+                   and (not promote or (held is not None and held.version == best.version)))
+        if settled:
+            return Champion(best.version, best.family, best.score, promote,
+                            best.version if promote else (holder.version if holder else None), first_reason)
+        if mine_held is None or mine_held.version != best.version:
+            client.set_registered_model_alias(name, config_alias(config), best.version)
+        if promote and (held is None or held.version != best.version):
+            client.set_registered_model_alias(name, alias, best.version)
+        force = False  # once moved on purpose, the alias is held like for like
+    raise RuntimeError(f"the aliases of {name} did not settle after {rounds} rounds of concurrent updates")

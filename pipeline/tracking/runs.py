@@ -13,12 +13,14 @@ from typing import Any
 
 import mlflow
 import pandas as pd
+from mlflow.exceptions import MlflowException
 from mlflow.models import infer_signature
 
 from pipeline.core.config import REPO_ROOT, Config, config_to_yaml, flatten
 from pipeline.corpora.fetch import corpus_digests
 from pipeline.models.base import FitReport
 from pipeline.tracking.pyfunc import StancePyfunc
+from pipeline.tracking.server import check_tracking_server
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +39,25 @@ def git_commit() -> str:
         return "unknown"
 
 
+def experiment_artifact_location(config: Config, name: str) -> str | None:
+    """Where a new experiment keeps its artifacts: the configured folder for a local store; None for
+    a tracking server (http/https), so that the server's proxied `mlflow-artifacts:` root is used."""
+    if config.tracking_uri.startswith(("http://", "https://")):
+        return None
+    return f"{config.artifact_location.rstrip('/')}/{name}"
+
+
 def use_experiment(config: Config, experiment: str | None = None) -> str:
     """Point MLflow at the configured store and experiment; return the experiment id."""
     mlflow.set_tracking_uri(config.tracking_uri)
+    check_tracking_server(config.tracking_uri)
     name = experiment or config.mlflow.experiment
     if mlflow.get_experiment_by_name(name) is None:
-        mlflow.create_experiment(name, artifact_location=f"{config.artifact_location.rstrip('/')}/{name}")
+        try:
+            mlflow.create_experiment(name, artifact_location=experiment_artifact_location(config, name))
+        except MlflowException as exc:  # a concurrent run created it first
+            if exc.error_code != "RESOURCE_ALREADY_EXISTS":
+                raise
     return mlflow.set_experiment(name).experiment_id
 
 
