@@ -95,7 +95,6 @@ def joined_article(sentences: list[tuple[int, str]]) -> tuple[str, dict[int, tup
     return " ".join(parts), spans
 
 
-
 @dataclass
 class GoldArticle:
     """One SEESAW article run through the front half with its gold sentences as claims."""
