@@ -26,6 +26,7 @@ from collections import Counter
 import pandas as pd
 
 from pipeline.core.config import Config
+from pipeline.core.labels import PAIR_CLASS_NAMES, pair_class
 from pipeline.core.tables import SCHEMAS, read_table, write_table, write_text_atomic
 from pipeline.frontend.gold import gold_articles
 from pipeline.frontend.gold_examples import (
@@ -89,7 +90,8 @@ def split_report(labelled: Labelled, kept: pd.DataFrame, wall_s: float) -> dict:
         "examples_labelled": len(written), "examples_written": len(kept),
         "labels": {k: int(v) for k, v in kept["label"].value_counts().items()},
         "labels_before_sampling": {k: int(v) for k, v in written["label"].value_counts().items()},
-        "pair_classes": {int(k): int(v) for k, v in kept["dse_label"].value_counts().sort_index().items()},
+        "pair_classes": dict(sorted(Counter(PAIR_CLASS_NAMES[pair_class(code, direction)] for code, direction
+                                            in zip(kept["dse_label"], kept["direction"])).items())),
         "gold_read": counts["gold_read"],
         "gold_matched": counts["gold_matched_entity"] + counts["gold_matched_author"],
         "gold_unmatched": len(labelled.unmatched),
