@@ -136,6 +136,15 @@ def test_neutral_sampling_keeps_every_stance_and_is_seeded():
     assert len(G.sample_neutrals(examples, 100.0, seed=7)) == len(examples)
 
 
+def test_gold_of_reads_the_triplets_table_with_the_author_as_no_subject():
+    table = pd.DataFrame({"article_id": ["a", "a", "b"], "split": "train", "sentence_id": [0, 1, 0],
+                          "subject": ["Barack Obama", None, "Congress"], "subject_is_author": [False, True, False],
+                          "sentiment": ["NEG", "POS", "NEG"], "object": ["Congress", "Barack Obama", "Barack Obama"]})
+    assert G.gold_of(table) == {"a": [GoldTriplet(0, "Barack Obama", "Congress", "NEG"),
+                                      GoldTriplet(1, None, "Barack Obama", "POS")],
+                                "b": [GoldTriplet(0, "Congress", "Barack Obama", "NEG")]}
+
+
 @pytest.mark.slow
 def test_the_stage_on_two_seesaw_train_articles(tmp_path, capsys):
     config = load_config("default", [f"paths.raw_dir={tmp_path / 'raw'}", f"paths.tables_dir={tmp_path / 'tables'}",
