@@ -17,7 +17,7 @@ pairs whose source is the article's author.
 
 Matching rules. A predicted actor denotes a gold entity when any name it goes
 by in the article (canonical name, surface forms, dictionary aliases) matches
-the entity's canonical name by :func:`pipeline.bench.frontend.name_matches`
+the entity's canonical name by :func:`pipeline.frontend.gold.name_matches`
 (token equality, titles dropped, distinctive-token containment, acronyms).
 Predicted and gold triplets are paired one to one (maximum bipartite
 matching per article), so no prediction is counted twice. Three schemes:
@@ -48,11 +48,12 @@ import mlflow
 import networkx as nx
 import pandas as pd
 
-from pipeline.bench.frontend import gold_articles, load_seesaw, name_matches
+from pipeline.bench.frontend import load_seesaw
 from pipeline.core.config import Config, LexiconConfig, flatten, lexicon_digest
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
 from pipeline.core.metrics import prf
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
+from pipeline.frontend.gold import gold_articles, name_matches
 from pipeline.frontend.runner import FrontHalf
 from pipeline.stances.predict import label_texts
 from pipeline.tracking.registry import family_version, load_stance_model

@@ -480,6 +480,28 @@ class E2eConfig(_Section):
         return non_empty_unique(baselines)
 
 
+class SeesawExamplesConfig(_Section):
+    """SEESAW's train and valid articles as labelled candidate pairs (the ``seesaw-examples`` stage).
+
+    The front half turns each article (its gold sentences as claims) into
+    candidate pairs; a pair is supportive or hostile when a gold triplet of
+    its sentence joins its source and target, neutral otherwise. SEESAW keys
+    only the sentences that hold at least one triplet, so a sentence without
+    one may hold no stance or may never have been looked at.
+    """
+
+    neutral_sentences: Literal["annotated_only", "all"] = Field(
+        default="annotated_only",
+        description="annotated_only: neutral examples only from sentences with at least one gold triplet; "
+                    "all: from every sentence")
+    neutral_per_positive: float | None = Field(
+        default=None, gt=0,
+        description="train split only: keep at most this many neutral examples (no gold stance either way) per "
+                    "example with one, drawn with `seed`; None keeps them all (valid always keeps all)")
+    seed: int = Field(default=13, ge=0, description="seed of the neutral sampling")
+    limit_articles: int | None = Field(default=None, ge=1, description="first N articles of each split only (tests)")
+
+
 class NotebookConfig(_Section):
     """What the analysis notebook shows."""
 
@@ -505,6 +527,7 @@ class Config(_Section):
     pairs: PairsConfig = PairsConfig()
     predict: PredictConfig = PredictConfig()
     e2e: E2eConfig = E2eConfig()
+    seesaw_examples: SeesawExamplesConfig = SeesawExamplesConfig()
     notebook: NotebookConfig = NotebookConfig()
 
     # Paths derived from the config, all absolute.

@@ -264,6 +264,28 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+# SEESAW candidate pairs labelled from the gold triplets (seesaw-examples): the `examples` columns, so
+# that the models read them as they read DSE's, plus where each came from. `dse_label` and `direction`
+# give the pair class relative to the marked source and target (core.labels.pair_class).
+SCHEMAS["seesaw_examples"] = pa.schema([
+    *SCHEMAS["examples"],
+    _field("origin", pa.string()),  # speaker | author | mention (the front half's pairs)
+    _field("source_evidence", pa.string()),
+    _field("target_evidence", pa.string()),
+    _field("article_id", pa.string()),
+    _field("sentence_id", pa.int64()),
+])
+# A SEESAW gold triplet that no candidate pair matches, and why; subject null for the author.
+SCHEMAS["seesaw_gold_unmatched"] = pa.schema([
+    _field("article_id", pa.string()),
+    _field("sentence_id", pa.int64()),
+    _field("subject", pa.string(), nullable=True),
+    _field("object", pa.string()),
+    _field("polarity", pa.string()),
+    _field("reason", pa.string()),
+])
+
+
 def register_schema(table: str, schema: pa.Schema) -> None:
     """Declare the schema of a new table (a gold corpus adapter declares its own tables).
 
