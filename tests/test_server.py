@@ -101,19 +101,13 @@ def make_train(smoke_run: dict, root: Path, env: dict, extra: list[str], backgro
     """`make train CONFIG=smoke` on the session smoke run's tables, with its own name (so its own
     outputs), its own make state, `extra` overrides and `env` (the tracking store).
 
-    The data stages (fetch, ingest, examples) are the smoke run's: their stamps are copied and marked
-    current after the section snapshots are written, so make runs train and evaluate, the stages
-    that talk to MLflow, and nothing is rebuilt under the shared tables folder."""
+    The data stages (fetch, ingest, examples) are the smoke run's: its make state is copied with
+    the tables' times, so make runs train, evaluate and champion, the stages that talk to MLflow,
+    and nothing is rebuilt under the shared tables folder."""
     state = root / "state"
     shutil.copytree(smoke_run["root"] / "state", state)
-    for stamp in ("train.done", "evaluate.done"):
-        (state / stamp).unlink(missing_ok=True)
+    (state / "champion.done").unlink(missing_ok=True)
     overrides = [*smoke_run["overrides"], *extra]
-    python = str(REPO_ROOT / ".venv" / "bin" / "python")
-    subprocess.run([python, "-m", "pipeline", "config", "--config", "smoke", "--sections-dir", str(state / "config"),
-                    *overrides], cwd=REPO_ROOT, check=True, capture_output=True)
-    for stamp in ("fetch.done", "ingest.done", "examples.done"):
-        os.utime(state / stamp)
     command = ["make", "--no-print-directory", "train", "CONFIG=smoke", f"STATE={state}", f"ARGS={' '.join(overrides)}"]
     if background:
         return subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
