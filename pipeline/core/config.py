@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from pipeline.core.tables import write_text_atomic
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "configs"
 #: The lexicon file of a config that names none (the ``lexicon`` key), under configs/.
@@ -757,10 +759,7 @@ def write_if_changed(path: Path, text: str) -> bool:
     """Write `text` to `path` atomically unless it already holds exactly that; True if written."""
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, text)
     return True
 
 

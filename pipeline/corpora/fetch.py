@@ -110,6 +110,25 @@ def fetch_file(entry: ManifestEntry, source: CorpusSource, dest_dir: Path, mirro
     return "fetched"
 
 
+def verify_corpus(name: str, config: Config) -> int:
+    """Check every raw file of a fetched corpus against its manifest; return the number checked.
+
+    A missing or changed file raises one line naming it and what to do.
+    """
+    source = config.corpora.source(name)
+    manifest_path = CONFIG_DIR / source.manifest
+    entries = parse_manifest(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
+    raw_dir = config.raw_dir / name
+    for entry in entries:
+        path = raw_dir / entry.relpath
+        if not path.is_file():
+            raise ChecksumError(f"{path}: missing; run `make fetch` (python -m pipeline fetch) first")
+        if sha256_file(path) != entry.sha256:
+            raise ChecksumError(f"{path}: changed since fetch (sha256 differs from {manifest_path.name}); "
+                                f"delete it and run `make fetch` again")
+    return len(entries)
+
+
 def mirror_folder(config: Config) -> Path | None:
     """The offline mirror, when its environment variable is set."""
     value = os.environ.get(config.corpora.mirror_env)

@@ -12,7 +12,7 @@ import time
 import pandas as pd
 
 from pipeline.core.config import REPO_ROOT, Config
-from pipeline.core.tables import SCHEMAS, read_table, write_table
+from pipeline.core.tables import SCHEMAS, read_table, staged_files, write_table
 from pipeline.frontend.articles import ingest_paths, input_files
 from pipeline.frontend.pairs import IMPLICIT, ISSUE, claims_table
 from pipeline.frontend.runner import Article, FrontHalf
@@ -23,14 +23,17 @@ def articles(config: Config) -> None:
     source = config.input_path
     result = ingest_paths(input_files(source), config.articles, root=REPO_ROOT)
     out = config.corpus_dir
-    write_table(pd.DataFrame(result.articles, columns=list(SCHEMAS["articles"].names)), "articles", out / "articles.parquet")
-    write_table(pd.DataFrame(result.rejects, columns=list(SCHEMAS["rejects"].names)), "rejects", out / "rejects_articles.parquet")
+    assert result.read == len(result.articles) + len(result.rejects), "article counts do not reconcile"
+    with staged_files(out) as staging:  # the articles and their rejects land together
+        write_table(pd.DataFrame(result.articles, columns=list(SCHEMAS["articles"].names)), "articles",
+                    staging / "articles.parquet")
+        write_table(pd.DataFrame(result.rejects, columns=list(SCHEMAS["rejects"].names)), "rejects",
+                    staging / "rejects_articles.parquet")
     for message in result.messages:
         print(message)
     replaced = sum(a["n_replaced_chars"] for a in result.articles)
     print(f"articles: read {result.read} records from {source}: accepted {len(result.articles)}, "
           f"rejected {len(result.rejects)}; {replaced} invalid UTF-8 sequence(s) replaced -> {out / 'articles.parquet'}")
-    assert result.read == len(result.articles) + len(result.rejects), "article counts do not reconcile"
 
 
 def _article_inputs(articles: pd.DataFrame) -> list[Article]:
@@ -53,8 +56,9 @@ def claims(config: Config) -> None:
         if article.article_id not in with_claims:
             line = 1 if pd.isna(article.line) else int(article.line)
             print(f"{article.file}:{line}: article {article.article_id} has no claims")
-    write_table(pd.DataFrame(records, columns=SCHEMAS["claims"].names), "claims", out / "claims.parquet")
-    write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", out / "rejects_claims.parquet")
+    with staged_files(out) as staging:  # the table and its rejects land together
+        write_table(pd.DataFrame(records, columns=SCHEMAS["claims"].names), "claims", staging / "claims.parquet")
+        write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", staging / "rejects_claims.parquet")
     kinds = pd.Series([r["kind"] for r in records], dtype=object).value_counts().to_dict()
     print(f"claims: read {len(articles)} articles: with claims {len(articles) - len(rejects)}, without {len(rejects)}; "
           f"{len(records)} claims {kinds}; {seconds:.1f}s -> {out / 'claims.parquet'}")
@@ -75,8 +79,9 @@ def actors(config: Config) -> None:
     mentions, rejects = FrontHalf.from_config(config).mentions(_claim_records(claims))
     for reject in rejects:
         print(f"actors: article {reject['file']}: no actors found; it yields no pairs")
-    write_table(pd.DataFrame(mentions, columns=SCHEMAS["mentions"].names), "mentions", out / "mentions.parquet")
-    write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", out / "rejects_actors.parquet")
+    with staged_files(out) as staging:  # the table and its rejects land together
+        write_table(pd.DataFrame(mentions, columns=SCHEMAS["mentions"].names), "mentions", staging / "mentions.parquet")
+        write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", staging / "rejects_actors.parquet")
     n_articles = claims["article_id"].nunique()
     n_actors = len({(m["article_id"], m["canonical"]) for m in mentions})
     print(f"actors: read {len(claims)} claims of {n_articles} articles: {len(mentions)} mentions of "

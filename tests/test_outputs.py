@@ -1,0 +1,176 @@
+"""All-or-nothing outputs: staged writes, the sweep of a killed run's leftovers, and SIGKILL midway."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.core.config import REPO_ROOT
+from pipeline.core.tables import (
+    SLOW_WRITES_ENV,
+    read_table,
+    staged_files,
+    staged_outputs,
+    sweep_stale,
+    write_text_atomic,
+)
+
+
+def dead_pid() -> int:
+    """The pid of a process that has exited."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_failing_block_leaves_the_previous_output_folder_as_it_was(tmp_path):
+    out = tmp_path / "predict"
+    with staged_outputs(out) as staging:
+        (staging / "a.txt").write_text("old a")
+        (staging / "b.txt").write_text("old b")
+    with pytest.raises(RuntimeError, match="check failed"):
+        with staged_outputs(out) as staging:
+            (staging / "a.txt").write_text("new a")
+            raise RuntimeError("check failed")
+    assert {p.name: p.read_text() for p in out.iterdir()} == {"a.txt": "old a", "b.txt": "old b"}
+    assert [p.name for p in tmp_path.iterdir()] == ["predict"]
+
+
+def test_a_successful_block_replaces_the_whole_folder(tmp_path):
+    out = tmp_path / "predict"
+    out.mkdir()
+    (out / "stale.txt").write_text("from an older run")
+    with staged_outputs(out) as staging:
+        (staging / "a.txt").write_text("new a")
+    assert [p.name for p in out.iterdir()] == ["a.txt"]
+    assert [p.name for p in tmp_path.iterdir()] == ["predict"]
+
+
+def test_leftovers_of_a_dead_writer_are_swept_and_a_live_ones_kept(tmp_path):
+    pid = dead_pid()
+    (tmp_path / f".tmp-{pid}-0-articles.parquet").write_text("half")
+    (tmp_path / f".tmp-{pid}-1-predict").mkdir()
+    live = tmp_path / f".tmp-{os.getpid()}-9-pairs.parquet"
+    live.write_text("being written")
+    (tmp_path / ".hidden-but-not-ours").write_text("kept")
+    assert sorted(sweep_stale(tmp_path)) == [f".tmp-{pid}-0-articles.parquet", f".tmp-{pid}-1-predict"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, ".hidden-but-not-ours"])
+
+
+def test_the_next_write_sweeps_the_folder(tmp_path):
+    leftover = tmp_path / f".tmp-{dead_pid()}-0-summary.json"
+    leftover.write_text("{")
+    write_text_atomic(tmp_path / "summary.json", "{}")
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
+
+
+def test_a_kill_between_the_two_renames_puts_the_previous_folder_back(tmp_path):
+    pid = dead_pid()
+    aside = tmp_path / f".tmp-{pid}-3-old-predict"
+    aside.mkdir()
+    (aside / "a.txt").write_text("old a")
+    (tmp_path / f".tmp-{pid}-2-predict").mkdir()  # the new set, never renamed in
+    sweep_stale(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["predict"]
+    assert (tmp_path / "predict" / "a.txt").read_text() == "old a"
+
+
+def test_a_committed_file_set_is_rolled_forward_and_an_uncommitted_one_dropped(tmp_path):
+    (tmp_path / "a.parquet").write_text("old a")
+    (tmp_path / "b.parquet").write_text("old b")
+    pid = dead_pid()
+    committed = tmp_path / f".tmp-{pid}-0-staged"
+    committed.mkdir()
+    (committed / ".committed").touch()
+    (committed / "b.parquet").write_text("new b")  # a.parquet had moved before the kill
+    (tmp_path / "a.parquet").write_text("new a")
+    uncommitted = tmp_path / f".tmp-{pid}-1-staged"
+    uncommitted.mkdir()
+    (uncommitted / "a.parquet").write_text("newer a")
+    sweep_stale(tmp_path)
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {"a.parquet": "new a", "b.parquet": "new b"}
+
+
+def test_a_failing_file_set_leaves_the_folder_untouched(tmp_path):
+    (tmp_path / "a.parquet").write_text("old a")
+    with pytest.raises(ValueError):
+        with staged_files(tmp_path) as staging:
+            (staging / "a.parquet").write_text("new a")
+            raise ValueError("counts do not reconcile")
+    assert {p.name: p.read_text() for p in tmp_path.iterdir()} == {"a.parquet": "old a"}
+
+
+# ---------------------------------------------------------------- kills ---
+
+WRITER = """
+import sys
+from pathlib import Path
+from pipeline.core.tables import staged_outputs, write_text_atomic
+out, tag = Path(sys.argv[1]), sys.argv[2]
+with staged_outputs(out) as staging:
+    for name in ("stances", "stance_pairs", "stance_articles", "summary"):
+        write_text_atomic(staging / name, tag)
+"""
+
+
+def _folder_tags(out: Path) -> set[str]:
+    return {p.read_text() for p in out.iterdir()} if out.exists() else set()
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15, 0.25, 0.35, 0.45])
+def test_a_staged_folder_killed_midway_is_the_old_set_or_the_new_one(tmp_path, delay):
+    out = tmp_path / "predict"
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), SLOW_WRITES_ENV: "0.1"}
+    subprocess.run([sys.executable, "-c", WRITER, str(out), "old"], env={**env, SLOW_WRITES_ENV: ""}, check=True)
+    process = subprocess.Popen([sys.executable, "-c", WRITER, str(out), "new"], env=env)
+    time.sleep(1.0 + delay)  # the interpreter starts, then one write every 0.1 s
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    sweep_stale(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["predict"]
+    assert sorted(p.name for p in out.iterdir()) == ["stance_articles", "stance_pairs", "stances", "summary"]
+    assert len(_folder_tags(out)) == 1
+
+
+def _articles_stage(tables: Path, source: Path, env: dict) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "articles", f"paths.tables_dir={tables}",
+                             f"articles.input={source}"], env=env, cwd=REPO_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _articles_set(corpus: Path) -> tuple[set[str], set[str]]:
+    sweep_stale(corpus)
+    articles = read_table(corpus / "articles.parquet", "articles")
+    rejects = read_table(corpus / "rejects_articles.parquet", "rejects")
+    return set(articles["file"].map(lambda f: Path(f).parent.name)), set(rejects["file"].map(lambda f: Path(f).parent.name))
+
+
+@pytest.mark.parametrize("after_s", [0.5, 2.0, 2.6, 3.2, 4.0])
+def test_the_articles_stage_killed_midway_leaves_the_old_tables_or_the_new_ones(tmp_path, after_s):
+    """Articles and their rejects of one run, never the articles of one and the rejects of another."""
+    tables = tmp_path / "tables"
+    sources = {}
+    for tag in ("old", "new"):
+        folder = tmp_path / tag
+        folder.mkdir()
+        (folder / "a.txt").write_text("Title\nThe minister praised the union on Monday.\n", encoding="utf-8")
+        (folder / "b.csv").write_text("id,text\n1,\n", encoding="utf-8")  # an empty text: a reject
+        sources[tag] = folder
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), SLOW_WRITES_ENV: ""}
+    assert _articles_stage(tables, sources["old"], env).wait() == 0
+    assert _articles_set(tables / "corpus") == ({"old"}, {"old"})
+    process = _articles_stage(tables, sources["new"], {**env, SLOW_WRITES_ENV: "0.3"})
+    time.sleep(after_s)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    found = _articles_set(tables / "corpus")
+    assert found in [({"old"}, {"old"}), ({"new"}, {"new"})]
+    assert not [p.name for p in (tables / "corpus").iterdir() if p.name.startswith(".tmp-")]
+
+
