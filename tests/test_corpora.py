@@ -146,8 +146,8 @@ def test_a_corpus_without_an_adapter_fails_when_the_config_loads():
 
 
 def test_a_corpus_entry_is_validated_with_its_full_key():
-    with pytest.raises(ConfigError, match=r"key 'corpora\.dse\.mirror_subdir'"):
-        load_config("default", ["corpora.dse.mirror_subdir=[1]"])
+    with pytest.raises(ConfigError, match=r"unknown key 'corpora\.dse\.mirror_subdirx'"):
+        load_config("default", ["corpora.dse.mirror_subdirx=a"])
 
 
 def test_seesaw_is_scoring_data_and_declares_no_gold_examples(config):

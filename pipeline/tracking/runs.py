@@ -19,6 +19,7 @@ from pipeline.core.config import REPO_ROOT, Config, config_to_yaml, flatten
 from pipeline.corpora.fetch import corpus_digests
 from pipeline.models.base import FitReport
 from pipeline.tracking.pyfunc import StancePyfunc
+from pipeline.tracking.store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def git_commit() -> str:
 
 def use_experiment(config: Config, experiment: str | None = None) -> str:
     """Point MLflow at the configured store and experiment; return the experiment id."""
-    mlflow.set_tracking_uri(config.tracking_uri)
+    open_store(config, create=True)
     name = experiment or config.mlflow.experiment
     if mlflow.get_experiment_by_name(name) is None:
         mlflow.create_experiment(name, artifact_location=f"{config.artifact_location.rstrip('/')}/{name}")
