@@ -47,6 +47,10 @@ def use_experiment(config: Config, experiment: str | None = None) -> str:
     return mlflow.set_experiment(name).experiment_id
 
 
+#: The pyfunc logged as code, not as a pickle (see :mod:`pipeline.tracking.model_code`).
+MODEL_CODE = Path(__file__).with_name("model_code.py")
+
+
 def _dataset(df: pd.DataFrame, path: Path, name: str):
     return mlflow.data.from_pandas(df, source=str(path), name=name, targets="label")
 
@@ -80,7 +84,7 @@ def log_training(
         wrapper.load_context(type("Context", (), {"artifacts": {"model_dir": str(model_dir)}})())
         signature = infer_signature(sample, wrapper.predict(None, sample))
         info = mlflow.pyfunc.log_model(
-            name=MODEL_ARTIFACT, python_model=StancePyfunc(), artifacts={"model_dir": str(model_dir)},
+            name=MODEL_ARTIFACT, python_model=str(MODEL_CODE), artifacts={"model_dir": str(model_dir)},
             code_paths=[str(REPO_ROOT / "pipeline")], signature=signature, input_example=sample,
         )
         return {"run_id": active.info.run_id, "model_uri": info.model_uri,
