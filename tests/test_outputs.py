@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from pipeline.core.config import REPO_ROOT
@@ -151,6 +152,7 @@ def _articles_set(corpus: Path) -> tuple[set[str], set[str]]:
     return set(articles["file"].map(lambda f: Path(f).parent.name)), set(rejects["file"].map(lambda f: Path(f).parent.name))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("after_s", [0.5, 2.0, 2.6, 3.2, 4.0])
 def test_the_articles_stage_killed_midway_leaves_the_old_tables_or_the_new_ones(tmp_path, after_s):
     """Articles and their rejects of one run, never the articles of one and the rejects of another."""
@@ -174,3 +176,59 @@ def test_the_articles_stage_killed_midway_leaves_the_old_tables_or_the_new_ones(
     assert not [p.name for p in (tables / "corpus").iterdir() if p.name.startswith(".tmp-")]
 
 
+
+
+PREDICT = """
+import sys
+sys.path.insert(0, {tests!r})
+from pipeline.core.config import load_config
+from pipeline.stages import predict as stage
+from test_predict import KeywordModel
+
+stage.load_stance_model = lambda config: (KeywordModel(), {{"model_uri": "keyword:test"}})
+stage.run(load_config("default", ["paths.tables_dir={tables}", "paths.outputs_dir={outputs}", "predict.progress=false"]))
+"""
+
+
+def _predict(tables: Path, outputs: Path, slow: str) -> subprocess.Popen:
+    code = PREDICT.format(tests=str(Path(__file__).parent), tables=tables, outputs=outputs)
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), SLOW_WRITES_ENV: slow}
+    return subprocess.Popen([sys.executable, "-c", code], env=env, cwd=REPO_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _predict_set(out: Path) -> int:
+    """The number of articles of a complete, consistent predict output set (fails on a mixed one)."""
+    import json
+
+    sweep_stale(out.parent)
+    summary = json.loads((out / "predict_summary.json").read_text())
+    stances = read_table(out / "stances.parquet", "stances")
+    articles = read_table(out / "stance_articles.parquet", "stance_articles")
+    pairs = read_table(out / "stance_pairs.parquet", "stance_pairs")
+    assert len(stances) == len(pd.read_csv(out / "stances.csv")) == summary["n_pairs"]
+    assert len(articles) == len(pd.read_csv(out / "stance_articles.csv")) == summary["n_articles"]
+    assert pairs.loc[pairs["level"] == "actor", "n_pairs"].sum() == summary["n_pairs"]
+    assert {f"network_{level}.graphml" for level in ("actor", "affiliation")} <= {p.name for p in out.iterdir()}
+    return summary["n_articles"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after_s", [2.0, 5.0, 7.0, 9.0, 10.5, 12.0])
+def test_predict_killed_midway_leaves_the_old_output_set_or_the_new_one(tmp_path, after_s):
+    """SIGKILL at a few points of a predict run whose writes are slowed by the test hook."""
+    from test_predict import write_corpus
+
+    outputs = tmp_path / "outputs"
+    for tag, n in (("old", 3), ("new", 5)):
+        (tmp_path / tag / "corpus").mkdir(parents=True)
+        write_corpus(tmp_path / tag / "corpus", n_articles=n)
+    assert _predict(tmp_path / "old", outputs, "").wait(timeout=120) == 0
+    out = outputs / "default" / "predict"
+    assert _predict_set(out) == 3
+    process = _predict(tmp_path / "new", outputs, "0.3")
+    time.sleep(after_s)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert _predict_set(out) in (3, 5)
+    assert [p.name for p in out.parent.iterdir()] == ["predict"]
