@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import shutil
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -87,8 +88,12 @@ def _obtain(entry: ManifestEntry, source: CorpusSource, mirror: Path | None, tmp
         shutil.copyfile(origin, tmp)
         return str(origin)
     url = f"{source.base_url.rstrip('/')}/{entry.relpath}"
-    with urllib.request.urlopen(url, timeout=timeout) as response, tmp.open("wb") as out:
-        shutil.copyfileobj(response, out)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, tmp.open("wb") as out:
+            shutil.copyfileobj(response, out)
+    except (urllib.error.URLError, TimeoutError) as exc:
+        raise ConnectionError(f"{url}: cannot download ({getattr(exc, 'reason', exc)}); set "
+                              f"STANCE_DATA_MIRROR to an offline mirror or check the network") from None
     return url
 
 
