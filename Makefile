@@ -67,7 +67,13 @@ $(STATE)/fetch.done: $(wildcard pipeline/corpora/*.py) pipeline/stages/fetch.py 
 
 CORPORA_CODE := $(wildcard pipeline/corpora/*.py)
 
-$(GOLD_TABLES) $(TABLES_DIR)/rejects_ingest.parquet &: $(STATE)/fetch.done \
+# The raw files are ingest's inputs: one changed after fetch reruns ingest, which checks every raw
+# file against its manifest and refuses a changed one. Fetch makes them; the empty recipe lets make
+# compare their own modification times.
+RAW_FILES := $(foreach corpus,$(CORPORA),$(CORPUS_RAW_$(corpus)))
+$(RAW_FILES): $(STATE)/fetch.done ;
+
+$(GOLD_TABLES) $(TABLES_DIR)/rejects_ingest.parquet &: $(STATE)/fetch.done $(RAW_FILES) \
 		$(CORPORA_CODE) pipeline/stages/ingest.py $(CORE) $(SECTIONS)/paths.json $(SECTIONS)/corpora.json
 	$(RUN) ingest --config $(CONFIG)
 
