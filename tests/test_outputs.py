@@ -152,8 +152,18 @@ def _articles_set(corpus: Path) -> tuple[set[str], set[str]]:
     return set(articles["file"].map(lambda f: Path(f).parent.name)), set(rejects["file"].map(lambda f: Path(f).parent.name))
 
 
+def _wait_committed(folder: Path, timeout: float = 60.0) -> bool:
+    """Poll until a staging folder in `folder` is marked committed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if list(folder.glob(".tmp-*-staged/.committed")):
+            return True
+        time.sleep(0.01)
+    return False
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("after_s", [0.5, 2.0, 2.6, 3.2, 4.0])
+@pytest.mark.parametrize("after_s", [0.5, 2.0, 2.6, 3.2, 4.0, "committed"])
 def test_the_articles_stage_killed_midway_leaves_the_old_tables_or_the_new_ones(tmp_path, after_s):
     """Articles and their rejects of one run, never the articles of one and the rejects of another."""
     tables = tmp_path / "tables"
@@ -168,11 +178,14 @@ def test_the_articles_stage_killed_midway_leaves_the_old_tables_or_the_new_ones(
     assert _articles_stage(tables, sources["old"], env).wait() == 0
     assert _articles_set(tables / "corpus") == ({"old"}, {"old"})
     process = _articles_stage(tables, sources["new"], {**env, SLOW_WRITES_ENV: "0.3"})
-    time.sleep(after_s)
+    if after_s == "committed":  # killed while moving the files in: the next reader completes the move
+        assert _wait_committed(tables / "corpus")
+    else:
+        time.sleep(after_s)
     process.send_signal(signal.SIGKILL)
     process.wait()
     found = _articles_set(tables / "corpus")
-    assert found in [({"old"}, {"old"}), ({"new"}, {"new"})]
+    assert found in ([({"new"}, {"new"})] if after_s == "committed" else [({"old"}, {"old"}), ({"new"}, {"new"})])
     assert not [p.name for p in (tables / "corpus").iterdir() if p.name.startswith(".tmp-")]
 
 
@@ -213,10 +226,22 @@ def _predict_set(out: Path) -> int:
     return summary["n_articles"]
 
 
+def _wait_for(folder: Path, part: str, timeout: float = 60.0) -> bool:
+    """Poll until an entry of `folder` has `part` in its name."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if folder.exists() and any(part in entry.name for entry in folder.iterdir()):
+            return True
+        time.sleep(0.01)
+    return False
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("after_s", [2.0, 5.0, 7.0, 9.0, 10.5, 12.0])
-def test_predict_killed_midway_leaves_the_old_output_set_or_the_new_one(tmp_path, after_s):
-    """SIGKILL at a few points of a predict run whose writes are slowed by the test hook."""
+@pytest.mark.parametrize("phase, after_s", [("start", 0.5), ("staging", 0.0), ("staging", 1.0), ("staging", 2.0),
+                                            ("swap", 0.0), ("swap", 0.1), ("done", 0.0)])
+def test_predict_killed_midway_leaves_the_old_output_set_or_the_new_one(tmp_path, phase, after_s):
+    """SIGKILL at points of a predict run whose writes are slowed by the test hook: when it starts,
+    while it writes the staging folder, between the two renames of the swap, after it ends."""
     from test_predict import write_corpus
 
     outputs = tmp_path / "outputs"
@@ -227,8 +252,16 @@ def test_predict_killed_midway_leaves_the_old_output_set_or_the_new_one(tmp_path
     out = outputs / "default" / "predict"
     assert _predict_set(out) == 3
     process = _predict(tmp_path / "new", outputs, "0.3")
+    if phase == "staging":
+        assert _wait_for(out.parent, "-predict")
+    elif phase == "swap":
+        assert _wait_for(out.parent, "-old-predict")
+    elif phase == "done":
+        process.wait(timeout=120)
     time.sleep(after_s)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    assert _predict_set(out) in (3, 5)
+    # Between the renames the previous folder is put back; a kill 0.1 s into the 0.3 s pause usually is too.
+    expected = {"start": {3}, "staging": {3}, "swap": {3} if after_s == 0 else {3, 5}, "done": {5}}[phase]
+    assert _predict_set(out) in expected
     assert [p.name for p in out.parent.iterdir()] == ["predict"]
