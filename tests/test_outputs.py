@@ -265,3 +265,86 @@ def test_predict_killed_midway_leaves_the_old_output_set_or_the_new_one(tmp_path
     expected = {"start": {3}, "staging": {3}, "swap": {3} if after_s == 0 else {3, 5}, "done": {5}}[phase]
     assert _predict_set(out) in expected
     assert [p.name for p in out.parent.iterdir()] == ["predict"]
+
+
+INGEST = """
+import sys
+sys.path.insert(0, {tests!r})
+import test_corpora  # noqa: F401  (registers the tiny corpus)
+from pipeline.core.config import load_config
+from pipeline.stages import ingest
+ingest.run(load_config({config!r}))
+"""
+
+
+def _tiny_version(tmp_path: Path, tag: str, monkeypatch) -> Path:
+    """A tiny corpus version (mirror, manifest, config) sharing raw and tables folders; `tag` ends every line's text."""
+    import hashlib
+
+    from test_corpora import FILES
+
+    mirror = tmp_path / f"mirror-{tag}" / "tiny-upstream"
+    mirror.mkdir(parents=True)
+    manifest = []
+    for name, text in FILES.items():
+        lines = [line.split("\t", 1) for line in text.splitlines()]
+        versioned = "".join(f"{parts[0]} {tag}" + (f"\t{parts[1]}" if len(parts) > 1 else "") + "\n" for parts in lines)
+        (mirror / name).write_text(versioned, encoding="utf-8")
+        manifest.append(f"{hashlib.sha256(versioned.encode()).hexdigest()}  {name}")
+    (tmp_path / f"tiny-{tag}.sha256").write_text("\n".join(manifest) + "\n", encoding="utf-8")
+    config = tmp_path / f"tiny-{tag}.yaml"
+    config.write_text(
+        f"paths:\n  raw_dir: {tmp_path / 'raw'}\n  tables_dir: {tmp_path / 'tables'}\n"
+        f"corpora:\n  mirror_env: TINY_MIRROR_{tag.upper()}\n"
+        f"  tiny:\n    base_url: https://example.invalid/tiny\n    manifest: {tmp_path / f'tiny-{tag}.sha256'}\n"
+        f"    mirror_subdir: tiny-upstream\n", encoding="utf-8")
+    monkeypatch.setenv(f"TINY_MIRROR_{tag.upper()}", str(mirror.parent))
+    return config
+
+
+def _ingest_versions(tables: Path) -> set[str]:
+    """The version tag of every ingest table, rejects included: one tag for a consistent set."""
+    sweep_stale(tables)
+    tags = set()
+    for split in ("train", "valid", "test"):
+        texts = read_table(tables / f"tiny_{split}.parquet", "tiny_rows")["text"]
+        tags |= {text.rsplit(" ", 1)[-1] for text in texts}
+    raws = read_table(tables / "rejects_ingest.parquet", "rejects")["raw"]
+    return tags | {raw.split("\t")[0].rsplit(" ", 1)[-1] for raw in raws}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("after", [0.5, "staging", "committed", "done"])
+def test_ingest_killed_midway_leaves_the_old_tables_or_the_new_ones(tmp_path, monkeypatch, after):
+    """Four corpus tables and the rejects: all of one ingest run, whenever it is killed."""
+    from pipeline.core.config import load_config
+    from pipeline.stages import fetch as fetch_stage
+
+    configs = {tag: _tiny_version(tmp_path, tag, monkeypatch) for tag in ("old", "new")}
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+
+    def ingest(tag: str, slow: str) -> subprocess.Popen:
+        code = INGEST.format(tests=str(Path(__file__).parent), config=str(configs[tag]))
+        return subprocess.Popen([sys.executable, "-c", code], env={**env, SLOW_WRITES_ENV: slow}, cwd=REPO_ROOT,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    tables = tmp_path / "tables"
+    fetch_stage.run(load_config(str(configs["old"])))
+    assert ingest("old", "").wait(timeout=120) == 0
+    assert _ingest_versions(tables) == {"old"}
+    fetch_stage.run(load_config(str(configs["new"])))
+    process = ingest("new", "0.3")
+    if after == "staging":
+        assert _wait_for(tables, "-staged")
+    elif after == "committed":
+        assert _wait_committed(tables)
+    elif after == "done":
+        process.wait(timeout=120)
+    else:
+        time.sleep(after)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    expected = {"staging": {"old"}, "committed": {"new"}, "done": {"new"}}.get(after)
+    found = _ingest_versions(tables)
+    assert found in ([expected] if expected else [{"old"}, {"new"}])
+    assert not [p.name for p in tables.iterdir() if p.name.startswith(".tmp-")]
