@@ -13,6 +13,11 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 CONFIG ?= default
 ARGS ?=
+# INPUT and ARGS reach the stages through the environment, never through a shell command line:
+# `INPUT='x; touch y #'` is a file name, not a command. The CLI reads PIPELINE_INPUT as
+# articles.input, verbatim, and splits PIPELINE_ARGS into overrides like a shell without expansion.
+export PIPELINE_INPUT = $(INPUT)
+export PIPELINE_ARGS = $(ARGS)
 STATE ?= data/.make/$(CONFIG)
 SECTIONS := $(STATE)/config
 RUN = $(PY) -m pipeline
@@ -39,7 +44,7 @@ setup: $(VENV_STAMP) ## Create .venv/ and install the project (make train does t
 # changes. plan.mk names the families, the table folders and each family's code; make reads it
 # again when it changes, so every target below is a real output file and a deleted one is rebuilt.
 $(STATE)/config.stamp: FORCE | $(VENV_STAMP)
-	@$(PY) -m pipeline config --config $(CONFIG) --sections-dir $(SECTIONS) $(FRONTEND_ARGS)
+	@$(PY) -m pipeline config --config $(CONFIG) --sections-dir $(SECTIONS)
 $(SECTIONS)/%.json: $(STATE)/config.stamp ;
 $(SECTIONS)/plan.mk: $(STATE)/config.stamp ;
 ifneq ($(filter-out help setup clean test test-fast ui,$(or $(MAKECMDGOALS),help)),)
@@ -57,32 +62,38 @@ EVALUATED := $(foreach family,$(FAMILIES),$(OUTPUTS_DIR)/reports/$(family)/test_
 
 $(STATE)/fetch.done: $(wildcard pipeline/corpora/*.py) pipeline/stages/fetch.py $(CORE) $(wildcard configs/corpora/*) \
 		$(SECTIONS)/corpora.json $(SECTIONS)/paths.json | $(VENV_STAMP)
-	$(RUN) fetch --config $(CONFIG) $(ARGS)
+	$(RUN) fetch --config $(CONFIG)
 	@touch $@
 
 CORPORA_CODE := $(wildcard pipeline/corpora/*.py)
 
-$(GOLD_TABLES) $(TABLES_DIR)/rejects_ingest.parquet &: $(STATE)/fetch.done \
+# The raw files are ingest's inputs: one changed after fetch reruns ingest, which checks every raw
+# file against its manifest and refuses a changed one. Fetch makes them; the empty recipe lets make
+# compare their own modification times.
+RAW_FILES := $(foreach corpus,$(CORPORA),$(CORPUS_RAW_$(corpus)))
+$(RAW_FILES): $(STATE)/fetch.done ;
+
+$(GOLD_TABLES) $(TABLES_DIR)/rejects_ingest.parquet &: $(STATE)/fetch.done $(RAW_FILES) \
 		$(CORPORA_CODE) pipeline/stages/ingest.py $(CORE) $(SECTIONS)/paths.json $(SECTIONS)/corpora.json
-	$(RUN) ingest --config $(CONFIG) $(ARGS)
+	$(RUN) ingest --config $(CONFIG)
 
 $(EXAMPLE_TABLES) &: $(GOLD_TABLES) $(CORPORA_CODE) pipeline/stages/examples.py $(CORE) \
 		$(SECTIONS)/examples.json $(SECTIONS)/train.json $(SECTIONS)/corpora.json
-	$(RUN) examples --config $(CONFIG) $(ARGS)
+	$(RUN) examples --config $(CONFIG)
 
 # Each family trains under its own target: its code and its own config unit (train.<family>).
 .SECONDEXPANSION:
 $(OUTPUTS_DIR)/models/%/run.json: $(EXAMPLE_TABLES) pipeline/stages/train.py $(TRACKING) $(MODELS_BASE) \
 		$$(FAMILY_SOURCES_$$*) $(CORE) $(SECTIONS)/train.json $(SECTIONS)/train.%.json $(SECTIONS)/mlflow.json
-	$(RUN) train --family $* --config $(CONFIG) $(ARGS)
+	$(RUN) train --family $* --config $(CONFIG)
 
 # The test split is read once per trained model.
 $(OUTPUTS_DIR)/reports/%/test_metrics.json: $(OUTPUTS_DIR)/models/%/run.json pipeline/stages/evaluate.py \
 		$(TRACKING) $(CORE) $(SECTIONS)/evaluate.json
-	$(RUN) evaluate --family $* --config $(CONFIG) $(ARGS)
+	$(RUN) evaluate --family $* --config $(CONFIG)
 
 $(STATE)/champion.done: $(TRAINED) $(EVALUATED) $(SECTIONS)/plan.mk
-	$(RUN) champion --config $(CONFIG) $(ARGS)
+	$(RUN) champion --config $(CONFIG)
 	@touch $@
 
 fetch: $(STATE)/fetch.done ## Fetch and verify the gold corpora (mirror: STANCE_DATA_MIRROR=folder)
@@ -92,16 +103,16 @@ train: $(STATE)/champion.done ## The main job: fetch -> ingest -> examples -> tr
 	@echo "Done. Compare runs with: make ui"
 
 promote: $(VENV_STAMP) ## Make CONFIG's best version the shared champion that predict serves, on purpose
-	$(RUN) promote --config $(CONFIG) $(ARGS)
+	$(RUN) promote --config $(CONFIG)
 
 test: $(VENV_STAMP) setup-browser setup-postgres ## Run the whole test suite (unit tests, a smoke run of make train, the MLflow UI in headless Chromium, the team server)
-	$(PY) -m pytest -q
+	env -u PIPELINE_INPUT -u PIPELINE_ARGS $(PY) -m pytest -q
 
 test-fast: $(VENV_STAMP) ## Unit tests only (no smoke train, no spaCy or transformer training, no browser): under a minute
-	$(PY) -m pytest -q -m "not slow and not train and not browser"
+	env -u PIPELINE_INPUT -u PIPELINE_ARGS $(PY) -m pytest -q -m "not slow and not train and not browser"
 
 ui: $(VENV_STAMP) ## Serve the MLflow UI of the tracking store on http://127.0.0.1:<mlflow.ui_port> (5000)
-	$(RUN) ui --config $(CONFIG) $(ARGS)
+	$(RUN) ui --config $(CONFIG)
 
 clean: ## Remove generated tables, outputs and make stamps (keeps data/raw, .venv and mlflow.db)
 	rm -rf data/tables data/smoke data/.make outputs

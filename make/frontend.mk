@@ -5,7 +5,6 @@
 # Usage: make claims INPUT=path/to/articles   (a .txt/.jsonl/.csv file or a folder; default seeds/)
 
 INPUT ?= seeds
-FRONTEND_ARGS = articles.input=$(INPUT) $(ARGS)
 FRONTEND_CODE := $(wildcard pipeline/frontend/*.py) pipeline/stages/frontend.py $(CORE) $(SECTIONS)/lexicon.json
 FRONTEND_TABLES := $(foreach table,articles claims mentions pairs,$(CORPUS_DIR)/$(table).parquet)
 
@@ -13,24 +12,24 @@ FRONTEND_TABLES := $(foreach table,articles claims mentions pairs,$(CORPUS_DIR)/
 
 $(CORPUS_DIR)/articles.parquet: $(SECTIONS)/input.json $(SECTIONS)/articles.json $(SECTIONS)/paths.json \
 		$(FRONTEND_CODE)
-	$(RUN) articles --config $(CONFIG) $(FRONTEND_ARGS)
+	$(RUN) articles --config $(CONFIG)
 
 $(CORPUS_DIR)/claims.parquet: $(CORPUS_DIR)/articles.parquet $(SECTIONS)/claims.json $(SECTIONS)/actors.json \
 		configs/actors.yaml $(FRONTEND_CODE)
-	$(RUN) claims --config $(CONFIG) $(FRONTEND_ARGS)
+	$(RUN) claims --config $(CONFIG)
 
 $(CORPUS_DIR)/mentions.parquet: $(CORPUS_DIR)/claims.parquet $(SECTIONS)/actors.json configs/actors.yaml \
 		$(FRONTEND_CODE)
-	$(RUN) actors --config $(CONFIG) $(FRONTEND_ARGS)
+	$(RUN) actors --config $(CONFIG)
 
 $(CORPUS_DIR)/pairs.parquet: $(CORPUS_DIR)/mentions.parquet $(SECTIONS)/pairs.json $(SECTIONS)/examples.json \
 		$(FRONTEND_CODE)
-	$(RUN) pairs --config $(CONFIG) $(FRONTEND_ARGS)
+	$(RUN) pairs --config $(CONFIG)
 
 pairs: $(CORPUS_DIR)/pairs.parquet ## Run articles -> claims -> actors -> pairs on INPUT (default seeds/), tables under data/tables/corpus
 
 claims: pairs ## Print a readable table of the claims of INPUT (kind, speaker, cue, actors)
-	$(RUN) show-claims --config $(CONFIG) $(FRONTEND_ARGS)
+	$(RUN) show-claims --config $(CONFIG)
 
 bench-frontend: $(SEESAW_TABLES) ## Measure sentences, entities, candidate pairs and throughput on SEESAW valid (MLflow experiment frontend)
-	$(RUN) bench-frontend --config $(CONFIG) $(ARGS)
+	$(RUN) bench-frontend --config $(CONFIG)

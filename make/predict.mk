@@ -13,10 +13,10 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 
 # predict always reruns (the champion may have moved in the registry); the front half below it does not.
 predict: $(CORPUS_DIR)/pairs.parquet ## Stances of INPUT (default seeds/) by the champion: tables, pair aggregates, actor network under outputs/CONFIG/predict
-	$(RUN) predict --config $(CONFIG) $(FRONTEND_ARGS)
+	$(RUN) predict --config $(CONFIG)
 
 eval-e2e: $(SEESAW_TABLES) $(STATE)/champion.done ## Whole SEESAW valid articles -> stance triplets vs gold: P/R/F1 of the champion and baselines (MLflow experiment seesaw-e2e)
-	$(RUN) eval-e2e --config $(CONFIG) $(ARGS)
+	$(RUN) eval-e2e --config $(CONFIG)
 
 notebook: $(VENV_STAMP) ## Execute notebooks/analysis (paired .py/.ipynb) headless; HTML copy in NOTEBOOK_OUT (env STANCE_CONFIG, STANCE_OVERRIDES, MLFLOW_TRACKING_URI)
 	$(VENV)/bin/jupytext --sync $(NOTEBOOK).py

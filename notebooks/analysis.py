@@ -54,9 +54,10 @@ from pipeline.stances import network
 from pipeline.core.config import load_config
 from pipeline.core.labels import LABELS
 from pipeline.core.tables import read_table
+from pipeline.tracking.store import open_store
 
 config = load_config(os.environ.get("STANCE_CONFIG", "default"), shlex.split(os.environ.get("STANCE_OVERRIDES", "")))
-mlflow.set_tracking_uri(config.tracking_uri)
+open_store(config, create=False)  # the store must exist: the notebook creates none
 client = MlflowClient()
 pd.set_option("display.max_colwidth", 160)
 pd.set_option("display.width", 200)

@@ -1,12 +1,23 @@
-"""Command line: ``python -m pipeline STAGE [--config NAME] [key.path=value ...]``."""
+"""Command line: ``python -m pipeline STAGE [--config NAME] [key.path=value ...]``.
+
+A failure prints one line (what failed, the file, key or URI, what to do) and
+exits non-zero; ``--debug`` or ``PIPELINE_DEBUG=1`` shows the traceback.
+``make`` passes ``INPUT`` and ``ARGS`` in the environment (``PIPELINE_INPUT``,
+``PIPELINE_ARGS``), never through a shell command line.
+"""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import logging
+import os
+import shlex
 import sys
+import traceback
 from pathlib import Path
+
+import yaml
 
 from pipeline.core.config import (
     ConfigError,
@@ -40,7 +51,64 @@ STAGES = {
 }
 
 
+#: Environment variables make passes: the user input (``articles.input``) and extra overrides.
+INPUT_ENV, ARGS_ENV, DEBUG_ENV = "PIPELINE_INPUT", "PIPELINE_ARGS", "PIPELINE_DEBUG"
+
+
+def env_overrides(environ: dict[str, str]) -> list[str]:
+    """Overrides from the environment: ``PIPELINE_INPUT`` as it is, ``PIPELINE_ARGS`` split like a shell (no expansion)."""
+    overrides = [f"articles.input={environ[INPUT_ENV]}"] if environ.get(INPUT_ENV) else []
+    try:
+        return overrides + shlex.split(environ.get(ARGS_ENV, ""))
+    except ValueError as exc:
+        raise ConfigError(f"{ARGS_ENV} (make's ARGS) {environ[ARGS_ENV]!r}: {exc}; quote each override whole") from None
+
+
+def one_line(text: str) -> str:
+    """A message on one line: its lines joined, runs of blanks squeezed."""
+    return " ".join(" ; ".join(line.strip() for line in str(text).splitlines() if line.strip()).split())
+
+
+def error_line(exc: BaseException, tracking_uri: str | None = None) -> str:
+    """One line that says what failed and where, for the errors a user can meet."""
+    module = type(exc).__module__ or ""
+    if isinstance(exc, ConfigError):
+        return str(exc)
+    if module.startswith(("mlflow", "sqlalchemy")):
+        message = getattr(exc, "message", None) or str(exc)
+        not_found = "RESOURCE_DOES_NOT_EXIST" in str(getattr(exc, "error_code", "")) or "not found" in message
+        hint = "train and register a model first (make train)" if not_found else \
+            "check mlflow.tracking_uri (or MLFLOW_TRACKING_URI)"
+        return f"tracking store {tracking_uri or '?'}: {message.splitlines()[0] if message else type(exc).__name__}; {hint}"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"cannot decode text as {exc.encoding} (byte {exc.start}): {exc.reason}; save the file as UTF-8"
+    if isinstance(exc, yaml.YAMLError):
+        return f"not valid YAML: {getattr(exc, 'problem', None) or str(exc).splitlines()[0]}"
+    if isinstance(exc, (ValueError, RuntimeError, KeyError, OSError, ImportError, AssertionError)):
+        return str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc) or type(exc).__name__
+    return f"internal error ({type(exc).__name__}: {exc}); rerun with --debug for the traceback"
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; turn a failure into one line on stderr (the traceback with --debug)."""
+    argv = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    context: dict[str, str] = {}
+    try:
+        return run_command([a for a in argv if a != "--debug"], context)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001  (every failure ends as one line unless debugging)
+        if debug:
+            traceback.print_exc()
+        print(f"error: {one_line(error_line(exc, context.get('tracking_uri')))}", file=sys.stderr)
+        return 2 if isinstance(exc, ConfigError) else 1
+
+
+def run_command(argv: list[str], context: dict[str, str]) -> int:
     """Parse the command line, load the config, run one stage."""
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     parser.add_argument("stage", choices=sorted([*STAGES, "config"]),
@@ -50,14 +118,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sections-dir", type=Path, help="with 'config': where the section snapshots go")
     parser.add_argument("--family", action="append", dest="families",
                         help="with train or evaluate: this model family only (repeatable)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of a failure (or PIPELINE_DEBUG=1)")
     parser.add_argument("overrides", nargs="*", help="key.path=value overrides, e.g. train.seed=7")
     args = parser.parse_intermixed_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        config = load_config(args.config, args.overrides)
-    except ConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    config = load_config(args.config, env_overrides(dict(os.environ)) + args.overrides)
+    context["tracking_uri"] = config.tracking_uri
     if args.stage == "config":
         if args.sections_dir is None:
             print(config_to_yaml(config), end="")

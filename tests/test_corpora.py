@@ -21,7 +21,7 @@ from pipeline.corpora.base import (
     reject,
 )
 from pipeline.corpora.examples import directed_examples, limit_rows
-from pipeline.corpora.fetch import corpus_digests
+from pipeline.corpora.fetch import ChecksumError, corpus_digests
 from pipeline.corpora.ingest import ingest_corpus
 from pipeline.stages import examples as examples_stage
 from pipeline.stages import fetch as fetch_stage
@@ -146,8 +146,8 @@ def test_a_corpus_without_an_adapter_fails_when_the_config_loads():
 
 
 def test_a_corpus_entry_is_validated_with_its_full_key():
-    with pytest.raises(ConfigError, match=r"key 'corpora\.dse\.mirror_subdir'"):
-        load_config("default", ["corpora.dse.mirror_subdir=[1]"])
+    with pytest.raises(ConfigError, match=r"unknown key 'corpora\.dse\.mirror_subdirx'"):
+        load_config("default", ["corpora.dse.mirror_subdirx=a"])
 
 
 def test_seesaw_is_scoring_data_and_declares_no_gold_examples(config):
@@ -179,3 +179,17 @@ def test_a_read_must_give_exactly_the_declared_tables(tmp_path):
 
     with pytest.raises(ValueError, match=r"read tables \['train'\], declared"):
         ingest_corpus(Partial(), tmp_path)
+
+
+def test_a_raw_file_changed_after_fetch_is_refused_and_the_tables_stay(tiny_config):
+    fetch_stage.run(tiny_config)
+    ingest_stage.run(tiny_config)
+    tables = tiny_config.tables_dir
+    before = read_table(tables / "tiny_train.parquet", "tiny_rows")
+    changed = tiny_config.raw_dir / "tiny" / "train.tsv"
+    changed.write_text(FILES["train.tsv"].replace("\t1\n", "\t3\n"), encoding="utf-8")  # a label flipped
+    with pytest.raises(ChecksumError, match=r"train\.tsv: changed since fetch") as error:
+        ingest_stage.run(tiny_config)
+    assert "\n" not in str(error.value) and "make fetch" in str(error.value)
+    assert read_table(tables / "tiny_train.parquet", "tiny_rows").equals(before)
+    assert not [p.name for p in tables.iterdir() if p.name.startswith(".tmp-")]

@@ -11,6 +11,7 @@ there; that its outputs then rerun their dependants is plain make.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -78,3 +79,15 @@ def test_predict_twice_parses_once(smoke_predict, smoke_run):
     for stage in ("articles", "claims", "actors", "pairs"):
         assert f"pipeline {stage} " not in done.stdout, f"{stage} reran with nothing changed"
     assert "pipeline predict " in done.stdout
+
+
+def test_a_raw_file_changed_after_fetch_reruns_ingest(smoke_run, tmp_path):
+    """make notices the change; ingest then checks the file against the manifest (and refuses it)."""
+    raw = sorted((smoke_run["config"].raw_dir / "dse").iterdir())[0]
+    kept = raw.stat()
+    os.utime(raw)  # as if edited now
+    try:
+        planned = stages(dry_run(smoke_run, tmp_path, "train", []))
+    finally:
+        os.utime(raw, ns=(kept.st_atime_ns, kept.st_mtime_ns))
+    assert planned[0] == "ingest"

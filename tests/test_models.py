@@ -68,6 +68,31 @@ def test_tfidf_learns_the_tiny_task_and_is_consistent_across_directions(tiny_exa
     np.testing.assert_allclose(reloaded.predict_pair_proba([praised]), proba[:1])
 
 
+def test_a_saved_tfidf_model_predicts_identically_and_holds_no_pickle(tiny_examples, tmp_path):
+    model = TfidfModel(TfidfConfig(min_df=1, c_grid=[0.5, 10.0], max_features=None), MARKERS)
+    model.fit(tiny_examples, tiny_examples, seed=0)
+    texts = list(tiny_examples["text"]) + ["<src>Émile</src> a dit «non» à <tgt>Zoë</tgt>\u00a0!", "<tgt>x</tgt> <src>y</src>"]
+    before = model.predict_proba(texts)
+    model.save(tmp_path / "m")
+    saved = sorted(p.name for p in (tmp_path / "m").iterdir())
+    assert "tfidf_arrays.npz" in saved and "tfidf_vocabulary.json" in saved
+    assert not [name for name in saved if name.endswith((".joblib", ".pkl", ".pickle"))]
+    with np.load(tmp_path / "m" / "tfidf_arrays.npz", allow_pickle=False) as arrays:
+        assert all(arrays[name].dtype != object for name in arrays.files)
+    np.testing.assert_array_equal(load_model(tmp_path / "m").predict_proba(texts), before)
+
+
+def test_a_tfidf_model_saved_as_a_pickle_is_refused(tiny_examples, tmp_path):
+    model = TfidfModel(TfidfConfig(min_df=1, c_grid=[10.0], max_features=None), MARKERS)
+    model.fit(tiny_examples, tiny_examples, seed=0)
+    model.save(tmp_path / "m")
+    for name in ("tfidf_arrays.npz", "tfidf_vocabulary.json"):
+        (tmp_path / "m" / name).unlink()
+    (tmp_path / "m" / "tfidf.joblib").write_bytes(b"not to be unpickled")
+    with pytest.raises(RuntimeError, match="is not loaded: train it again"):
+        load_model(tmp_path / "m")
+
+
 def test_saved_label_maps_are_checked(tiny_examples, tmp_path):
     model = build_model("majority", load_config("default"))
     model.fit(tiny_examples, tiny_examples, seed=0)

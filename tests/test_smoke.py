@@ -65,12 +65,19 @@ def test_resolved_config_is_saved_beside_the_outputs(smoke_run):
 
 def test_a_changed_config_value_reruns_only_what_reads_it(smoke_run):
     """Changing an evaluate setting reruns evaluate alone; fetch..train stay done."""
-    overrides = [*smoke_run["overrides"], "evaluate.bootstrap_samples=50"]
-    command = ["make", "--no-print-directory", "train", "CONFIG=smoke", f"STATE={smoke_run['root'] / 'state'}",
-               f"ARGS={' '.join(overrides)}"]
-    done = subprocess.run(command, cwd=REPO_ROOT, env=smoke_run["env"], capture_output=True, text=True, timeout=300)
+    def make_train(overrides: list[str]) -> subprocess.CompletedProcess:
+        command = ["make", "--no-print-directory", "train", "CONFIG=smoke", f"STATE={smoke_run['root'] / 'state'}",
+                   f"ARGS={' '.join(overrides)}"]
+        return subprocess.run(command, cwd=REPO_ROOT, env=smoke_run["env"], capture_output=True, text=True,
+                              timeout=300)
+
+    try:
+        done = make_train([*smoke_run["overrides"], "evaluate.bootstrap_samples=50"])
+    finally:  # evaluate again with the smoke run's own settings: later tests read its make state as it was
+        restored = make_train(smoke_run["overrides"])
     assert done.returncode == 0, done.stderr[-3000:]
     assert "changed sections: evaluate" in done.stdout
     assert "pipeline evaluate " in done.stdout
     for stage in ("fetch", "ingest", "examples", "train"):
         assert f"pipeline {stage} " not in done.stdout, f"{stage} reran although only evaluate changed"
+    assert restored.returncode == 0, restored.stderr[-3000:]

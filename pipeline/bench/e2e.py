@@ -52,6 +52,7 @@ from pipeline.bench.frontend import load_seesaw
 from pipeline.core.config import Config, LexiconConfig, flatten, lexicon_digest
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
 from pipeline.core.metrics import prf
+from pipeline.core.progress import progress
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
 from pipeline.frontend.gold import gold_articles, name_matches
 from pipeline.frontend.runner import FrontHalf
@@ -80,7 +81,7 @@ def article_candidates(front: FrontHalf, seesaw: dict[str, pd.DataFrame]) -> Can
     candidate pairs of every sentence, with the names of every actor for matching."""
     rows, names = [], {}
     articles = gold_articles(front, seesaw)
-    for article in articles:
+    for article in progress(articles, "e2e candidates", unit="article"):
         names[article.article_id] = dict(article.names)
         sentence_of_claim = dict(zip((c["claim_id"] for c in article.claims), article.sentence_ids))
         for pair in front.pairs(article.claims, article.mentions, {article.article_id: article.outlet}):
@@ -269,7 +270,8 @@ def format_report(system: str, metrics: dict[str, float]) -> str:
 
 def label_candidates(model, texts: list[str], batch_size: int) -> pd.DataFrame:
     """The model's labels for every candidate text, in batches."""
-    parts = [label_texts(model, texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+    starts = range(0, len(texts), batch_size)
+    parts = [label_texts(model, texts[i:i + batch_size]) for i in progress(starts, "e2e labels", unit="batch")]
     return pd.concat(parts, ignore_index=True) if parts else label_texts(model, [])
 
 

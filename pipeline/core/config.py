@@ -26,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from pipeline.core.tables import write_text_atomic
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "configs"
 #: The lexicon file of a config that names none (the ``lexicon`` key), under configs/.
@@ -593,8 +595,15 @@ def _read_yaml_flat(path: Path) -> dict[str, Any]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError as exc:
         raise ConfigError(f"config file not found: {path}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
     return data
@@ -618,13 +627,61 @@ def config_path(name_or_path: str) -> Path:
     return CONFIG_DIR / f"{name_or_path}.yaml"
 
 
+def _field_annotation(keys: list[str]) -> Any:
+    """The declared type of the config key at `keys`, or None when no field is declared there."""
+    model: Any = Config
+    annotation = None
+    for depth, key in enumerate(keys):
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        if model is TrainConfig and key in _FAMILY_SETTINGS:
+            annotation = _FAMILY_SETTINGS[key]
+        elif model is CorporaConfig and key in _CORPUS_SOURCES:
+            annotation = _CORPUS_SOURCES[key]
+        elif key in model.model_fields:
+            annotation = model.model_fields[key].annotation
+        else:
+            return None
+        model = annotation
+    return annotation
+
+
+def is_text_key(keys: list[str]) -> bool:
+    """Whether the config key at `keys` holds text (a path, a name, a pattern): str or str | None."""
+    annotation = _field_annotation(keys)
+    return annotation is str or (annotation is not None and set(getattr(annotation, "__args__", ())) == {str, type(None)})
+
+
+def _quoted_text(override: str, raw_value: str) -> str:
+    """A text value written in YAML quotes (``' '``, ``"a b"``), unquoted."""
+    try:
+        value = yaml.safe_load(raw_value)
+    except yaml.YAMLError:
+        raise ConfigError(f"override {override!r}: the quoted value does not close its quotes") from None
+    return value if isinstance(value, str) else raw_value
+
+
 def parse_override(override: str) -> tuple[list[str], Any]:
-    """``train.tfidf.c_grid=[1,2]`` -> (["train", "tfidf", "c_grid"], [1, 2])."""
+    """``train.tfidf.c_grid=[1,2]`` -> (["train", "tfidf", "c_grid"], [1, 2]).
+
+    The value of a text key (``articles.input=dir #1.txt``, ``paths.raw_dir=[d]``)
+    is taken as written, never parsed as YAML, except that a value wholly in
+    quotes (``examples.source_close=' '``) loses them; any other value is read as YAML.
+    """
     key, sep, raw_value = override.partition("=")
     if not sep or not key.strip():
         raise ConfigError(f"override {override!r} is not of the form key.path=value")
-    value = yaml.safe_load(raw_value) if raw_value.strip() else ""
-    return key.strip().split("."), value
+    keys = key.strip().split(".")
+    if is_text_key(keys):
+        quoted = len(raw_value) >= 2 and raw_value[0] == raw_value[-1] and raw_value[0] in "'\""
+        return keys, _quoted_text(override, raw_value) if quoted else raw_value
+    try:
+        value = yaml.safe_load(raw_value) if raw_value.strip() else ""
+    except yaml.YAMLError as exc:
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"override {override!r}: the value is not valid YAML ({problem}); "
+                          f"write a list as [1, 2] and quote text") from None
+    return keys, value
 
 
 # Short aliases users type on the command line.
@@ -787,10 +844,7 @@ def write_if_changed(path: Path, text: str) -> bool:
     """Write `text` to `path` atomically unless it already holds exactly that; True if written."""
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, text)
     return True
 
 

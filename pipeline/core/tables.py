@@ -7,8 +7,10 @@ an error naming the file and the column.
 
 from __future__ import annotations
 
+import itertools
 import os
-import tempfile
+import shutil
+import time
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -336,19 +338,155 @@ def unencodable_cell(df: pd.DataFrame) -> str:
     return "a nested value"
 
 
+#: Every temporary file or folder a write leaves beside its target starts with this prefix,
+#: then the writer's pid: ``.tmp-<pid>-<n>-<name>``. A later run removes those of dead pids.
+TMP_PREFIX = ".tmp-"
+#: Test hook: seconds to sleep after each file a staged write moves or writes (kill tests).
+SLOW_WRITES_ENV = "PIPELINE_TEST_SLOW_WRITES"
+_COMMITTED = ".committed"
+_tmp_counter = itertools.count()
+
+
+def tmp_name(name: str, role: str = "") -> str:
+    """A recognisable temporary name for `name`: ``.tmp-<pid>-<n>-[<role>-]<name>``."""
+    return f"{TMP_PREFIX}{os.getpid()}-{next(_tmp_counter)}-{f'{role}-' if role else ''}{name}"
+
+
+def tmp_owner(name: str) -> int | None:
+    """The pid in a temporary name, or None when `name` is not one."""
+    if not name.startswith(TMP_PREFIX):
+        return None
+    pid = name[len(TMP_PREFIX):].split("-", 1)[0]
+    return int(pid) if pid.isdigit() else None
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _finish_moves(staging: Path, folder: Path) -> None:
+    """Move every file of a committed staging folder into `folder` (roll forward), then drop it."""
+    for item in sorted(staging.iterdir()):
+        if item.name != _COMMITTED:
+            os.replace(item, folder / item.name)
+            _slow_write_hook()
+    _remove(staging)
+
+
+def sweep_stale(folder: Path) -> list[str]:
+    """Clean up after killed writers in `folder`; return the names handled.
+
+    A temporary entry of a dead pid is removed, except that a committed file
+    set is moved into place (its run had passed every check) and a previous
+    output folder whose replacement never arrived is put back.
+    """
+    handled = []
+    if not folder.is_dir():
+        return handled
+    for entry in sorted(folder.iterdir()):
+        pid = tmp_owner(entry.name)
+        if pid is None or pid_alive(pid):
+            continue
+        rest = entry.name.split("-", 3)[-1]
+        if rest.startswith("old-") and not (folder / rest[4:]).exists():
+            os.replace(entry, folder / rest[4:])
+        elif entry.is_dir() and (entry / _COMMITTED).exists():
+            _finish_moves(entry, folder)
+        else:
+            _remove(entry)
+        handled.append(entry.name)
+    return handled
+
+
+def _slow_write_hook() -> None:
+    """Test hook: sleep ``$PIPELINE_TEST_SLOW_WRITES`` seconds (kill tests catch a write midway)."""
+    delay = os.environ.get(SLOW_WRITES_ENV)
+    if delay:
+        time.sleep(float(delay))
+
+
 @contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; move it into place only on success."""
+    """Yield a temporary path beside `path`; move it into place only on success.
+
+    The temporary file is named ``.tmp-<pid>-<n>-<name>``; one left by a killed
+    run is removed by the next write to the same folder.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
+    sweep_stale(path.parent)
+    tmp = path.parent / tmp_name(path.name)
     try:
         yield tmp
+        _slow_write_hook()
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextmanager
+def staged_outputs(final_dir: Path) -> Iterator[Path]:
+    """Yield an empty staging folder beside `final_dir`; swap it in whole when the block succeeds.
+
+    The swap is two renames (the previous folder aside, the new one in); the
+    previous folder is then removed. When the block raises, the staging folder
+    is dropped and the previous output set stays as it was. After a kill, the
+    next run's :func:`sweep_stale` removes the staging folder, or puts the
+    previous folder back when the kill fell between the two renames.
+    """
+    parent = final_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    sweep_stale(parent)
+    staging = parent / tmp_name(final_dir.name)
+    staging.mkdir()
+    try:
+        yield staging
+        old = parent / tmp_name(final_dir.name, role="old")
+        if final_dir.exists():
+            os.replace(final_dir, old)
+            _slow_write_hook()
+        os.replace(staging, final_dir)
+        _remove(old)
+    finally:
+        if staging.exists():
+            _remove(staging)
+
+
+@contextmanager
+def staged_files(folder: Path) -> Iterator[Path]:
+    """Yield a staging folder for a set of files that land in the shared `folder` together.
+
+    On success the staging folder is marked committed, then each file moves
+    into `folder`. A kill before the mark leaves the previous files untouched
+    (the next run removes the staging folder); a kill after it is rolled
+    forward by the next :func:`sweep_stale` of `folder` (every stage writing or
+    reading there runs one), so readers see the old set or the new one.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    sweep_stale(folder)
+    staging = folder / tmp_name("staged")
+    staging.mkdir()
+    try:
+        yield staging
+        (staging / _COMMITTED).touch()
+        _finish_moves(staging, folder)
+    finally:
+        if staging.exists() and not (staging / _COMMITTED).exists():
+            _remove(staging)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -362,10 +500,12 @@ def write_table(df: pd.DataFrame, table: str, path: Path) -> None:
     arrow_table = check_frame(df, table, where=str(path))
     with atomic_path(path) as tmp:
         pq.write_table(arrow_table, tmp)
+    _slow_write_hook()
 
 
 def read_table(path: Path, table: str) -> pd.DataFrame:
     """Read a Parquet table and check it against its declared schema."""
+    sweep_stale(path.parent)
     if not path.exists():
         raise FileNotFoundError(f"{path}: table '{table}' not found; run the stage that writes it first")
     arrow_table = pq.read_table(path)

@@ -12,6 +12,7 @@ import hashlib
 import logging
 import os
 import shutil
+import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -87,8 +88,12 @@ def _obtain(entry: ManifestEntry, source: CorpusSource, mirror: Path | None, tmp
         shutil.copyfile(origin, tmp)
         return str(origin)
     url = f"{source.base_url.rstrip('/')}/{entry.relpath}"
-    with urllib.request.urlopen(url, timeout=timeout) as response, tmp.open("wb") as out:
-        shutil.copyfileobj(response, out)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response, tmp.open("wb") as out:
+            shutil.copyfileobj(response, out)
+    except (urllib.error.URLError, TimeoutError) as exc:
+        raise ConnectionError(f"{url}: cannot download ({getattr(exc, 'reason', exc)}); set "
+                              f"STANCE_DATA_MIRROR to an offline mirror or check the network") from None
     return url
 
 
@@ -108,6 +113,25 @@ def fetch_file(entry: ManifestEntry, source: CorpusSource, dest_dir: Path, mirro
         except ChecksumError as exc:
             raise ChecksumError(f"{origin}: {str(exc).split(': ', 1)[1]}") from None
     return "fetched"
+
+
+def verify_corpus(name: str, config: Config) -> int:
+    """Check every raw file of a fetched corpus against its manifest; return the number checked.
+
+    A missing or changed file raises one line naming it and what to do.
+    """
+    source = config.corpora.source(name)
+    manifest_path = CONFIG_DIR / source.manifest
+    entries = parse_manifest(manifest_path.read_text(encoding="utf-8"), str(manifest_path))
+    raw_dir = config.raw_dir / name
+    for entry in entries:
+        path = raw_dir / entry.relpath
+        if not path.is_file():
+            raise ChecksumError(f"{path}: missing; run `make fetch` (python -m pipeline fetch) first")
+        if sha256_file(path) != entry.sha256:
+            raise ChecksumError(f"{path}: changed since fetch (sha256 differs from {manifest_path.name}); "
+                                f"delete it and run `make fetch` again")
+    return len(entries)
 
 
 def mirror_folder(config: Config) -> Path | None:

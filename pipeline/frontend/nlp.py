@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from pipeline.core.progress import progress
+
 #: NER labels (and "DICT" for actor-dictionary matches) that can name a speaker or an actor.
 SPEAKER_LABELS = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "DICT"})
 OPEN_QUOTES, CLOSE_QUOTES, STRAIGHT_QUOTE = "“", "”", '"'
@@ -98,7 +100,8 @@ def parse_texts(nlp, texts: list[str], batch_size: int = 16, n_process: int = 1,
     parsed = [Parsed([], []) for _ in texts]
     docs = nlp.pipe(pieces, batch_size=batch_size, n_process=n_process)
     tagged = "tagger" in nlp.pipe_names
-    for (index, offset), doc in zip(owners, docs):
+    for (index, offset), doc in progress(zip(owners, docs), "spaCy", total=len(pieces), unit="text",
+                                         enabled=len(pieces) > 1):
         parsed[index].sentences += [(s.start_char + offset, s.end_char + offset) for s in doc.sents]
         parsed[index].entities += [(e.start_char + offset, e.end_char + offset, e.label_) for e in doc.ents]
         if tagged:

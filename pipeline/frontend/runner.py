@@ -24,6 +24,7 @@ from pipeline.core.config import (
     LexiconConfig,
     PairsConfig,
 )
+from pipeline.core.progress import progress
 from pipeline.frontend.actors import ActorDictionary, article_mentions, load_dictionary
 from pipeline.frontend.claims import build_claims, claim_records
 from pipeline.frontend.nlp import Parsed, load_nlp, parse_texts
@@ -155,7 +156,9 @@ class FrontHalf:
         """Mentions records of claims (several articles, each article's claims in order), and a reject
         for each article without actors."""
         records, rejects = [], []
-        for article_id, group in group_by_article(claims).items():
+        groups = group_by_article(claims)
+        for article_id, group in progress(groups.items(), "actors", total=len(groups), unit="article",
+                                          enabled=len(groups) > 1):
             found = article_mentions(group, self.dictionary, self.actors_settings, self.lexicon)
             if not found:
                 rejects.append(_reject("actors", None, str(article_id), "no actors found: the article yields no pairs"))
@@ -178,7 +181,9 @@ class FrontHalf:
         settings = settings or self.pairs_settings
         by_article = group_by_article(mentions)
         records, rejects = [], []
-        for article_id, group in group_by_article(claims).items():
+        groups = group_by_article(claims)
+        for article_id, group in progress(groups.items(), "pairs", total=len(groups), unit="article",
+                                          enabled=len(groups) > 1):
             found = article_pairs(group, by_article.get(article_id, []), self.author(outlets.get(article_id)),
                                   settings, self.markers)
             found, cut = cap_records(found, settings.max_pairs_per_article, "pairs", "pairs.max_pairs_per_article",

@@ -13,7 +13,7 @@ import pandas as pd
 
 from pipeline.core.config import REPO_ROOT, Config
 from pipeline.core.markers import marker_strings
-from pipeline.core.tables import SCHEMAS, read_table, write_table
+from pipeline.core.tables import SCHEMAS, read_table, staged_files, write_table
 from pipeline.frontend.articles import ingest_paths, input_files
 from pipeline.frontend.pairs import IMPLICIT, ISSUE, claims_table
 from pipeline.frontend.runner import Article, FrontHalf
@@ -24,14 +24,17 @@ def articles(config: Config) -> None:
     source = config.input_path
     result = ingest_paths(input_files(source), config.articles, root=REPO_ROOT, markers=marker_strings(config.examples))
     out = config.corpus_dir
-    write_table(pd.DataFrame(result.articles, columns=list(SCHEMAS["articles"].names)), "articles", out / "articles.parquet")
-    write_table(pd.DataFrame(result.rejects, columns=list(SCHEMAS["rejects"].names)), "rejects", out / "rejects_articles.parquet")
+    if not result.reconciles():  # checked before anything is written: a failed run leaves the old tables
+        raise RuntimeError(f"article counts do not reconcile: {result.summary()}, {len(result.rejects)} rejects rows")
+    with staged_files(out) as staging:  # the articles and their rejects land together
+        write_table(pd.DataFrame(result.articles, columns=list(SCHEMAS["articles"].names)), "articles",
+                    staging / "articles.parquet")
+        write_table(pd.DataFrame(result.rejects, columns=list(SCHEMAS["rejects"].names)), "rejects",
+                    staging / "rejects_articles.parquet")
     for message in result.messages:
         print(message)
     repaired = ", ".join(f"{key} {value}" for key, value in sorted(result.counts.items()) if value) or "none"
     print(f"articles from {source}: {result.summary()}; repaired: {repaired} -> {out / 'articles.parquet'}")
-    if not result.reconciles():
-        raise RuntimeError(f"article counts do not reconcile: {result.summary()}, {len(result.rejects)} rejects rows")
 
 
 def _article_inputs(articles: pd.DataFrame) -> list[Article]:
@@ -58,8 +61,9 @@ def claims(config: Config) -> None:
         if "claims.max_claims_per_article" in reject["reason"]:
             print(f"claims: {reject['reason']}")
     n_without = len(articles) - len(with_claims)
-    write_table(pd.DataFrame(records, columns=SCHEMAS["claims"].names), "claims", out / "claims.parquet")
-    write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", out / "rejects_claims.parquet")
+    with staged_files(out) as staging:  # the table and its rejects land together
+        write_table(pd.DataFrame(records, columns=SCHEMAS["claims"].names), "claims", staging / "claims.parquet")
+        write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", staging / "rejects_claims.parquet")
     kinds = pd.Series([r["kind"] for r in records], dtype=object).value_counts().to_dict()
     print(f"claims: read {len(articles)} articles: with claims {len(with_claims)}, without {n_without}; "
           f"{len(records)} claims {kinds}; {seconds:.1f}s -> {out / 'claims.parquet'}")
@@ -80,8 +84,9 @@ def actors(config: Config) -> None:
     mentions, rejects = FrontHalf.from_config(config).mentions(_claim_records(claims))
     for reject in rejects:
         print(f"actors: article {reject['file']}: no actors found; it yields no pairs")
-    write_table(pd.DataFrame(mentions, columns=SCHEMAS["mentions"].names), "mentions", out / "mentions.parquet")
-    write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", out / "rejects_actors.parquet")
+    with staged_files(out) as staging:  # the table and its rejects land together
+        write_table(pd.DataFrame(mentions, columns=SCHEMAS["mentions"].names), "mentions", staging / "mentions.parquet")
+        write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", staging / "rejects_actors.parquet")
     n_articles = claims["article_id"].nunique()
     n_actors = len({(m["article_id"], m["canonical"]) for m in mentions})
     print(f"actors: read {len(claims)} claims of {n_articles} articles: {len(mentions)} mentions of "
@@ -99,8 +104,9 @@ def pairs(config: Config) -> None:
     outlets = dict(zip(articles["article_id"], articles["outlet"]))
     records, rejects = FrontHalf.from_config(config).pairs_and_rejects(
         _claim_records(claims), mentions.to_dict("records"), outlets)
-    write_table(pd.DataFrame(records, columns=SCHEMAS["pairs"].names), "pairs", out / "pairs.parquet")
-    write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", out / "rejects_pairs.parquet")
+    with staged_files(out) as staging:  # the table and its rejects land together
+        write_table(pd.DataFrame(records, columns=SCHEMAS["pairs"].names), "pairs", staging / "pairs.parquet")
+        write_table(pd.DataFrame(rejects, columns=SCHEMAS["rejects"].names), "rejects", staging / "rejects_pairs.parquet")
     for reject in rejects:
         print(f"pairs: {reject['reason']}")
     without = len(claims) - len({r["claim_id"] for r in records})

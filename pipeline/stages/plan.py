@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pipeline.core.config import REPO_ROOT, Config, write_if_changed
+from pipeline.core.config import CONFIG_DIR, REPO_ROOT, Config, write_if_changed
 from pipeline.corpora.base import corpus_adapter, table_file
+from pipeline.corpora.fetch import parse_manifest
 from pipeline.frontend.articles import input_files
 from pipeline.models.registry import family_sources
 
@@ -37,6 +38,14 @@ def family_order(config: Config) -> dict[str, list[str]]:
             for index, family in enumerate(models)}
 
 
+def raw_files(config: Config, name: str) -> list[str]:
+    """The raw files of a corpus, from its manifest: ingest's inputs, so that one edited after fetch
+    reruns ingest, which verifies it against the manifest and refuses it."""
+    manifest = CONFIG_DIR / config.corpora.source(name).manifest
+    return [_relative(config.raw_dir / name / entry.relpath)
+            for entry in parse_manifest(manifest.read_text(encoding="utf-8"), str(manifest))]
+
+
 def plan_text(config: Config) -> str:
     """The plan as makefile text (pure: a function of the config and the registered families)."""
     order = family_order(config)
@@ -51,6 +60,7 @@ def plan_text(config: Config) -> str:
     for name in corpora:
         tables = " ".join(_relative(table_file(config.tables_dir, name, table)) for table in corpus_adapter(name).tables)
         lines.append(f"CORPUS_TABLES_{name} := {tables}")
+        lines.append(f"CORPUS_RAW_{name} := {' '.join(raw_files(config, name))}")
     for family in order:
         sources = " ".join(_relative(path) for path in family_sources(family))
         lines.append(f"FAMILY_SOURCES_{family} := {sources}")

@@ -13,7 +13,7 @@ import time
 
 from pipeline.core.config import Config
 from pipeline.core.labels import HOSTILE, SUPPORTIVE
-from pipeline.core.tables import write_text_atomic
+from pipeline.core.tables import staged_outputs, write_text_atomic
 from pipeline.stances.network import ACTOR, AFFILIATION, summary_lines
 from pipeline.stances.predict import predict_corpus, write_networks
 from pipeline.tracking.registry import load_stance_model
@@ -27,16 +27,18 @@ def run(config: Config) -> None:
     out = config.outputs_dir / config.predict.output_subdir
     model, provenance = load_stance_model(config)
     loaded = time.perf_counter()
-    result = predict_corpus(model, tables, out, config.predict.batch_size, config.predict.progress)
     settings = config.predict
-    drawn = write_networks(result["pairs"], out, list(settings.network_labels), settings.network_min_count,
-                           settings.network_max_edges)
-    seconds = time.perf_counter() - began
-    counts = result["counts"]
-    summary = {**provenance, "input": config.articles.input, "tables": str(tables), **counts,
-               "edges_drawn": drawn, "seconds": round(seconds, 2), "model_load_seconds": round(loaded - began, 2),
-               "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
-    write_text_atomic(out / "predict_summary.json", json.dumps(summary, indent=2) + "\n")
+    with staged_outputs(out) as staging:  # all of the output set, or the previous one untouched
+        result = predict_corpus(model, tables, staging, settings.batch_size, settings.progress)
+        drawn = write_networks(result["pairs"], staging, list(settings.network_labels), settings.network_min_count,
+                               settings.network_max_edges)
+        seconds = time.perf_counter() - began
+        counts = result["counts"]
+        summary = {**provenance, "input": config.articles.input, "tables": str(tables), **counts,
+                   "edges_drawn": drawn, "seconds": round(seconds, 2),
+                   "model_load_seconds": round(loaded - began, 2),
+                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+        write_text_atomic(staging / "predict_summary.json", json.dumps(summary, indent=2) + "\n")
     version = f" (version {provenance['model_version']}, {provenance.get('model_family')})" if "model_version" in provenance else ""
     print(f"predict: {provenance['model_uri']}{version}: {counts['n_pairs']} pairs of {counts['n_claims']} claims in "
           f"{counts['n_articles']} articles (with pairs {counts['n_articles_with_pairs']}, without "

@@ -7,6 +7,7 @@ import shutil
 import sys
 
 from pipeline.core.config import Config
+from pipeline.tracking.store import check_store
 
 
 def ui_command(config: Config) -> list[str]:
@@ -18,6 +19,7 @@ def ui_command(config: Config) -> list[str]:
 
 def run(config: Config) -> None:
     """Replace this process with the MLflow UI on http://127.0.0.1:<mlflow.ui_port>."""
+    check_store(config.tracking_uri, create=False)
     command = ui_command(config)
     print(f"MLflow UI on http://127.0.0.1:{config.mlflow.ui_port} (store {config.tracking_uri}); Ctrl-C stops it",
           flush=True)

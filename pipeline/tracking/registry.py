@@ -25,6 +25,7 @@ from mlflow.tracking import MlflowClient
 from pipeline.core.config import Config
 from pipeline.tracking.runs import use_experiment
 from pipeline.tracking.server import check_tracking_server
+from pipeline.tracking.store import open_store
 
 #: Version tags copied from the run at registration: what a version is and what it was validated on.
 VERSION_TAGS = ("model_family", "config_name", "valid_digest")
@@ -55,7 +56,7 @@ def alias_holder(client: MlflowClient, name: str, alias: str) -> ModelVersion | 
 
 def load_stance_model(config: Config) -> tuple[Any, dict[str, Any]]:
     """Load the configured model once; returns (model, provenance). A missing champion is a clear error."""
-    mlflow.set_tracking_uri(config.tracking_uri)
+    open_store(config, create=False)
     check_tracking_server(config.tracking_uri)
     uri = model_uri(config)
     provenance: dict[str, Any] = {"model_uri": uri, "tracking_uri": config.tracking_uri}

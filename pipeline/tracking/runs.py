@@ -21,6 +21,7 @@ from pipeline.corpora.fetch import corpus_digests
 from pipeline.models.base import FitReport
 from pipeline.tracking.pyfunc import StancePyfunc
 from pipeline.tracking.server import check_tracking_server
+from pipeline.tracking.store import open_store
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ def experiment_artifact_location(config: Config, name: str) -> str | None:
 
 def use_experiment(config: Config, experiment: str | None = None) -> str:
     """Point MLflow at the configured store and experiment; return the experiment id."""
-    mlflow.set_tracking_uri(config.tracking_uri)
+    open_store(config, create=True)
     check_tracking_server(config.tracking_uri)
     name = experiment or config.mlflow.experiment
     if mlflow.get_experiment_by_name(name) is None:
@@ -59,6 +60,10 @@ def use_experiment(config: Config, experiment: str | None = None) -> str:
             if exc.error_code != "RESOURCE_ALREADY_EXISTS":
                 raise
     return mlflow.set_experiment(name).experiment_id
+
+
+#: The pyfunc logged as code, not as a pickle (see :mod:`pipeline.tracking.model_code`).
+MODEL_CODE = Path(__file__).with_name("model_code.py")
 
 
 def _dataset(df: pd.DataFrame, path: Path, name: str):
@@ -94,7 +99,7 @@ def log_training(
         wrapper.load_context(type("Context", (), {"artifacts": {"model_dir": str(model_dir)}})())
         signature = infer_signature(sample, wrapper.predict(None, sample))
         info = mlflow.pyfunc.log_model(
-            name=MODEL_ARTIFACT, python_model=StancePyfunc(), artifacts={"model_dir": str(model_dir)},
+            name=MODEL_ARTIFACT, python_model=str(MODEL_CODE), artifacts={"model_dir": str(model_dir)},
             code_paths=[str(REPO_ROOT / "pipeline")], signature=signature, input_example=sample,
         )
         return {"run_id": active.info.run_id, "model_uri": info.model_uri,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any, Sequence
 
-import joblib
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -100,12 +100,48 @@ class TfidfModel(StanceModel):
         return _all_classes(self.classifier, self.vectorizer.transform(list(texts)))
 
     def _save_state(self, path: Path) -> dict[str, Any]:
-        joblib.dump({"vectorizer": self.vectorizer, "classifier": self.classifier}, path / "tfidf.joblib")
+        if self.vectorizer is None or self.classifier is None:
+            raise RuntimeError("model is not fitted")
+        vocabularies, arrays = state_of(self.vectorizer, self.classifier)
+        (path / TFIDF_VOCABULARY).write_text(json.dumps(vocabularies, ensure_ascii=False), encoding="utf-8")
+        np.savez(path / TFIDF_ARRAYS, **arrays)
         return {"tfidf": self.settings.model_dump(mode="json")}
 
     @classmethod
     def _load_state(cls, path: Path, settings: dict[str, Any], markers: ExamplesConfig) -> "TfidfModel":
         model = cls(TfidfConfig(**settings["tfidf"]), markers)
-        state = joblib.load(path / "tfidf.joblib")
-        model.vectorizer, model.classifier = state["vectorizer"], state["classifier"]
+        if not (path / TFIDF_ARRAYS).exists():
+            raise RuntimeError(f"{path}: no {TFIDF_ARRAYS}; a TF-IDF model saved as a pickle (tfidf.joblib) "
+                               "is not loaded: train it again (make train)")
+        vocabularies = json.loads((path / TFIDF_VOCABULARY).read_text(encoding="utf-8"))
+        with np.load(path / TFIDF_ARRAYS, allow_pickle=False) as arrays:
+            model.vectorizer, model.classifier = from_state(model.settings, markers, vocabularies, dict(arrays))
         return model
+
+
+#: A fitted TF-IDF model on disk, no pickle: the vocabularies as JSON, idf and coefficients as NumPy arrays.
+TFIDF_VOCABULARY, TFIDF_ARRAYS = "tfidf_vocabulary.json", "tfidf_arrays.npz"
+_PARTS = ("word", "char")
+
+
+def state_of(vectorizer: FeatureUnion, classifier: LogisticRegression) -> tuple[dict, dict[str, np.ndarray]]:
+    """What a fitted model needs to predict: each part's vocabulary, its idf, the linear model."""
+    parts = dict(vectorizer.transformer_list)
+    vocabularies = {name: {term: int(i) for term, i in parts[name].vocabulary_.items()} for name in _PARTS}
+    arrays = {f"{name}_idf": parts[name].idf_ for name in _PARTS}
+    arrays |= {"coef": classifier.coef_, "intercept": classifier.intercept_, "classes": classifier.classes_}
+    return vocabularies, arrays
+
+
+def from_state(settings: TfidfConfig, markers: ExamplesConfig, vocabularies: dict,
+               arrays: dict[str, np.ndarray]) -> tuple[FeatureUnion, LogisticRegression]:
+    """The vectorizer and classifier :func:`state_of` describes, rebuilt without unpickling anything."""
+    vectorizer = build_vectorizer(settings, markers)
+    for name, part in vectorizer.transformer_list:
+        part.vocabulary_ = vocabularies[name]
+        part.fixed_vocabulary_ = False
+        part.idf_ = arrays[f"{name}_idf"]
+    classifier = LogisticRegression()
+    classifier.coef_, classifier.intercept_ = arrays["coef"], arrays["intercept"]
+    classifier.classes_ = arrays["classes"]
+    return vectorizer, classifier
