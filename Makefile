@@ -108,8 +108,8 @@ promote: $(VENV_STAMP) ## Make CONFIG's best version the shared champion that pr
 test: $(VENV_STAMP) setup-browser setup-postgres ## Run the whole test suite (unit tests, a smoke run of make train, the MLflow UI in headless Chromium, the team server)
 	env -u PIPELINE_INPUT -u PIPELINE_ARGS $(PY) -m pytest -q
 
-test-fast: $(VENV_STAMP) ## Unit tests only (no smoke train, no spaCy or transformer training, no browser): under a minute
-	env -u PIPELINE_INPUT -u PIPELINE_ARGS $(PY) -m pytest -q -m "not slow and not train and not browser"
+test-fast: $(VENV_STAMP) ## Unit tests only (no smoke train, no transformer training, no subprocess kills, no browser, no server): under a minute
+	env -u PIPELINE_INPUT -u PIPELINE_ARGS $(PY) -m pytest -q -m "not slow and not train and not browser and not server"
 
 ui: $(VENV_STAMP) ## Serve the MLflow UI of the tracking store on http://127.0.0.1:<mlflow.ui_port> (5000)
 	$(RUN) ui --config $(CONFIG)

@@ -124,6 +124,7 @@ def _folder_tags(out: Path) -> set[str]:
     return {p.read_text() for p in out.iterdir()} if out.exists() else set()
 
 
+@pytest.mark.slow  # kills a subprocess at five points
 @pytest.mark.parametrize("delay", [0.05, 0.15, 0.25, 0.35, 0.45])
 def test_a_staged_folder_killed_midway_is_the_old_set_or_the_new_one(tmp_path, delay):
     out = tmp_path / "predict"

@@ -196,6 +196,7 @@ print(json.dumps({{"arrow": pa.default_memory_pool().max_memory(), "python": tra
 """
 
 
+@pytest.mark.slow  # predicts a generated corpus in a subprocess
 def test_memory_does_not_grow_with_the_corpus(tmp_path):
     """A corpus 20x larger: the stage's peak memory (Python objects plus Arrow buffers, measured in a
     fresh process) grows far less than 20x. Loading the tables whole would grow it about 13x."""

@@ -43,6 +43,7 @@ def test_train_fits_saves_and_tracks_only_the_families_asked_for(tiny_config, ca
     assert (tiny_config.outputs_dir / "config.yaml").exists()
 
 
+@pytest.mark.slow  # fits TF-IDF
 def test_train_without_families_fits_every_configured_one(tiny_config):
     train.run(tiny_config)
     assert sorted(p.name for p in (tiny_config.outputs_dir / "models").iterdir()) == ["majority", "tfidf"]
