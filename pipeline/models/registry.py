@@ -40,7 +40,6 @@ M = TypeVar("M", bound=type[StanceModel])
 
 def register(name: str, settings: type | None = None) -> Callable[[M], M]:
     """Class decorator: make `name` a model family whose config section is validated by `settings`."""
-
     def decorate(cls: M) -> M:
         cls.family = name
         _MODELS[name] = cls

@@ -45,7 +45,6 @@ def _article_inputs(articles: pd.DataFrame) -> list[Article]:
 
 def claims(config: Config) -> None:
     """Read the articles table, write the claims table (articles without claims as rejects)."""
-
     out = config.corpus_dir
     articles = read_table(out / "articles.parquet", "articles")
     front = FrontHalf.from_config(config)
@@ -78,7 +77,6 @@ def _claim_records(claims: pd.DataFrame) -> list[dict]:
 
 def actors(config: Config) -> None:
     """Read the claims table, write the mentions table (and no-actor articles as rejects)."""
-
     out = config.corpus_dir
     claims = read_table(out / "claims.parquet", "claims")
     mentions, rejects = FrontHalf.from_config(config).mentions(_claim_records(claims))
@@ -96,7 +94,6 @@ def actors(config: Config) -> None:
 
 def pairs(config: Config) -> None:
     """Read articles, claims and mentions; write the pairs table."""
-
     out = config.corpus_dir
     articles = read_table(out / "articles.parquet", "articles")
     claims = read_table(out / "claims.parquet", "claims")
@@ -120,7 +117,6 @@ def pairs(config: Config) -> None:
 
 def show(config: Config) -> None:
     """Print the claims table of the user corpus (after the pairs stage)."""
-
     out = config.corpus_dir
     print(claims_table(read_table(out / "claims.parquet", "claims"), read_table(out / "mentions.parquet", "mentions"),
                        read_table(out / "pairs.parquet", "pairs")))

@@ -21,7 +21,6 @@ from pipeline.tracking.registry import load_stance_model
 
 def run(config: Config) -> None:
     """Stage runner: pairs of the user corpus -> stances, aggregates and networks under outputs/."""
-
     began = time.perf_counter()
     tables = config.corpus_dir
     out = config.outputs_dir / config.predict.output_subdir
