@@ -14,5 +14,7 @@ for _pattern in ("The specified dataset source can be interpreted", "Hint: Infer
                  "Add type hints to the `predict` method"):
     warnings.filterwarnings("ignore", message=f".*{_pattern}.*")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-# MLflow's INFO lines (input-example validation, store creation) say nothing a user acts on.
+# MLflow's INFO lines (input-example validation, store creation) say nothing a user acts on. MLflow
+# sets its loggers' level from this variable when it is imported, after this line runs.
+os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
 logging.getLogger("mlflow").setLevel(logging.WARNING)
