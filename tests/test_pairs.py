@@ -6,6 +6,7 @@ import pytest
 
 from pipeline.core.config import ExamplesConfig, PairsConfig, load_config
 from pipeline.core.tables import read_table
+from pipeline.models.base import swap_roles
 from pipeline.frontend.pairs import (
     AUTHOR,
     IMPLICIT,
@@ -15,6 +16,7 @@ from pipeline.frontend.pairs import (
     claim_pairs,
     claims_table,
     context_mentions,
+    evidence_note,
     marked_text,
     salient,
 )
@@ -41,8 +43,9 @@ def mention(i, start, end, canonical, affiliation=None, actor_type="person", cla
             "affiliation": affiliation, "actor_type": actor_type, "origin": origin}
 
 
-#: Only what the claim names: the tests of the explicit pairs.
-EXPLICIT = PairsConfig(implicit_targets=0, implicit_issues=0, implicit_sources=0, context_window=0)
+#: Only what the claim names, texts without evidence notes: the tests of the explicit pairs.
+EXPLICIT = PairsConfig(implicit_targets=0, implicit_issues=0, implicit_sources=0, context_window=0,
+                       evidence_in_text=False)
 
 
 def test_speaker_and_mention_pairs_are_directed_and_deduplicated():
@@ -141,6 +144,26 @@ def test_issues_are_targets_only_and_implicit_participants_are_flagged():
     no_issues = claim_pairs(claim, here, "CNN", None, EXPLICIT.model_copy(update={"issue_targets": False}),
                             MARKERS, article, before)
     assert no_issues == []
+
+
+def test_evidence_notes_name_the_kind_or_the_resolved_actor():
+    assert evidence_note("speaker", None, "Jane Doe") == "speaker"
+    assert evidence_note("implicit", None, "NATO") == "implicit"
+    assert evidence_note("pronoun", "he", "Sergey Lavrov") == "Sergey Lavrov"
+    assert evidence_note("named", "Lavrov", "Sergey Lavrov") is None
+    assert evidence_note("named", "Republicans", "Republican Party") == "Republican Party"
+    claim = {"claim_id": "a-c001", "article_id": "a", "text": "He attacked the probe.", "kind": "reported speech",
+             "speaker_resolved": "Jane Doe", "speaker_affiliation": None}
+    here = [mention(0, 0, 2, "Mark Roe", claim="a-c001", origin="pronoun"),
+            mention(1, 16, 21, "impeachment probe", actor_type="issue", claim="a-c001", origin="issue")]
+    noted = EXPLICIT.model_copy(update={"evidence_in_text": True})
+    texts = {(p["source"], p["target"]): p["text"] for p in claim_pairs(claim, here, "CNN", None, noted, MARKERS)}
+    assert texts[("Jane Doe", "Mark Roe")] == "<src>Jane Doe</src> (speaker): <tgt>He (Mark Roe)</tgt> attacked the probe."
+    assert texts[("Mark Roe", "impeachment probe")] == \
+        "<src>He (Mark Roe)</src> attacked the <tgt>probe</tgt>."
+    # The note travels with its entity when the roles are swapped.
+    assert swap_roles(texts[("Jane Doe", "Mark Roe")], MARKERS) == \
+        "<tgt>Jane Doe</tgt> (speaker): <src>He (Mark Roe)</src> attacked the probe."
 
 
 def test_marked_text_names_an_implicit_target_in_a_prefix():

@@ -51,7 +51,7 @@ def test_seed_counts_and_known_pairs(seed):
     first = result.pairs[0]
     assert (first["pair_id"], first["source"], first["source_affiliation"], first["target"]) == (
         f"{article['article_id']}-c000-p00", "Xinhua", "China", "United States")
-    assert first["text"].startswith("<src>Xinhua</src>: <tgt>The United States</tgt> has offered")
+    assert first["text"].startswith("<src>Xinhua</src> (author): <tgt>The United States</tgt> has offered")
     keys = {(p["source"], p["target"], p["origin"]) for p in result.pairs}
     assert {("Sergey Lavrov", "Europe", "speaker"), ("Donald Trump", "Ukraine", "speaker")} <= keys
 

@@ -443,6 +443,9 @@ class PairsConfig(_Section):
         default=True, description="actors of the context window are also implicit sources towards the claim's actors")
     implicit_from_mentions: bool = Field(
         default=True, description="implicit targets are also targets of the actors a claim names, not only of its speaker or author")
+    evidence_in_text: bool = Field(
+        default=True, description="the text a model reads notes each side's evidence: the kind of a participant the "
+                                  "claim does not name ('(speaker)'), the resolved name of a pronoun or nominal")
 
 
 class PredictConfig(_Section):

@@ -29,6 +29,7 @@ or ``<src>A</src> on <tgt>B</tgt>: ``).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pandas as pd
@@ -45,7 +46,8 @@ _EVIDENCE = {"pronoun": "pronoun", "nominal": "nominal"}
 
 def marked_text(text: str, target_span: tuple[int, int] | None, markers: ExamplesConfig,
                 source_span: tuple[int, int] | None = None, source_name: str | None = None,
-                target_name: str | None = None) -> str:
+                target_name: str | None = None, source_note: str | None = None,
+                target_note: str | None = None) -> str:
     """The claim with source and target marked.
 
     With both spans, both are wrapped in place (as in the gold examples). A
@@ -53,29 +55,63 @@ def marked_text(text: str, target_span: tuple[int, int] | None, markers: Example
     named in a prefix: ``<src>Sergey Lavrov</src>: <claim>``; a target
     without a span (an implicit participant) likewise: ``On <tgt>NATO</tgt>:
     <claim>``, or ``<src>A</src> on <tgt>B</tgt>: <claim>`` when neither is
-    in the claim. A text or name that already holds a marker string is
+    in the claim. A note (:func:`evidence_note`) follows its entity in
+    parentheses: inside the markers of a mention (``<src>he (Joe
+    Biden)</src>``), after those of a prefix (``<src>Fox News</src>
+    (author): ...``), so that it travels with its entity when a model swaps
+    the roles. A text or name that already holds a marker string is
     refused (:class:`MarkerError`): ingest escapes them, so none should reach here.
     """
-    if source_span is not None and target_span is not None:
-        return mark_pair(text, source_span, target_span, markers)
     if source_span is None and not source_name:
         raise ValueError("a source that is not mentioned in the claim needs a name")
     if target_span is None and not target_name:
         raise ValueError("a target that is not mentioned in the claim needs a name")
-    for part in (text, source_name or "", target_name or ""):
+    if source_span is not None and target_span is not None and not source_note and not target_note:
+        return mark_pair(text, source_span, target_span, markers)
+    for part in (text, source_name or "", target_name or "", source_note or "", target_note or ""):
         check_unmarked(part, markers)
-    spans = [(span, op, cl) for span, op, cl in ((source_span, markers.source_open, markers.source_close),
-                                                 (target_span, markers.target_open, markers.target_close)) if span]
+    if source_span is not None and target_span is not None and \
+            source_span[0] < target_span[1] and target_span[0] < source_span[1]:
+        raise MarkerError(f"source span {source_span} and target span {target_span} overlap")
+    spans = [(span, op, cl, note) for span, op, cl, note in (
+        (source_span, markers.source_open, markers.source_close, source_note),
+        (target_span, markers.target_open, markers.target_close, target_note)) if span]
     body = text
-    for (start, end), open_, close in sorted(spans, reverse=True):
+    for (start, end), open_, close, note in sorted(spans, reverse=True):
         if not 0 <= start < end <= len(text):
             raise MarkerError(f"span {(start, end)} is empty or outside a text of {len(text)} characters")
-        body = body[:start] + open_ + body[start:end] + close + body[end:]
-    src = f"{markers.source_open}{source_name}{markers.source_close}"
-    tgt = f"{markers.target_open}{target_name}{markers.target_close}"
+        inside = body[start:end] + (f" ({note})" if note else "")
+        body = body[:start] + open_ + inside + close + body[end:]
+    src = f"{markers.source_open}{source_name}{markers.source_close}" + (f" ({source_note})" if source_note else "")
+    tgt = f"{markers.target_open}{target_name}{markers.target_close}" + (f" ({target_note})" if target_note else "")
+    if source_span is not None and target_span is not None:
+        return body
     if source_span is None and target_span is None:
         return f"{src} on {tgt}: {body}"
     return f"{src}: {body}" if source_span is None else f"On {tgt}: {body}"
+
+
+def evidence_note(evidence: str, surface: str | None, canonical: str) -> str | None:
+    """What the model is told about one side of a pair beyond the text (``pairs.evidence_in_text``).
+
+    A participant the claim does not name (speaker, author, implicit) is
+    named in the prefix and noted by its kind ("speaker"); a pronoun or
+    nominal mention by the actor it was resolved to ("Joe Biden"); a named
+    mention by its canonical name when the surface differs ("Trump" ->
+    "Donald Trump"); else nothing.
+    """
+    if evidence in (SPEAKER, AUTHOR, IMPLICIT):
+        return evidence
+    if evidence in _EVIDENCE:
+        return canonical
+    if surface is not None and not _words(surface) <= _words(canonical):
+        return canonical  # a shortened name ("Lavrov" of "Sergey Lavrov", "the Kremlin") needs no note
+    return None
+
+
+def _words(name: str) -> set[str]:
+    """The lower-case words of a name, without "the" and possessive s."""
+    return set(re.findall(r"[a-z0-9]+", name.lower())) - {"the", "s"}
 
 
 def salient(mentions: list[dict], k: int, issues: bool) -> list[dict]:
@@ -183,6 +219,7 @@ def claim_pairs(claim: dict, mentions: list[dict], author: str, author_affiliati
         if source_mention is not None and source_affiliation is None:
             source_affiliation = source_mention["affiliation"]
         first = target_mention or implicit[target]
+        target_evidence = _EVIDENCE.get(first.get("origin"), NAMED) if target_mention else IMPLICIT
         if source_mention is not None:
             source_evidence = _EVIDENCE.get(source_mention.get("origin"), NAMED)
         else:
@@ -193,12 +230,22 @@ def claim_pairs(claim: dict, mentions: list[dict], author: str, author_affiliati
             "source_affiliation": source_affiliation, "target_affiliation": first["affiliation"],
             "origin": origin, "source_mention_id": source_mention["mention_id"] if source_mention else None,
             "target_mention_id": first["mention_id"],
-            "text": marked_text(claim["text"], target_span, markers, source_span, source, target),
+            "text": marked_text(claim["text"], target_span, markers, source_span, source, target,
+                                *(_notes(claim["text"], source, target, source_span, target_span, source_evidence,
+                                         target_evidence) if settings.evidence_in_text else ())),
             "target_type": first.get("actor_type") or "other",
             "source_evidence": source_evidence,
-            "target_evidence": _EVIDENCE.get(first.get("origin"), NAMED) if target_mention else IMPLICIT,
+            "target_evidence": target_evidence,
         })
     return records
+
+
+def _notes(text: str, source: str, target: str, source_span: tuple[int, int] | None,
+           target_span: tuple[int, int] | None, source_evidence: str, target_evidence: str) -> tuple[str | None, str | None]:
+    """The (source, target) notes of a pair: :func:`evidence_note` of each side."""
+    surface = lambda span: text[span[0]:span[1]] if span else None  # noqa: E731
+    return (evidence_note(source_evidence, surface(source_span), source),
+            evidence_note(target_evidence, surface(target_span), target))
 
 
 def context_mentions(by_claim: list[list[dict]], index: int, window: int) -> list[dict]:
