@@ -34,7 +34,10 @@ def test_default_yaml_is_the_typed_defaults_plus_the_corpora():
 
 def test_the_typed_defaults_are_the_default_recipe():
     transformer = load_config("default").train.transformer
-    assert (transformer.epochs, transformer.evals_per_epoch, transformer.readings) == (3.0, 3, "both")
+    assert (transformer.epochs, transformer.evals_per_epoch, transformer.readings) == (2.5, 3, "canonical")
+    assert transformer.in_domain_weight > 0  # the default learns from SEESAW train too
+    best = load_config("best").train.transformer
+    assert (best.epochs, best.readings, best.seeds) == (3.0, "both", 2)
 
 
 def _config_files() -> list[str]:

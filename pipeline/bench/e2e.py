@@ -46,17 +46,19 @@ from dataclasses import dataclass, field
 
 import mlflow
 import networkx as nx
+import numpy as np
 import pandas as pd
 
 from pipeline.bench.frontend import load_seesaw
 from pipeline.core.config import Config, LexiconConfig, flatten, lexicon_digest
+from pipeline.core.decision import DecisionRule
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
 from pipeline.core.metrics import prf
 from pipeline.core.progress import progress
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
 from pipeline.frontend.gold import gold_articles, name_matches
 from pipeline.frontend.runner import FrontHalf
-from pipeline.stances.predict import label_texts
+from pipeline.stances.predict import decide, label_texts
 from pipeline.tracking.registry import family_version, load_stance_model
 from pipeline.tracking.runs import git_commit, use_experiment
 
@@ -253,6 +255,45 @@ def score(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher) -> tuple
     return metrics, flagged_pred, flagged_gold
 
 
+def article_counts(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher) -> pd.DataFrame:
+    """Per article, group and scheme: predicted, gold and matched triplets (the sums give :func:`score`'s)."""
+    frames = []
+    for group, is_author in GROUPS.items():
+        p_group, g_group = pred[pred["is_author"] == is_author], gold[gold["is_author"] == is_author]
+        for scheme in SCHEMES:
+            p_hit, g_hit = match_triplets(p_group, g_group, matcher, scheme)
+            counts = pd.concat([p_hit.groupby("article_id").agg(n_predicted=("hit", "size"), n_matched=("hit", "sum")),
+                                g_hit.groupby("article_id").agg(n_gold=("hit", "size"))], axis=1).fillna(0)
+            frames.append(counts.reset_index().assign(group=group, scheme=scheme))
+    columns = ["article_id", "group", "scheme", "n_predicted", "n_gold", "n_matched"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def bootstrap_f1(counts: pd.DataFrame, articles: list[str], samples: int, confidence: float,
+                 seed: int) -> dict[str, float]:
+    """The bootstrap interval of every group's and scheme's F1, resampling whole articles.
+
+    Returns ``{group}_{scheme}_f1_low`` and ``_high``. Every article of the
+    run counts, also one without predictions or gold (it adds zeros).
+    """
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, len(articles), size=(samples, len(articles))) if len(articles) else None
+    found: dict[str, float] = {}
+    tail = (1.0 - confidence) / 2.0
+    for (group, scheme), part in counts.groupby(["group", "scheme"], sort=False):
+        table = part.set_index("article_id")[["n_predicted", "n_gold", "n_matched"]].reindex(articles).fillna(0)
+        values = table.to_numpy(dtype=float)
+        if draws is None:
+            found |= {f"{group}_{scheme}_f1_low": 0.0, f"{group}_{scheme}_f1_high": 0.0}
+            continue
+        sums = values[draws].sum(axis=1)  # (samples, 3)
+        predicted, gold, matched = sums[:, 0], sums[:, 1], sums[:, 2]
+        f1 = np.where(predicted + gold > 0, 2 * matched / np.maximum(predicted + gold, 1e-12), 0.0)
+        found |= {f"{group}_{scheme}_f1_low": float(np.quantile(f1, tail)),
+                  f"{group}_{scheme}_f1_high": float(np.quantile(f1, 1 - tail))}
+    return found
+
+
 def format_report(system: str, metrics: dict[str, float]) -> str:
     """A few readable lines of one system's scores."""
     lines = [f"e2e {system}: {int(metrics['n_candidates'])} candidate pairs, "
@@ -261,8 +302,11 @@ def format_report(system: str, metrics: dict[str, float]) -> str:
     for group in GROUPS:
         for scheme in SCHEMES:
             m = {k: metrics[f"{group}_{scheme}_{k}"] for k in ("precision", "recall", "f1", "n_predicted", "n_gold", "n_matched")}
-            lines.append(f"  {group:<6} {scheme:<7}  P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}  "
-                         f"({m['n_matched']} matched of {m['n_predicted']} predicted, {m['n_gold']} gold)")
+            interval = ""
+            if f"{group}_{scheme}_f1_low" in metrics:
+                interval = f" [{metrics[f'{group}_{scheme}_f1_low']:.3f}, {metrics[f'{group}_{scheme}_f1_high']:.3f}]"
+            lines.append(f"  {group:<6} {scheme:<7}  P {m['precision']:.3f}  R {m['recall']:.3f}  F1 {m['f1']:.3f}"
+                         f"{interval}  ({m['n_matched']} matched of {m['n_predicted']} predicted, {m['n_gold']} gold)")
     return "\n".join(lines)
 
 
@@ -276,7 +320,8 @@ def label_candidates(model, texts: list[str], batch_size: int) -> pd.DataFrame:
 
 
 def systems(config: Config, train_triplets: pd.DataFrame) -> list[tuple[str, object, dict]]:
-    """(name, model, provenance) of the champion and the configured baselines."""
+    """(name, model, provenance) of the champion and the configured baselines: ``constant``, and any
+    model family (the latest registered version of it from the champion's config, with its rule)."""
     champion, provenance = load_stance_model(config)
     found = [("champion", champion, provenance)]
     for baseline in config.e2e.baselines:
@@ -284,12 +329,13 @@ def systems(config: Config, train_triplets: pd.DataFrame) -> list[tuple[str, obj
             label = majority_polarity(train_triplets)
             found.append(("constant", ConstantModel(label), {"model_uri": f"constant:{label}",
                                                               "model_family": "constant"}))
-        elif baseline == "tfidf":
-            version = family_version(config, "tfidf", provenance.get("config_name"))  # the champion's own config
-            info = {"model_uri": f"models:/{config.mlflow.registered_model}/{version.version}",
-                    "model_version": version.version, "run_id": version.run_id, "model_family": "tfidf"}
-            same = provenance.get("model_version") == version.version
-            found.append(("tfidf", champion if same else mlflow.pyfunc.load_model(info["model_uri"]), info))
+            continue
+        version = family_version(config, baseline, provenance.get("config_name"))  # the champion's own config
+        info = {"model_uri": f"models:/{config.mlflow.registered_model}/{version.version}",
+                "model_version": version.version, "run_id": version.run_id, "model_family": baseline,
+                "decision_rule": version.tags.get("decision_rule")}
+        same = provenance.get("model_version") == version.version
+        found.append((baseline, champion if same else mlflow.pyfunc.load_model(info["model_uri"]), info))
     return found
 
 
@@ -314,11 +360,15 @@ def run(config: Config) -> None:
     cached: dict[int, pd.DataFrame] = {}
     for system, model, provenance in systems(config, train[train["split"] == "train"]):
         started = time.perf_counter()
-        labels = cached.get(id(model))
-        if labels is None:
-            labels = cached[id(model)] = label_candidates(model, texts, config.e2e.batch_size)
+        raw = cached.get(id(model))
+        if raw is None:
+            raw = cached[id(model)] = label_candidates(model, texts, config.e2e.batch_size)
+        rule = DecisionRule.from_json(provenance.get("decision_rule"))
+        labels = decide(raw, candidates.pairs["origin"], rule)
         pred = predicted_triplets(candidates.pairs, labels)
         metrics, flagged_pred, flagged_gold = score(pred, gold, matcher)
+        metrics |= bootstrap_f1(article_counts(pred, gold, matcher), sorted(candidates.names),
+                                config.evaluate.bootstrap_samples, config.evaluate.confidence, config.train.seed)
         metrics |= {"n_articles": candidates.n_articles, "n_candidates": len(candidates.pairs),
                     "n_predicted": len(pred), **gold_counts,
                     "predict_seconds": time.perf_counter() - started, "frontend_seconds": front_seconds}

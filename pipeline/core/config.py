@@ -226,7 +226,11 @@ class MlflowConfig(_Section):
     experiment: str = "dse-stance"
     registered_model: str = "actor-pair-stance"
     champion_alias: str = "champion"
-    champion_metric: str = "valid_macro_f1"
+    champion_metric: str = Field(
+        default="valid_e2e_entity_f1",
+        description="the valid metric that crowns the champion make predict serves: valid_e2e_entity_f1 (triplet "
+                    "F1 on whole SEESAW valid articles under the model's decision rule; only families of "
+                    "e2e.rule_families have it) or valid_macro_f1 (DSE valid)")
     ui_port: int = 5000
 
 
@@ -472,12 +476,18 @@ class E2eConfig(_Section):
 
     experiment: str = "seesaw-e2e"
     split: Literal["valid"] = "valid"
-    baselines: list[Literal["constant", "tfidf"]] = Field(
+    baselines: list[str] = Field(
         default=["constant", "tfidf"],
-        description="constant: every candidate pair gets SEESAW train's majority polarity; "
-                    "tfidf: the latest registered TF-IDF version labels every candidate pair")
+        description="constant: every candidate pair gets SEESAW train's majority polarity; a family name "
+                    "(tfidf, hybrid, ...): its latest registered version from the champion's config labels every "
+                    "candidate pair, under its decision rule when it has one")
     batch_size: int = Field(default=1024, gt=0)
     limit_articles: int | None = Field(default=None, ge=1, description="first N articles only (tests)")
+    rule_families: list[str] = Field(
+        default=["tfidf", "transformer"],
+        description="families whose decision rule is tuned at training on every SEESAW valid candidate pair "
+                    "(one prediction of each: about 8 min for the transformer on 2 cores); the others predict "
+                    "their most probable label and cannot be the champion by valid_e2e_entity_f1")
 
     @field_validator("baselines")
     @classmethod

@@ -89,3 +89,11 @@ def mark_pair(text: str, source_span: tuple[int, int], target_span: tuple[int, i
     for position, _, marker in inserts:
         text = text[:position] + marker + text[position:]
     return text
+
+
+def swap_roles(text: str, markers: ExamplesConfig) -> str:
+    """The same marked text with source and target exchanged (the pair read the other way)."""
+    placeholder = "\x00"
+    return (text.replace(markers.source_open, placeholder + "so").replace(markers.source_close, placeholder + "sc")
+            .replace(markers.target_open, markers.source_open).replace(markers.target_close, markers.source_close)
+            .replace(placeholder + "so", markers.target_open).replace(placeholder + "sc", markers.target_close))

@@ -276,6 +276,22 @@ SCHEMAS["seesaw_examples"] = pa.schema([
     _field("target_evidence", pa.string()),
     _field("article_id", pa.string()),
     _field("sentence_id", pa.int64()),
+    _field("sentence_annotated", pa.bool_()),  # the sentence holds at least one gold triplet
+])
+# A model's probabilities for every SEESAW valid candidate pair, from which its decision rule is tuned.
+SCHEMAS["seesaw_valid_proba"] = pa.schema([
+    _field("example_id", pa.string()),
+    _field("article_id", pa.string()),
+    _field("sentence_id", pa.int64()),
+    _field("source", pa.string()),
+    _field("target", pa.string()),
+    _field("origin", pa.string()),
+    _field("source_evidence", pa.string()),
+    _field("target_evidence", pa.string()),
+    _field("label", pa.string()),  # the candidate's own gold label
+    _field("p_supportive", pa.float64()),
+    _field("p_hostile", pa.float64()),
+    _field("p_neutral", pa.float64()),
 ])
 # A SEESAW gold triplet that no candidate pair matches, and why; subject null for the author.
 SCHEMAS["seesaw_gold_unmatched"] = pa.schema([

@@ -13,7 +13,9 @@ import pandas as pd
 
 from pipeline.core.config import ExamplesConfig
 from pipeline.core.labels import five_to_directed
-from pipeline.core.markers import mark_pair
+from pipeline.core.markers import mark_pair, swap_roles
+
+EXAMPLE_COLUMNS = ["example_id", "row_id", "split", "direction", "source", "target", "text", "label", "dse_label"]
 
 
 def directed_examples(rows: pd.DataFrame, markers: ExamplesConfig) -> pd.DataFrame:
@@ -31,8 +33,7 @@ def directed_examples(rows: pd.DataFrame, markers: ExamplesConfig) -> pd.DataFra
                 "direction": direction, "source": source, "target": target,
                 "text": mark_pair(row.text, *spans, markers), "label": label, "dse_label": int(row.dse_label),
             })
-    return pd.DataFrame(records, columns=["example_id", "row_id", "split", "direction", "source",
-                                          "target", "text", "label", "dse_label"])
+    return pd.DataFrame(records, columns=EXAMPLE_COLUMNS)
 
 
 def limit_rows(rows: pd.DataFrame, limit: int | None, seed: int) -> pd.DataFrame:
@@ -50,3 +51,40 @@ def merge_examples(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFra
         for split, examples in part.items():
             frames.setdefault(split, []).append(examples)
     return {split: pd.concat(split_frames, ignore_index=True) for split, split_frames in frames.items()}
+
+
+def in_domain_examples(candidates: pd.DataFrame, markers: ExamplesConfig, neutral_per_positive: float | None,
+                       seed: int) -> pd.DataFrame:
+    """Labelled candidate pairs of whole articles (``seesaw_examples``) as directed examples like DSE's.
+
+    Each candidate is turned into its canonical reading (the first-marked
+    entity as p; a ``qp`` candidate has its roles swapped, and its
+    five-class code already reads p first), the two directions of one pair
+    collapse into one row, and each row yields the (p -> q) and (q -> p)
+    examples of :func:`directed_examples`. Rows with a stance either way are
+    all kept, with at most `neutral_per_positive` times as many neutral rows,
+    drawn with `seed` (None keeps them all).
+    """
+    is_qp = (candidates["direction"] == "qp").to_numpy()
+    texts = [swap_roles(text, markers) if swap else text for text, swap in zip(candidates["text"], is_qp)]
+    rows = pd.DataFrame({
+        "row_id": candidates["row_id"].to_numpy(), "split": candidates["split"].to_numpy(), "text": texts,
+        "p": candidates["target"].where(is_qp, candidates["source"]).to_numpy(),
+        "q": candidates["source"].where(is_qp, candidates["target"]).to_numpy(),
+        "dse_label": candidates["dse_label"].astype(int).to_numpy(),
+    }).drop_duplicates("text", ignore_index=True)
+    stanced = rows["dse_label"] != 0
+    neutral = rows[~stanced]
+    if neutral_per_positive is not None:
+        keep = min(len(neutral), int(round(neutral_per_positive * int(stanced.sum()))))
+        neutral = neutral.sample(n=keep, random_state=seed)
+    rows = rows[stanced | rows.index.isin(neutral.index)]
+    records = []
+    for row in rows.itertuples(index=False):
+        label_pq, label_qp = five_to_directed(row.dse_label)
+        for direction, source, target, text, label in (("pq", row.p, row.q, row.text, label_pq),
+                                                       ("qp", row.q, row.p, swap_roles(row.text, markers), label_qp)):
+            records.append({"example_id": f"{row.row_id}-{direction}", "row_id": row.row_id, "split": row.split,
+                            "direction": direction, "source": source, "target": target, "text": text,
+                            "label": label, "dse_label": int(row.dse_label)})
+    return pd.DataFrame(records, columns=EXAMPLE_COLUMNS)

@@ -210,7 +210,7 @@ def label_article(article_id: str, split: str, pairs: list[dict], triplets: list
             "label": next(iter(own_labels)) if own_labels else NEUTRAL, "dse_label": dse_label,
             "origin": pair["origin"], "source_evidence": pair["source_evidence"],
             "target_evidence": pair["target_evidence"], "article_id": article_id,
-            "sentence_id": int(pair["sentence_id"]),
+            "sentence_id": int(pair["sentence_id"]), "sentence_annotated": pair["sentence_id"] in annotated,
         })
     for triplet in scored:
         if triplet in matched:

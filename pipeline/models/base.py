@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.config import ExamplesConfig
+from pipeline.core.markers import swap_roles  # noqa: F401  (re-exported: the families read both ways)
 from pipeline.core.labels import (
     ID2LABEL,
     LABEL2ID,
@@ -41,14 +42,6 @@ class FitReport:
 def canonical_examples(examples: pd.DataFrame) -> pd.DataFrame:
     """The canonical reading of each row: the source is the first mention (DSE's p -> q)."""
     return examples[examples["direction"] == "pq"]
-
-
-def swap_roles(text: str, markers: ExamplesConfig) -> str:
-    """The same marked text with source and target exchanged (the pair read the other way)."""
-    placeholder = "\x00"
-    return (text.replace(markers.source_open, placeholder + "so").replace(markers.source_close, placeholder + "sc")
-            .replace(markers.target_open, markers.source_open).replace(markers.target_close, markers.source_close)
-            .replace(placeholder + "so", markers.target_open).replace(placeholder + "sc", markers.target_close))
 
 
 def canonicalize(texts: Sequence[str], markers: ExamplesConfig) -> tuple[list[str], np.ndarray]:

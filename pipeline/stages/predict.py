@@ -12,6 +12,7 @@ import resource
 import time
 
 from pipeline.core.config import Config
+from pipeline.core.decision import DecisionRule
 from pipeline.core.labels import HOSTILE, SUPPORTIVE
 from pipeline.core.tables import staged_outputs, write_text_atomic
 from pipeline.stances.network import ACTOR, AFFILIATION, summary_lines
@@ -28,7 +29,8 @@ def run(config: Config) -> None:
     loaded = time.perf_counter()
     settings = config.predict
     with staged_outputs(out) as staging:  # all of the output set, or the previous one untouched
-        result = predict_corpus(model, tables, staging, settings.batch_size, settings.progress)
+        result = predict_corpus(model, tables, staging, settings.batch_size, settings.progress,
+                                DecisionRule.from_json(provenance.get("decision_rule")))
         drawn = write_networks(result["pairs"], staging, list(settings.network_labels), settings.network_min_count,
                                settings.network_max_edges)
         seconds = time.perf_counter() - began

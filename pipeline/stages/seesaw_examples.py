@@ -10,11 +10,14 @@ the ``examples`` columns plus origin, evidence, article and sentence),
 candidate matches, with its reason) and ``outputs/<config>/seesaw_examples.json``
 (counts, candidate recall, unmatched by reason, label counts).
 
-``seesaw_examples.neutral_sentences`` says which sentences give neutral
-examples (``annotated_only``, the default: those with at least one gold
-triplet, since SEESAW does not tell an unannotated sentence from one without
-stance); ``seesaw_examples.neutral_per_positive`` thins the train split's
-neutral examples (valid keeps all).
+``seesaw_examples.neutral_sentences`` says which sentences of the train
+split give neutral examples (``annotated_only``, the default: those with at
+least one gold triplet, since SEESAW does not tell an unannotated sentence
+from one without stance); ``seesaw_examples.neutral_per_positive`` thins the
+train split's neutral examples. The valid split keeps every candidate pair
+(``sentence_annotated`` says which sentences hold a triplet): it is what the
+decision rule is tuned on, and ``eval-e2e`` counts a stance predicted in any
+sentence.
 """
 
 from __future__ import annotations
@@ -128,7 +131,7 @@ def run(config: Config) -> None:
     for split in SPLITS:
         began = time.perf_counter()
         labelled = label_split(front, split_tables(tables, split, settings.limit_articles), split,
-                               settings.neutral_sentences)
+                               settings.neutral_sentences if split == "train" else "all")
         if not reconciles(labelled):
             raise RuntimeError(f"seesaw-examples {split}: gold triplets do not reconcile: {dict(labelled.counts)}")
         examples = pd.DataFrame(labelled.examples, columns=SCHEMAS["seesaw_examples"].names)

@@ -1,8 +1,14 @@
 """train: fit every configured model family, score it on valid, track it in MLflow.
 
 Each family gets one MLflow run (params, per-step valid metrics, the train and
-valid tables as dataset inputs, the logged model). The test split is not
-read here; `evaluate` scores it once per trained model.
+valid tables as dataset inputs, the logged model). A family with an
+``in_domain_weight`` also trains on SEESAW train's candidate pairs
+(:func:`pipeline.corpora.examples.in_domain_examples`). A family listed in
+``e2e.rule_families`` then labels every candidate pair of SEESAW valid and
+gets the decision rule that maximises its triplet F1 there
+(:mod:`pipeline.core.decision`); the rule and its figures go with the run,
+and the rule with the registered version. The test split is not read here;
+`evaluate` scores it once per trained model.
 """
 
 from __future__ import annotations
@@ -10,11 +16,70 @@ from __future__ import annotations
 import json
 import time
 
+import numpy as np
+import pandas as pd
+
 from pipeline.core.config import Config, config_to_yaml
+from pipeline.core.decision import DecisionRule, tune_rule
 from pipeline.core.metrics import score_split
-from pipeline.core.tables import read_table, write_text_atomic
+from pipeline.core.tables import read_table, write_table, write_text_atomic
+from pipeline.corpora.examples import in_domain_examples
+from pipeline.frontend.pairs import AUTHOR
 from pipeline.models import build_model
+from pipeline.models.base import StanceModel
 from pipeline.tracking import runs as tracking
+
+IN_DOMAIN_TRAIN = "seesaw_examples_train.parquet"
+IN_DOMAIN_VALID = "seesaw_examples_valid.parquet"
+
+
+def training_examples(config: Config, family: str, dse_train: pd.DataFrame) -> pd.DataFrame:
+    """DSE train, and for a family with a positive ``in_domain_weight`` SEESAW train's candidate
+    pairs as directed examples; column ``weight`` holds each row's loss weight."""
+    settings = config.train.family(family)
+    weight = getattr(settings, "in_domain_weight", 0.0)
+    train = dse_train.assign(weight=1.0)
+    if not weight:
+        return train
+    candidates = read_table(config.tables_dir / IN_DOMAIN_TRAIN, "seesaw_examples")
+    in_domain = in_domain_examples(candidates, config.examples, settings.in_domain_neutral_per_positive,
+                                   config.train.seed)
+    return pd.concat([train, in_domain.assign(weight=float(weight))], ignore_index=True)
+
+
+def gold_counts(config: Config) -> dict[str, int]:
+    """The number of SEESAW valid gold triplets to find, entity and author apart (seesaw-examples' report)."""
+    report_path = config.outputs_dir / "seesaw_examples.json"
+    try:
+        recall = json.loads(report_path.read_text(encoding="utf-8"))["splits"]["valid"]["candidate_recall"]
+    except (OSError, KeyError, ValueError) as exc:
+        raise RuntimeError(f"{report_path}: cannot read the SEESAW valid gold counts ({exc}); "
+                           "run make seesaw-examples") from None
+    return {group: int(recall[group]["scored"]) for group in ("entity", "author")}
+
+
+def tune_on_articles(config: Config, model: StanceModel, family: str) -> tuple[DecisionRule, dict[str, float]]:
+    """Label every SEESAW valid candidate pair and choose the family's decision rule there.
+
+    Writes the candidates' probabilities beside the model (``seesaw_valid_proba.parquet``)
+    and returns the rule and ``valid_e2e_*`` figures: each group's triplet
+    precision, recall and F1 under the rule, scored on the candidates' own
+    gold labels (``eval-e2e`` scores the whole articles with the same rule).
+    """
+    candidates = read_table(config.tables_dir / IN_DOMAIN_VALID, "seesaw_examples")
+    started = time.perf_counter()
+    proba = model.predict_proba(candidates["text"].tolist())
+    seconds = time.perf_counter() - started
+    is_author = (candidates["origin"] == AUTHOR).to_numpy()
+    rule, figures = tune_rule(proba, candidates["label"].to_numpy(), is_author, gold_counts(config))
+    write_table(candidates[["example_id", "article_id", "sentence_id", "source", "target", "origin",
+                            "source_evidence", "target_evidence", "label"]].assign(
+                    p_supportive=proba[:, 0], p_hostile=proba[:, 1], p_neutral=proba[:, 2]),
+                "seesaw_valid_proba", config.outputs_dir / "models" / family / "seesaw_valid_proba.parquet")
+    metrics = {f"valid_e2e_{key.replace('_rule', '')}": float(value) for key, value in figures.items()}
+    metrics |= {"valid_e2e_candidates": float(len(candidates)), "valid_e2e_label_seconds": seconds,
+                "valid_e2e_candidates_per_second": len(candidates) / max(seconds, 1e-9)}
+    return rule, metrics
 
 
 def run(config: Config, families: list[str] | None = None) -> None:
@@ -22,21 +87,34 @@ def run(config: Config, families: list[str] | None = None) -> None:
     for every configured family, or for `families` alone (make trains each under its own target)."""
     train_path = config.tables_dir / "examples_train.parquet"
     valid_path = config.tables_dir / "examples_valid.parquet"
-    train = read_table(train_path, "examples")
+    dse_train = read_table(train_path, "examples")
     valid = read_table(valid_path, "examples")
     write_text_atomic(config.outputs_dir / "config.yaml", config_to_yaml(config))
     for family in families or config.train.models:
         model = build_model(family, config)
+        train = training_examples(config, family, dse_train)
         started = time.perf_counter()
         report = model.fit(train, valid, seed=config.train.seed)
         train_seconds = time.perf_counter() - started
         model_dir = config.outputs_dir / "models" / family
         model.save(model_dir / "model")
         valid_result = score_split(valid, model.predict_pair_proba(valid["text"].tolist()), "valid")
-        metrics = {**valid_result.metrics, "train_seconds": train_seconds}
+        metrics = {**valid_result.metrics, "train_seconds": train_seconds,
+                   "train_in_domain_examples": float((train["weight"] != 1.0).sum() if "weight" in train else 0)}
+        tags = {}
+        if family in config.e2e.rule_families:
+            rule, e2e_metrics = tune_on_articles(config, model, family)
+            metrics |= e2e_metrics
+            tags["decision_rule"] = rule.to_json()
         run_info = tracking.log_training(config, family, model_dir / "model", report, metrics,
-                                         {"train": (train, train_path), "valid": (valid, valid_path)})
+                                         {"train": (train.drop(columns="weight"), train_path),
+                                          "valid": (valid, valid_path)}, tags)
         write_text_atomic(model_dir / "run.json", json.dumps(run_info, indent=2))
+        rule_line = ""
+        if "decision_rule" in tags:
+            rule_line = (f"; SEESAW valid triplets under rule {tags['decision_rule']}: entity F1 "
+                         f"{metrics.get('valid_e2e_entity_f1', np.nan):.4f}, author F1 "
+                         f"{metrics.get('valid_e2e_author_f1', np.nan):.4f}")
         print(f"train {family}: valid macro-F1 {metrics['valid_macro_f1']:.4f}, micro-F1 "
-              f"{metrics['valid_micro_f1']:.4f} ({train_seconds:.0f}s; chosen {report.params}); "
+              f"{metrics['valid_micro_f1']:.4f} ({train_seconds:.0f}s; chosen {report.params}){rule_line}; "
               f"MLflow run {run_info['run_id']}")

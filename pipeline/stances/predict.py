@@ -35,9 +35,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Iterator, Protocol
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from pipeline.core.decision import DecisionRule, apply_rule
 from pipeline.core.labels import LABELS
 from pipeline.core.tables import (
     SCHEMAS,
@@ -46,6 +48,7 @@ from pipeline.core.tables import (
     check_frame,
     write_table,
 )
+from pipeline.frontend.pairs import AUTHOR
 from pipeline.stances.network import (
     LEVELS,
     PairAggregator,
@@ -83,6 +86,17 @@ def label_texts(model: StanceModel, texts: list[str]) -> pd.DataFrame:
     if unknown:
         raise ValueError(f"the model returned unknown labels {unknown}; expected {list(LABELS)}")
     return out[["label", "confidence", *PROBABILITIES]].reset_index(drop=True)
+
+
+def decide(labels: pd.DataFrame, origins: pd.Series, rule: DecisionRule) -> pd.DataFrame:
+    """`labels` relabelled by the model's decision rule (the author's pairs by its author threshold);
+    confidence becomes the probability of the label chosen."""
+    if rule == DecisionRule() or labels.empty:
+        return labels
+    proba = labels[PROBABILITIES].to_numpy(dtype=float)
+    chosen = apply_rule(proba, (origins == AUTHOR).to_numpy(), rule)
+    index = [LABELS.index(label) for label in chosen]
+    return labels.assign(label=chosen, confidence=proba[np.arange(len(proba)), index])
 
 
 def stance_frame(pairs: pd.DataFrame, claims: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
@@ -163,8 +177,8 @@ class ClaimLookup:
 
 
 def iter_stances(model: StanceModel, pairs_path: Path, claims_path: Path, batch_size: int,
-                 progress: bool = False) -> Iterator[pd.DataFrame]:
-    """Stance rows of every pair, one DataFrame per batch of at most `batch_size` pairs."""
+                 progress: bool = False, rule: DecisionRule = DecisionRule()) -> Iterator[pd.DataFrame]:
+    """Stance rows of every pair, one DataFrame per batch of at most `batch_size` pairs, labelled by `rule`."""
     from tqdm import tqdm
 
     pairs_file = pq.ParquetFile(pairs_path)
@@ -175,7 +189,7 @@ def iter_stances(model: StanceModel, pairs_path: Path, claims_path: Path, batch_
               file=sys.stderr, mininterval=1.0) as bar:
         for batch in pairs_file.iter_batches(batch_size=batch_size, columns=columns):
             pairs = batch.to_pandas()
-            labels = label_texts(model, pairs["text"].astype(str).tolist())
+            labels = decide(label_texts(model, pairs["text"].astype(str).tolist()), pairs["origin"], rule)
             yield stance_frame(pairs, claims.get(pairs["claim_id"].tolist()), labels)
             bar.update(len(pairs))
     if claims.rescans:
@@ -235,9 +249,11 @@ def article_rows(articles: pd.DataFrame, n_claims: Counter, label_counts: dict[s
     })
 
 
-def predict_corpus(model: StanceModel, tables: Path, out: Path, batch_size: int, progress: bool = False) -> dict:
-    """Label every pair of the corpus tables in `tables`; write stances, per-article rows and the
-    pair aggregates under `out`. Returns the counts (they reconcile) and the aggregate frame."""
+def predict_corpus(model: StanceModel, tables: Path, out: Path, batch_size: int, progress: bool = False,
+                   rule: DecisionRule = DecisionRule()) -> dict:
+    """Label every pair of the corpus tables in `tables` by the model and its decision `rule`; write
+    stances, per-article rows and the pair aggregates under `out`. Returns the counts (they reconcile)
+    and the aggregate frame."""
     for name in ("articles", "claims", "pairs"):
         path = tables / f"{name}.parquet"
         if not path.exists():
@@ -248,7 +264,8 @@ def predict_corpus(model: StanceModel, tables: Path, out: Path, batch_size: int,
     aggregator = PairAggregator()
     label_counts: dict[str, Counter] = {label: Counter() for label in LABELS}
     with TableStream("stances", out / "stances.parquet", out / "stances.csv") as stream:
-        for stances in iter_stances(model, tables / "pairs.parquet", tables / "claims.parquet", batch_size, progress):
+        for stances in iter_stances(model, tables / "pairs.parquet", tables / "claims.parquet", batch_size, progress,
+                                    rule):
             stream.write(stances)
             aggregator.add(stances)
             for label in LABELS:

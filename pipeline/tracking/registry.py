@@ -28,7 +28,7 @@ from pipeline.tracking.server import check_tracking_server
 from pipeline.tracking.store import open_store
 
 #: Version tags copied from the run at registration: what a version is and what it was validated on.
-VERSION_TAGS = ("model_family", "config_name", "valid_digest")
+VERSION_TAGS = ("model_family", "config_name", "valid_digest", "decision_rule")
 
 
 def champion_uri(config: Config) -> str:
@@ -54,6 +54,20 @@ def alias_holder(client: MlflowClient, name: str, alias: str) -> ModelVersion | 
         return None
 
 
+def registered_version(uri: str) -> ModelVersion | None:
+    """The registered version a ``models:/<name>/<version>`` or ``models:/<name>@<alias>`` URI names;
+    None for any other URI (a run's or a path's model, which carries no decision rule)."""
+    if not uri.startswith("models:/"):
+        return None
+    reference = uri[len("models:/"):]
+    client = MlflowClient()
+    if "@" in reference:
+        name, alias = reference.split("@", 1)
+        return client.get_model_version_by_alias(name, alias)
+    name, _, number = reference.rpartition("/")
+    return client.get_model_version(name, number) if name and number.isdigit() else None
+
+
 def load_stance_model(config: Config) -> tuple[Any, dict[str, Any]]:
     """Load the configured model once; returns (model, provenance). A missing champion is a clear error."""
     open_store(config, create=False)
@@ -61,12 +75,12 @@ def load_stance_model(config: Config) -> tuple[Any, dict[str, Any]]:
     uri = model_uri(config)
     provenance: dict[str, Any] = {"model_uri": uri, "tracking_uri": config.tracking_uri}
     try:
-        if uri == champion_uri(config):
-            version = MlflowClient().get_model_version_by_alias(config.mlflow.registered_model,
-                                                                config.mlflow.champion_alias)
+        version = registered_version(uri)
+        if version is not None:
             provenance |= {"model_version": version.version, "run_id": version.run_id,
                            "model_family": version.tags.get("model_family"),
-                           "config_name": version.tags.get("config_name")}
+                           "config_name": version.tags.get("config_name"),
+                           "decision_rule": version.tags.get("decision_rule")}
         model = mlflow.pyfunc.load_model(uri)
     except MlflowException as exc:
         raise RuntimeError(f"cannot load the stance model {uri} from {config.tracking_uri}: {exc.message}. "

@@ -72,15 +72,16 @@ def _dataset(df: pd.DataFrame, path: Path, name: str):
 
 def log_training(
     config: Config, family: str, model_dir: Path, report: FitReport, metrics: dict[str, float],
-    tables: dict[str, tuple[pd.DataFrame, Path]],
+    tables: dict[str, tuple[pd.DataFrame, Path]], tags: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """One MLflow run for a trained model; returns the ids later stages need."""
+    """One MLflow run for a trained model; returns the ids later stages need. `tags` (the
+    decision rule) are set on the run and copied to the registered version."""
     use_experiment(config)
     sample = tables["valid"][0]["text"].head(3).to_frame()
     with mlflow.start_run(run_name=f"{config.name}-{family}") as active:
         mlflow.set_tags({
             "model_family": family, "config_name": config.name, "git_commit": git_commit(),
-            **corpus_digests(config),
+            **corpus_digests(config), **(tags or {}),
         })
         params = {k: v for k, v in flatten(config.model_dump(mode="json")).items()
                   if k.split(".")[0] in {"train", "examples", "evaluate"}}

@@ -157,6 +157,8 @@ class TransformerModel(StanceModel):
         valid = canonical_examples(valid)
         if settings.limit_train is not None and settings.limit_train < len(train):
             train = train.sample(n=settings.limit_train, random_state=seed)
+        row_weights = (train["weight"].to_numpy(dtype=float) if "weight" in train.columns
+                       else np.ones(len(train)))
         path = resolve_model_path(settings.model_path, self.encoders_dir)
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.tokenizer.add_tokens(marker_tokens(self.markers), special_tokens=True)
@@ -179,8 +181,8 @@ class TransformerModel(StanceModel):
         for member in range(settings.seeds):
             seed_everything(seed + member)
             network = self._new_network(path, seed + member)
-            seen += self._train_network(network, data, targets, weights, valid_data, valid_gold, total,
-                                        steps_per_epoch, seed + member, member, report, started)
+            seen += self._train_network(network, data, targets, weights, row_weights, valid_data, valid_gold,
+                                        total, steps_per_epoch, seed + member, member, report, started)
             networks.append(network.eval())
         self.networks, self._fast = networks, {}
         report.params["train_examples_per_second"] = round(seen / (time.perf_counter() - started), 2)
@@ -188,10 +190,12 @@ class TransformerModel(StanceModel):
         return report
 
     def _train_network(self, network: "PairClassifier", data: dict[str, list], targets: np.ndarray,
-                       weights: np.ndarray, valid_data: dict[str, list], valid_gold: np.ndarray, total: int,
-                       steps_per_epoch: int, seed: int, member: int, report: FitReport, started: float) -> int:
+                       weights: np.ndarray, row_weights: np.ndarray, valid_data: dict[str, list],
+                       valid_gold: np.ndarray, total: int, steps_per_epoch: int, seed: int, member: int,
+                       report: FitReport, started: float) -> int:
         """Train one network for `total` steps, evaluating on valid `evals_per_epoch` times an epoch and
-        restoring the best checkpoint; appends to `report`; returns the examples seen."""
+        restoring the best checkpoint; appends to `report`; returns the examples seen. The loss is
+        class-weighted (`weights`) and row-weighted (`row_weights`: a corpus's weight)."""
 
         settings = self.settings
         warmup = int(settings.warmup_ratio * total)
@@ -210,7 +214,8 @@ class TransformerModel(StanceModel):
         schedule = torch.optim.lr_scheduler.LambdaLR(
             optimizer, lambda step: (step + 1) / max(1, warmup) if step < warmup
             else max(0.0, (total - step) / max(1, total - warmup)))
-        loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights, dtype=torch.float32, device=self.device))
+        class_weight = torch.tensor(weights, dtype=torch.float32, device=self.device)
+        loss_fn = nn.CrossEntropyLoss(weight=class_weight, reduction="none")
         scaler = torch.amp.GradScaler("cuda", enabled=self.device.type == "cuda"
                                       and self.mixed_dtype() == torch.float16)
         rng = np.random.default_rng(seed)
@@ -226,7 +231,10 @@ class TransformerModel(StanceModel):
                 batch = _collate(data, index, self.tokenizer.pad_token_id, self.device)
                 with self._autocast():
                     logits = network(**batch)
-                loss = loss_fn(logits.float(), torch.as_tensor(targets[index], device=self.device))
+                target = torch.as_tensor(targets[index], device=self.device)
+                row_weight = torch.as_tensor(row_weights[index], dtype=torch.float32, device=self.device)
+                # The weighted mean of CrossEntropyLoss(weight=...), each row also scaled by its corpus weight.
+                loss = (loss_fn(logits.float(), target) * row_weight).sum() / (class_weight[target] * row_weight).sum()
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.unscale_(optimizer)
