@@ -9,11 +9,15 @@ NOTEBOOK_OUT ?= notebooks
 CHROMIUM ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: predict eval-e2e notebook setup-browser
+.PHONY: predict check-seed eval-e2e notebook setup-browser
 
 # predict always reruns (the champion may have moved in the registry); the front half below it does not.
 predict: $(CORPUS_DIR)/pairs.parquet ## Stances of INPUT (default seeds/) by the champion: tables, pair aggregates, actor network under outputs/CONFIG/predict
 	$(RUN) predict --config $(CONFIG)
+
+# Reads predict's outputs as they are: it does not run predict first.
+check-seed: $(VENV_STAMP) ## Check make predict's stances of the seed article against the hand reading tests/data/seed_reading.yaml (predict.seed_reading)
+	$(RUN) check-seed --config $(CONFIG)
 
 eval-e2e: $(SEESAW_TABLES) $(STATE)/champion.done ## Whole SEESAW valid articles -> stance triplets vs gold: P/R/F1 of the champion and baselines (MLflow experiment seesaw-e2e)
 	$(RUN) eval-e2e --config $(CONFIG)

@@ -44,6 +44,7 @@ STAGES = {
     "pairs": "pipeline.stages.frontend:pairs",
     "show-claims": "pipeline.stages.frontend:show",
     "predict": "pipeline.stages.predict:run",
+    "check-seed": "pipeline.stages.check_seed:run",
     "bench-frontend": "pipeline.bench.frontend:run",
     "bench-model": "pipeline.bench.model:run",
     "eval-e2e": "pipeline.bench.e2e:run",

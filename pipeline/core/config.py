@@ -469,6 +469,12 @@ class PredictConfig(_Section):
         return non_empty_unique(labels)
     network_min_count: int = Field(default=1, ge=1, description="an edge is drawn with at least this many such pairs")
     network_max_edges: int = Field(default=80, ge=1, description="the picture keeps the heaviest edges only")
+    seed_reading: Path = Field(
+        default=Path("tests/data/seed_reading.yaml"),
+        description="hand reading of the seed article that check-seed compares the stances with "
+                    "(relative to the repository root unless absolute)")
+    seed_max_non_neutral: int = Field(
+        default=25, ge=0, description="check-seed fails with more non-neutral stance rows than this on the seed")
 
 
 class E2eConfig(_Section):
@@ -566,6 +572,11 @@ class Config(_Section):
     def corpus_dir(self) -> Path:
         """Folder of the user-corpus tables (apart from the gold tables)."""
         return self.tables_dir / self.articles.tables_subdir
+
+    @property
+    def seed_reading_path(self) -> Path:
+        """``predict.seed_reading``, relative to the repository root unless absolute."""
+        return _resolve(str(self.predict.seed_reading))
 
     @property
     def input_path(self) -> Path:
