@@ -9,7 +9,7 @@ NOTEBOOK_OUT ?= notebooks
 CHROMIUM ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: predict check-seed eval-e2e notebook setup-browser
+.PHONY: predict check-seed eval-e2e eval-pairs notebook setup-browser
 
 # predict always reruns (the champion may have moved in the registry); the front half below it does not.
 predict: $(CORPUS_DIR)/pairs.parquet ## Stances of INPUT (default seeds/) by the champion: tables, pair aggregates, actor network under outputs/CONFIG/predict
@@ -21,6 +21,9 @@ check-seed: $(VENV_STAMP) ## Check make predict's stances of the seed article ag
 
 eval-e2e: $(SEESAW_TABLES) $(STATE)/champion.done ## Whole SEESAW valid articles -> stance triplets vs gold: P/R/F1 of the champion and baselines (MLflow experiment seesaw-e2e)
 	$(RUN) eval-e2e --config $(CONFIG)
+
+eval-pairs: $(SEESAW_TABLES) $(STATE)/champion.done ## SEESAW valid gold triplets with the pair given: the champion's POS/NEG micro-F1, comparable with Wen et al. 2024 (MLflow experiment seesaw-e2e)
+	$(RUN) eval-pairs --config $(CONFIG)
 
 notebook: $(VENV_STAMP) ## Execute notebooks/analysis (paired .py/.ipynb) headless; HTML copy in NOTEBOOK_OUT (env STANCE_CONFIG, STANCE_OVERRIDES, MLFLOW_TRACKING_URI)
 	$(VENV)/bin/jupytext --sync $(NOTEBOOK).py

@@ -48,6 +48,7 @@ STAGES = {
     "bench-frontend": "pipeline.bench.frontend:run",
     "bench-model": "pipeline.bench.model:run",
     "eval-e2e": "pipeline.bench.e2e:run",
+    "eval-pairs": "pipeline.bench.pairs_given:run",
     "seesaw-examples": "pipeline.stages.seesaw_examples:run",
 }
 

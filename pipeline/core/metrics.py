@@ -97,14 +97,31 @@ def directed_macro_f1(gold_labels: list[str], predicted_labels: list[str]) -> fl
 
 def bootstrap_interval(
     y_true: np.ndarray, y_pred: np.ndarray, metric: Callable[[np.ndarray, np.ndarray], float],
-    samples: int, confidence: float, seed: int,
+    samples: int, confidence: float, seed: int, groups: np.ndarray | None = None,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of `metric`, resampling rows with replacement."""
+    """Percentile bootstrap interval of `metric`, resampling rows with replacement.
+
+    With `groups` (one key per row, e.g. the article), whole groups are
+    resampled instead (a cluster bootstrap): rows of one article are not
+    independent, and resampling them apart would make the interval too narrow.
+    """
     rng = np.random.default_rng(seed)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     n = len(y_true)
+    if groups is None:
+        members = None
+    else:
+        groups = np.asarray(groups)
+        if len(groups) != n:
+            raise ValueError(f"{len(groups)} group keys for {n} rows")
+        members = [np.flatnonzero(groups == key) for key in pd.unique(groups)]
     values = np.empty(samples)
     for i in range(samples):
-        index = rng.integers(0, n, n)
+        if members is None:
+            index = rng.integers(0, n, n)
+        else:
+            chosen = rng.integers(0, len(members), len(members))
+            index = np.concatenate([members[j] for j in chosen]) if len(members) else np.empty(0, dtype=np.int64)
         values[i] = metric(y_true[index], y_pred[index])
     alpha = (1.0 - confidence) / 2.0
     return float(np.quantile(values, alpha)), float(np.quantile(values, 1.0 - alpha))

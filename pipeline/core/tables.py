@@ -255,6 +255,25 @@ SCHEMAS: dict[str, pa.Schema] = {
         _field("found_strict", pa.bool_()),
         _field("found_lenient", pa.bool_()),
     ]),
+    # Pair-given evaluation (eval-pairs): a SEESAW gold triplet, the text the model read for its pair,
+    # and the model's reading of it; predicted is the forced POS|NEG, open_predicted POS|NEG|neutral.
+    "pairs_given": pa.schema([
+        _field("article_id", pa.string()),
+        _field("sentence_id", pa.int64()),
+        _field("subject", pa.string()),
+        _field("object", pa.string()),
+        _field("gold", pa.string()),
+        _field("text", pa.string()),
+        _field("subject_found", pa.bool_()),
+        _field("object_found", pa.bool_()),
+        _field("label", pa.string()),
+        _field("confidence", pa.float64()),
+        _field("p_supportive", pa.float64()),
+        _field("p_hostile", pa.float64()),
+        _field("p_neutral", pa.float64()),
+        _field("predicted", pa.string()),
+        _field("open_predicted", pa.string()),
+    ]),
     # Anything a stage could not accept, with where it came from and why.
     "rejects": pa.schema([
         _field("stage", pa.string()),

@@ -1,0 +1,292 @@
+"""eval-pairs: SEESAW with the pair given, comparable with Wen et al. (ACL 2024).
+
+The literature's SEESAW setting: the system is given the sentence, the
+subject and the object of each gold triplet and says POS or NEG. Scored:
+SEESAW valid's gold triplets whose subject and object are both listed
+entities of the article; author triplets (``subject_is_author``: the
+outlet's own stance), triplets with a "Not in the list" subject or object,
+and exact duplicates are left out and counted.
+
+The text the model reads is the project's marked format
+(:func:`pipeline.frontend.pairs.marked_text`): each entity is located in the
+sentence (the first whole-word, case-insensitive occurrence of its full
+name, else of its distinctive name words, titles and generic words left
+aside, as :func:`pipeline.frontend.gold_examples.named_in_text` reads a
+name) and marked in place; one not found is named in a prefix.
+
+Two readings of the model's probabilities:
+
+- ``forced``: POS when p_supportive >= p_hostile, else NEG (neutral never
+  chosen): micro-F1 over POS/NEG is the accuracy; the published setting;
+- ``open``: neutral when p_neutral beats both others, and a neutral answer
+  is a miss: precision = correct / non-neutral answers, recall = correct /
+  gold triplets.
+
+A 95 % percentile bootstrap interval of the forced micro-F1 resamples
+articles, not triplets (triplets of one article are not independent).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from pipeline.bench.frontend import load_seesaw
+from pipeline.core.config import Config, ExamplesConfig, LexiconConfig
+from pipeline.core.labels import NEUTRAL
+from pipeline.core.markers import escape_markers, marker_strings
+from pipeline.core.metrics import bootstrap_interval, prf
+from pipeline.core.progress import progress
+from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
+from pipeline.frontend.gold import name_tokens
+from pipeline.frontend.pairs import marked_text
+from pipeline.stances.predict import label_texts
+from pipeline.tracking.registry import load_stance_model
+from pipeline.tracking.runs import git_commit, use_experiment
+
+NOT_LISTED = "Not in the list"
+POLARITIES = ("POS", "NEG")
+REASONS = ("author", "not_listed", "duplicate")
+KEYS = ["article_id", "sentence_id", "subject", "object", "sentiment"]
+
+#: Published SEESAW test micro-F1 (Wen et al., ACL 2024), for the report and the docs.
+PUBLISHED = {
+    "classifier + transitive consistency": 84.11,
+    "POLITICS": 84.02,
+    "DSE2QA": 83.35,
+    "BLOOMZ-176B 10-shot": 77.29,
+}
+
+Span = tuple[int, int]
+
+
+# --------------------------------------------------------------- triplets ---
+
+def pair_given_triplets(triplets: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The gold triplets scored with the pair given, and how many were left out and why.
+
+    Reasons, each triplet counted once in this order: ``author`` (the
+    outlet's own stance), ``not_listed`` (subject or object "Not in the
+    list"), ``duplicate`` (an exact repeat of a kept triplet). Returns
+    (article_id, sentence_id, subject, object, sentiment) rows and counts
+    ``n_read = n_kept + n_author + n_not_listed + n_duplicate``.
+    """
+    unknown = sorted(set(triplets["sentiment"]) - set(POLARITIES))
+    if unknown:
+        raise ValueError(f"gold triplets with unknown sentiments {unknown}; expected {list(POLARITIES)}")
+    author = triplets["subject_is_author"].astype(bool)
+    not_listed = ~author & ((triplets["subject"] == NOT_LISTED) | (triplets["object"] == NOT_LISTED))
+    rest = triplets[~author & ~not_listed]
+    kept = pd.DataFrame({
+        "article_id": rest["article_id"].astype(str), "sentence_id": rest["sentence_id"].astype("int64"),
+        "subject": rest["subject"].astype(str), "object": rest["object"].astype(str),
+        "sentiment": rest["sentiment"].astype(str),
+    })
+    deduplicated = kept.drop_duplicates(ignore_index=True)
+    counts = {"n_read": len(triplets), "n_kept": len(deduplicated), "n_author": int(author.sum()),
+              "n_not_listed": int(not_listed.sum()), "n_duplicate": len(kept) - len(deduplicated)}
+    assert counts["n_read"] == counts["n_kept"] + sum(counts[f"n_{r}"] for r in REASONS)
+    return deduplicated, counts
+
+
+# ------------------------------------------------------------------- text ---
+
+def _word_spans(pattern: str, text: str) -> list[Span]:
+    """Spans of every whole-word, case-insensitive match of a regex in the text."""
+    return [m.span() for m in re.finditer(rf"(?<!\w)(?:{pattern})(?!\w)", text, flags=re.IGNORECASE)]
+
+
+def distinctive_words(name: str, lexicon: LexiconConfig) -> list[str]:
+    """The name's words that can stand for it alone (as ``named_in_text`` reads them: more than two
+    letters, no title, no generic name word), most distinctive first: capitalised words before the
+    others, and within each the last first ("Donald Trump" -> trump, donald; "Republican lawmakers"
+    -> republican, lawmaker)."""
+    ranked = []
+    for position, word in enumerate(name.split()):
+        for token in name_tokens(word):
+            if len(token) > 2 and token not in lexicon.honorifics and token not in lexicon.generic_name_words:
+                ranked.append((not word[:1].isupper(), -position, token))
+    return list(dict.fromkeys(token for *_, token in sorted(ranked)))
+
+
+def name_spans(name: str, text: str, lexicon: LexiconConfig) -> list[Span]:
+    """Where the text names an entity, best first: every occurrence of the full name, else of its
+    distinctive words (:func:`distinctive_words` order, so a person is found by the surname; plural -s allowed)."""
+    spans = _word_spans(re.escape(name.strip()), text) if name.strip() else []
+    if spans:
+        return spans
+    found: list[Span] = []
+    for word in distinctive_words(name, lexicon):
+        found += _word_spans(rf"{re.escape(word)}(?:s|es)?(?:['’]s)?", text)
+    return found
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def locate_pair(text: str, subject: str, object_: str, lexicon: LexiconConfig) -> tuple[Span | None, Span | None]:
+    """Non-overlapping spans of the subject and the object in the text (None where not found).
+
+    The longer name is placed first, at its first occurrence; the other at its
+    first occurrence that does not overlap it ("Trump" next to "the Trump
+    administration").
+    """
+    subject_spans, object_spans = name_spans(subject, text, lexicon), name_spans(object_, text, lexicon)
+    first, second = (subject_spans, object_spans) if len(subject) >= len(object_) else (object_spans, subject_spans)
+    placed = first[0] if first else None
+    other = next((s for s in second if placed is None or not _overlap(s, placed)), None)
+    return (placed, other) if len(subject) >= len(object_) else (other, placed)
+
+
+def pair_text(sentence: str, subject: str, object: str, markers: ExamplesConfig,  # noqa: A002 (the brief's name)
+              lexicon: LexiconConfig) -> str:
+    """The text the model reads for (subject -> object) in the sentence, in the project's marked format:
+    both marked in place where found, an entity not found named in a prefix (:func:`marked_text`)."""
+    text, _ = escape_markers(sentence, marker_strings(markers))
+    source_name, _ = escape_markers(subject, marker_strings(markers))
+    target_name, _ = escape_markers(object, marker_strings(markers))
+    source_span, target_span = locate_pair(text, subject, object, lexicon)
+    return marked_text(text, target_span, markers, source_span=source_span,
+                       source_name=source_name, target_name=target_name)
+
+
+# ---------------------------------------------------------------- scoring ---
+
+def forced_polarity(p_supportive: np.ndarray, p_hostile: np.ndarray) -> np.ndarray:
+    """POS where p_supportive >= p_hostile, else NEG."""
+    return np.where(np.asarray(p_supportive, dtype=float) >= np.asarray(p_hostile, dtype=float), "POS", "NEG")
+
+
+def open_polarity(p_supportive: np.ndarray, p_hostile: np.ndarray, p_neutral: np.ndarray) -> np.ndarray:
+    """The forced polarity, or neutral where p_neutral beats both others."""
+    p_supportive, p_hostile = np.asarray(p_supportive, dtype=float), np.asarray(p_hostile, dtype=float)
+    neutral = np.asarray(p_neutral, dtype=float) > np.maximum(p_supportive, p_hostile)
+    return np.where(neutral, NEUTRAL, forced_polarity(p_supportive, p_hostile))
+
+
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> float:
+    """The share of rows right (0.0 for none): the micro-F1 when every row gets one of the classes."""
+    return float(np.mean(y_true == y_pred)) if len(y_true) else 0.0
+
+
+def score_pair_given(gold: pd.Series, p_supportive, p_hostile, p_neutral) -> dict[str, float]:
+    """Forced and open micro-F1 (with P/R and counts), and per-class P/R/F1 of the forced reading."""
+    y_true = np.asarray(gold, dtype=object)
+    unknown = sorted(set(y_true) - set(POLARITIES))
+    if unknown:
+        raise ValueError(f"gold polarities {unknown}; expected {list(POLARITIES)}")
+    forced = forced_polarity(p_supportive, p_hostile)
+    opened = open_polarity(p_supportive, p_hostile, p_neutral)
+    n = len(y_true)
+    metrics: dict[str, float] = {"n": n}
+    n_forced_correct = int((forced == y_true).sum())
+    metrics |= {f"forced_micro_{k}": v for k, v in prf(n, n, n_forced_correct).items()}
+    metrics["forced_n_correct"] = n_forced_correct
+    answered = opened != NEUTRAL
+    n_open_correct = int((opened == y_true).sum())
+    metrics |= {f"open_micro_{k}": v for k, v in prf(int(answered.sum()), n, n_open_correct).items()}
+    metrics |= {"open_n_correct": n_open_correct, "open_n_neutral": int((~answered).sum())}
+    for polarity in POLARITIES:
+        n_pred, n_gold = int((forced == polarity).sum()), int((y_true == polarity).sum())
+        correct = int(((forced == polarity) & (y_true == polarity)).sum())
+        metrics |= {f"forced_{polarity}_{k}": v for k, v in prf(n_pred, n_gold, correct).items()}
+        metrics[f"forced_{polarity}_n_gold"] = n_gold
+    return metrics
+
+
+def forced_interval(gold: pd.Series, p_supportive, p_hostile, articles: pd.Series, samples: int = 1000,
+                    confidence: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval of the forced micro-F1, resampling articles (seeded)."""
+    return bootstrap_interval(np.asarray(gold, dtype=object), forced_polarity(p_supportive, p_hostile).astype(object),
+                              accuracy, samples, confidence, seed, groups=np.asarray(articles))
+
+
+# ------------------------------------------------------------------ stage ---
+
+def pair_texts(triplets: pd.DataFrame, sentences: pd.DataFrame, markers: ExamplesConfig,
+               lexicon: LexiconConfig) -> pd.DataFrame:
+    """Each scored triplet with its sentence's marked text and whether each entity was found in it."""
+    text_of = {(a, int(s)): t for a, s, t in sentences[["article_id", "sentence_id", "text"]].itertuples(index=False)}
+    rows = []
+    for t in triplets.itertuples(index=False):
+        key = (t.article_id, int(t.sentence_id))
+        if key not in text_of:
+            raise ValueError(f"gold triplet of article {t.article_id} names sentence {t.sentence_id}, "
+                             "which the sentences table lacks")
+        sentence = text_of[key]
+        source_span, target_span = locate_pair(sentence, t.subject, t.object, lexicon)
+        rows.append({"text": pair_text(sentence, t.subject, t.object, markers, lexicon),
+                     "subject_found": source_span is not None, "object_found": target_span is not None})
+    found = pd.DataFrame(rows, columns=["text", "subject_found", "object_found"])
+    return pd.concat([triplets.reset_index(drop=True), found], axis=1)
+
+
+def label_in_batches(model, texts: list[str], batch_size: int) -> pd.DataFrame:
+    """The model's labels for every text, in batches, with a progress bar."""
+    starts = range(0, len(texts), batch_size)
+    parts = [label_texts(model, texts[i:i + batch_size]) for i in progress(starts, "pairs-given labels", unit="batch")]
+    return pd.concat(parts, ignore_index=True) if parts else label_texts(model, [])
+
+
+def format_report(metrics: dict[str, float], counts: dict[str, int]) -> str:
+    """A few readable lines: the counts, the two readings, and the published table beside them."""
+    lines = [f"pairs-given: {counts['n_kept']} gold triplets scored of {counts['n_read']} read "
+             f"({counts['n_author']} author, {counts['n_not_listed']} not listed, {counts['n_duplicate']} duplicate "
+             f"left out); {int(metrics['n_subject_prefixed'])} subjects and {int(metrics['n_object_prefixed'])} "
+             "objects not found in their sentence (named in a prefix)",
+             f"  forced  micro-F1 {100 * metrics['forced_micro_f1']:.2f}  "
+             f"(95% CI over articles {100 * metrics['forced_micro_f1_low']:.2f}-{100 * metrics['forced_micro_f1_high']:.2f})"
+             f"  POS F1 {100 * metrics['forced_POS_f1']:.2f}  NEG F1 {100 * metrics['forced_NEG_f1']:.2f}",
+             f"  open    micro-F1 {100 * metrics['open_micro_f1']:.2f}  P {100 * metrics['open_micro_precision']:.2f}  "
+             f"R {100 * metrics['open_micro_recall']:.2f}  ({int(metrics['open_n_neutral'])} answered neutral)",
+             "  published SEESAW test micro-F1 (Wen et al., ACL 2024; test split, ours is valid):"]
+    lines += [f"    {name:<38} {value:.2f}" for name, value in PUBLISHED.items()]
+    return "\n".join(lines)
+
+
+def run(config: Config) -> None:
+    """Score the champion with the pair given on SEESAW valid; tables, metrics and one MLflow run."""
+    began = time.perf_counter()
+    seesaw = load_seesaw(config)
+    if config.e2e.limit_articles is not None:
+        keep = set(seesaw["articles"]["article_id"].head(config.e2e.limit_articles))
+        seesaw = {k: v[v["article_id"].isin(keep)].reset_index(drop=True) for k, v in seesaw.items()}
+    triplets, counts = pair_given_triplets(seesaw["triplets"])
+    scored = pair_texts(triplets, seesaw["sentences"], config.examples, config.lexicon)
+    model, provenance = load_stance_model(config)
+    labels = label_in_batches(model, scored["text"].tolist(), config.e2e.batch_size)
+    p = {k: labels[k].astype(float).to_numpy() for k in ("p_supportive", "p_hostile", "p_neutral")}
+    metrics = score_pair_given(scored["sentiment"], p["p_supportive"], p["p_hostile"], p["p_neutral"])
+    metrics["forced_micro_f1_low"], metrics["forced_micro_f1_high"] = forced_interval(
+        scored["sentiment"], p["p_supportive"], p["p_hostile"], scored["article_id"],
+        config.evaluate.bootstrap_samples, config.evaluate.confidence, config.train.seed)
+    metrics |= {**counts, "n_articles": int(scored["article_id"].nunique()),
+                "n_subject_prefixed": int((~scored["subject_found"]).sum()),
+                "n_object_prefixed": int((~scored["object_found"]).sum()),
+                "seconds": time.perf_counter() - began}
+    table = pd.concat([scored.rename(columns={"sentiment": "gold"}), labels], axis=1).assign(
+        predicted=forced_polarity(p["p_supportive"], p["p_hostile"]),
+        open_predicted=open_polarity(p["p_supportive"], p["p_hostile"], p["p_neutral"]))
+    out = config.outputs_dir / "e2e"
+    write_table(table[SCHEMAS["pairs_given"].names], "pairs_given", out / "pairs_given_triplets.parquet")
+    write_text_atomic(out / "pairs_given_metrics.json",
+                      json.dumps({**provenance, **metrics, "published_test_micro_f1": PUBLISHED}, indent=1) + "\n")
+    report = format_report(metrics, counts)
+    print(report)
+    use_experiment(config, config.e2e.experiment)
+    split = config.e2e.split
+    with mlflow.start_run(run_name=f"pairs-given-{config.name}"):
+        mlflow.set_tags({"system": "champion", "evaluation": "pairs-given", "git_commit": git_commit(),
+                         "config_name": config.name,
+                         **{k: str(v) for k, v in provenance.items() if v is not None and k != "tracking_uri"}})
+        mlflow.log_metrics({f"{split}_pairs_given_{k}": float(v) for k, v in metrics.items()})
+        mlflow.log_text(report, "pairs_given_report.txt")
+        for name in ("pairs_given_metrics.json", "pairs_given_triplets.parquet"):
+            mlflow.log_artifact(str(out / name))
+    print(f"pairs-given: {time.perf_counter() - began:.1f}s; MLflow experiment {config.e2e.experiment}; tables in {out}")
