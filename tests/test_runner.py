@@ -44,7 +44,7 @@ def test_gold_sentences_that_agree_with_spacy_give_the_same_claims(front):
 
 def test_seed_counts_and_known_pairs(seed):
     article, result = seed
-    assert (len(result.claims), len(result.mentions), len(result.pairs), result.rejects) == (20, 115, 1325, [])
+    assert (len(result.claims), len(result.mentions), len(result.pairs), result.rejects) == (20, 115, 892, [])
     assert Counter(p["origin"] for p in result.pairs) == {"mention": 1110, "speaker": 202, "author": 13}
     assert sum(p["target_type"] == "issue" for p in result.pairs) == 347
     assert sum("implicit" in (p["source_evidence"], p["target_evidence"]) for p in result.pairs) == 920

@@ -439,12 +439,12 @@ class PairsConfig(_Section):
     implicit_issues: int = Field(
         default=2, description="the article's k most-mentioned issues are targets of every claim's sources")
     implicit_sources: int = Field(
-        default=2, description="the article's k most-mentioned actors are sources towards the actors a claim names")
+        default=0, description="the article's k most-mentioned actors are sources towards the actors a claim names")
     context_window: int = Field(
         default=1, description="actors of the k claims before and after a claim are its implicit targets")
     context_issues: bool = Field(default=False, description="issues of the context window are implicit targets too")
     context_sources: bool = Field(
-        default=True, description="actors of the context window are also implicit sources towards the claim's actors")
+        default=False, description="actors of the context window are also implicit sources towards the claim's actors")
     implicit_from_mentions: bool = Field(
         default=True, description="implicit targets are also targets of the actors a claim names, not only of its speaker or author")
     evidence_in_text: bool = Field(

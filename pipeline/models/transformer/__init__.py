@@ -81,7 +81,7 @@ class TransformerConfig(FamilySettings):
         description="loss weight of the whole-article examples (SEESAW train candidates, seesaw_examples_train) "
                     "trained on beside DSE train; 0: DSE alone")
     in_domain_neutral_per_positive: float | None = Field(
-        default=1.5, gt=0,
+        default=1.0, gt=0,
         description="whole-article candidate pairs without a stance kept per pair with one (seeded sample); "
                     "None: all of them (about 40 per positive: hours of training)")
     readings: Literal["canonical", "both"] = Field(
