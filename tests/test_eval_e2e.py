@@ -85,6 +85,23 @@ def test_score_keeps_author_triplets_apart_and_flags_rows():
     assert flagged_gold["found_strict"].tolist() == [True, True, False]
 
 
+def test_article_counts_add_up_to_the_scores_and_the_bootstrap_brackets_them():
+    matcher = E.NameMatcher(NAMES | {"y": NAMES["x"]}, LEXICON)
+    p = pred([("x", 0, "Obama", "Congress", "NEG", False), ("x", 2, "Obama", "Republicans", "NEG", False),
+              ("y", 0, "Obama", "Congress", "NEG", False)])
+    g = gold([("x", 0, "Barack Obama", "Congress", "NEG", False), ("y", 0, "Barack Obama", "Congress", "POS", False),
+              ("y", 1, "Congress", "Barack Obama", "NEG", False)])
+    metrics, _, _ = E.score(p, g, matcher)
+    counts = E.article_counts(p, g, matcher)
+    strict = counts[(counts["group"] == "entity") & (counts["scheme"] == "strict")]
+    assert strict[["n_predicted", "n_gold", "n_matched"]].sum().tolist() == [
+        metrics["entity_strict_n_predicted"], metrics["entity_strict_n_gold"], metrics["entity_strict_n_matched"]]
+    interval = E.bootstrap_f1(counts, ["x", "y", "z"], samples=500, confidence=0.9, seed=1)
+    assert interval["entity_strict_f1_low"] <= metrics["entity_strict_f1"] <= interval["entity_strict_f1_high"]
+    assert interval["entity_strict_f1_low"] < interval["entity_strict_f1_high"]
+    assert interval == E.bootstrap_f1(counts, ["x", "y", "z"], samples=500, confidence=0.9, seed=1)
+
+
 def test_floor_baseline_labels_every_pair_with_the_train_majority():
     label = E.majority_polarity(pd.DataFrame({"sentiment": ["NEG", "NEG", "POS"]}))
     assert label == "hostile"

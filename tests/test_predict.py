@@ -9,6 +9,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.core.decision import DecisionRule
 from pipeline.core.labels import LABELS
 from pipeline.core.tables import SCHEMAS, SchemaError, read_table, write_table
 from pipeline.stances import predict as P
@@ -249,3 +250,13 @@ def test_predict_without_a_champion_says_what_to_do(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'empty.db'}")
     with pytest.raises(RuntimeError, match="make train"):
         load_stance_model(load_config("default"))
+
+
+def test_decide_relabels_by_the_rule_with_the_author_threshold_apart():
+    labels = pd.DataFrame({"label": ["neutral", "neutral"], "confidence": [0.6, 0.6],
+                           "p_supportive": [0.35, 0.35], "p_hostile": [0.05, 0.05], "p_neutral": [0.6, 0.6]})
+    origins = pd.Series(["mention", "author"])
+    decided = P.decide(labels, origins, DecisionRule(entity_threshold=0.3, author_threshold=0.5))
+    assert decided["label"].tolist() == ["supportive", "neutral"]
+    assert decided["confidence"].tolist() == pytest.approx([0.35, 0.6])
+    assert P.decide(labels, origins, DecisionRule()) is labels  # no rule: the model's own labels

@@ -1,0 +1,55 @@
+"""decision: the rule from label probabilities to triplets, and its tuning on labelled candidates."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.core.decision import DecisionRule, apply_rule, f1_curve, tune_rule
+
+#            supportive hostile neutral
+PROBA = np.array([[0.50, 0.10, 0.40],
+                  [0.05, 0.30, 0.65],
+                  [0.20, 0.25, 0.55],
+                  [0.02, 0.03, 0.95]])
+
+
+def test_argmax_rule_takes_the_most_probable_label():
+    labels = apply_rule(PROBA, np.zeros(4, bool), DecisionRule())
+    assert labels.tolist() == ["supportive", "neutral", "neutral", "neutral"]
+
+
+def test_thresholds_apply_to_the_larger_stance_probability_per_group():
+    rule = DecisionRule(entity_threshold=0.25, author_threshold=0.6)
+    labels = apply_rule(PROBA, np.array([False, False, False, True]), rule)
+    assert labels.tolist() == ["supportive", "hostile", "hostile", "neutral"]
+    assert apply_rule(PROBA, np.array([True, False, False, False]), rule)[0] == "neutral"  # 0.5 < 0.6
+
+
+def test_rule_round_trips_through_json_and_refuses_garbage():
+    rule = DecisionRule(0.31, None)
+    assert DecisionRule.from_json(rule.to_json()) == rule
+    assert DecisionRule.from_json(None) == DecisionRule()
+    with pytest.raises(ValueError, match="not a decision rule"):
+        DecisionRule.from_json('{"threshold": 1}')
+
+
+def test_f1_curve_counts_correct_stances_against_all_gold():
+    gold = np.array(["supportive", "hostile", "supportive", "neutral"])
+    curve = f1_curve(PROBA, gold, n_gold=4, thresholds=np.array([0.26, 0.9]))
+    # At 0.26: rows 0 (supportive, right) and 1 (hostile, right) are predicted: P 1, R 2/4.
+    assert curve[0].tolist() == pytest.approx([1.0, 0.5, 2 / 3, 2])
+    assert curve[1].tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_tuning_picks_the_threshold_with_the_best_f1_per_group():
+    rng = np.random.default_rng(0)
+    n = 400
+    gold = np.where(rng.random(n) < 0.1, "hostile", "neutral")
+    strength = np.where(gold == "hostile", rng.uniform(0.3, 0.9, n), rng.uniform(0.0, 0.5, n))
+    proba = np.column_stack([np.zeros(n), strength, 1 - strength])
+    rule, figures = tune_rule(proba, gold, np.zeros(n, bool), {"entity": int((gold == "hostile").sum())})
+    assert rule.author_threshold is None and 0.3 <= rule.entity_threshold <= 0.5
+    best = f1_curve(proba, gold, int((gold == "hostile").sum()), np.array([rule.entity_threshold]))[0, 2]
+    argmax_f1 = f1_curve(proba, gold, int((gold == "hostile").sum()), np.array([0.5]))[0, 2]
+    assert figures["entity_rule_f1"] == pytest.approx(best) and best >= argmax_f1
