@@ -32,7 +32,7 @@ class Registry:
     def add(self, score: float, start: int, digest: str = "d1") -> str:
         number = str(len(self.versions) + 1)
         run_id = f"run{number}"
-        self.runs[run_id] = SimpleNamespace(data=SimpleNamespace(metrics={"valid_macro_f1": score},
+        self.runs[run_id] = SimpleNamespace(data=SimpleNamespace(metrics={load_config("smoke").mlflow.champion_metric: score},
                                                                  tags={"valid_digest": digest, "model_family": "tfidf",
                                                                        "config_name": "smoke"}),
                                             info=SimpleNamespace(start_time=start))

@@ -435,20 +435,20 @@ class PairsConfig(_Section):
     max_pairs_per_article: int = Field(
         default=20_000, gt=0, description="pairs of an article after the first N are dropped (a rejects row counts them)")
     implicit_targets: int = Field(
-        default=3, description="the article's k most-mentioned actors are targets of every claim's sources")
+        default=0, description="the article's k most-mentioned actors are targets of every claim's sources")
     implicit_issues: int = Field(
-        default=2, description="the article's k most-mentioned issues are targets of every claim's sources")
+        default=0, description="the article's k most-mentioned issues are targets of every claim's sources")
     implicit_sources: int = Field(
         default=0, description="the article's k most-mentioned actors are sources towards the actors a claim names")
     context_window: int = Field(
-        default=1, description="actors of the k claims before and after a claim are its implicit targets")
+        default=0, description="actors of the k claims before and after a claim are its implicit targets")
     context_issues: bool = Field(default=False, description="issues of the context window are implicit targets too")
     context_sources: bool = Field(
         default=False, description="actors of the context window are also implicit sources towards the claim's actors")
     implicit_from_mentions: bool = Field(
         default=True, description="implicit targets are also targets of the actors a claim names, not only of its speaker or author")
     evidence_in_text: bool = Field(
-        default=True, description="the text a model reads notes each side's evidence: the kind of a participant the "
+        default=False, description="the text a model reads notes each side's evidence: the kind of a participant the "
                                   "claim does not name ('(speaker)'), the resolved name of a pronoun or nominal")
 
 
