@@ -49,6 +49,16 @@ from pipeline.models.transformer.quantize import quantize_int8
 
 log = logging.getLogger(__name__)
 
+
+def quiet_libraries() -> None:
+    """Keep the libraries' per-call progress bars (datasets' "Map", transformers' "Loading weights")
+    out of the terminal: the stages show their own progress."""
+    import datasets
+    from transformers.utils import logging as transformers_logging
+
+    datasets.disable_progress_bars()
+    transformers_logging.disable_progress_bar()
+
 HEAD_FILE = "head.safetensors"
 
 
@@ -59,6 +69,7 @@ class TransformerModel(StanceModel):
 
     def __init__(self, settings: TransformerConfig, markers: ExamplesConfig, encoders_dir: Path | None = None) -> None:
         super().__init__(markers)
+        quiet_libraries()
         self.settings = settings
         self.encoders_dir = encoders_dir
         self.tokenizer = None
