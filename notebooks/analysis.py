@@ -72,7 +72,8 @@ print(f"config {config.name}; tracking store {config.tracking_uri}; tables {conf
 runs = mlflow.search_runs(experiment_names=[config.mlflow.experiment], order_by=["attributes.start_time DESC"])
 if runs.empty:
     raise RuntimeError(f"no runs in experiment {config.mlflow.experiment!r} of {config.tracking_uri}: run make train first")
-metric_columns = [c for c in ("metrics.valid_macro_f1", "metrics.test_macro_f1", "metrics.test_micro_f1",
+metric_columns = [c for c in ("metrics.valid_e2e_entity_f1", "metrics.valid_e2e_author_f1",
+                              "metrics.valid_macro_f1", "metrics.test_macro_f1", "metrics.test_micro_f1",
                               "metrics.test_directed_macro_f1", "metrics.test_macro_f1_ci_low",
                               "metrics.test_macro_f1_ci_high") if c in runs.columns]
 compared = runs[["run_id", "tags.mlflow.runName", "tags.model_family", "start_time", *metric_columns]].rename(
@@ -83,7 +84,8 @@ print(f"{len(runs)} runs in experiment {config.mlflow.experiment}")
 
 # %%
 latest = compared.drop_duplicates("model_family").set_index("model_family")
-scores = latest[[c for c in ("valid_macro_f1", "test_macro_f1", "test_directed_macro_f1") if c in latest.columns]]
+scores = latest[[c for c in ("valid_e2e_entity_f1", "valid_macro_f1", "test_macro_f1", "test_directed_macro_f1")
+                 if c in latest.columns]]
 ax = scores.plot.barh(figsize=(8, 1.2 + 0.7 * len(scores)), xlim=(0, 1), title="latest run per model family")
 ax.set_xlabel("F1")
 plt.show()
@@ -118,8 +120,11 @@ else:
 name, alias = config.mlflow.registered_model, config.mlflow.champion_alias
 champion = client.get_model_version_by_alias(name, alias)
 champion_run = client.get_run(champion.run_id)
+metric = config.mlflow.champion_metric
 print(f"{name}@{alias} = version {champion.version} ({champion.tags.get('model_family')}), run {champion.run_id}, "
-      f"valid macro-F1 {champion_run.data.metrics.get('valid_macro_f1', float('nan')):.4f}")
+      f"crowned by {metric} {champion_run.data.metrics.get(metric, float('nan')):.4f}; DSE valid macro-F1 "
+      f"{champion_run.data.metrics.get('valid_macro_f1', float('nan')):.4f}; decision rule "
+      f"{champion.tags.get('decision_rule', 'none (most probable label)')}")
 model = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
 valid = read_table(config.tables_dir / "examples_valid.parquet", "examples")
 valid_pred = pd.concat([valid.reset_index(drop=True), model.predict(valid[["text"]]).add_prefix("pred_")], axis=1)
