@@ -11,12 +11,14 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from pipeline.core.config import load_config
+from pipeline.core.decision import DecisionRule
 from pipeline.tracking.registry import (
     Candidate,
     choose_best,
     config_alias,
     decide_promotion,
     family_version,
+    load_stance_model,
     promote_champion,
     register_once,
 )
@@ -61,13 +63,17 @@ def store(tmp_path, monkeypatch):
     return {"default": load_config("default", overrides), "smoke": load_config("smoke", overrides)}
 
 
-def trained_version(config, family: str, score: float, digest: str, monkeypatch) -> str:
-    """A run tagged as training logs it, registered as a version (the model artifact is not needed here)."""
+def trained_version(config, family: str, score: float | None, digest: str, monkeypatch,
+                    rule: str | None = None) -> str:
+    """A run tagged as training logs it, registered as a version (the model artifact is not needed here).
+    `score` None: the run has no champion metric; `rule`: its decision_rule tag."""
     mlflow.set_tracking_uri(config.tracking_uri)
     mlflow.set_experiment(config.mlflow.experiment)
     with mlflow.start_run() as run:
-        mlflow.set_tags({"model_family": family, "config_name": config.name, "valid_digest": digest})
-        mlflow.log_metric(config.mlflow.champion_metric, score)
+        mlflow.set_tags({"model_family": family, "config_name": config.name, "valid_digest": digest,
+                         **({"decision_rule": rule} if rule else {})})
+        if score is not None:
+            mlflow.log_metric(config.mlflow.champion_metric, score)
     client = MlflowClient()
     name = config.mlflow.registered_model
     if not client.search_registered_models(f"name = '{name}'"):
@@ -119,3 +125,24 @@ def test_register_once_is_idempotent(store, monkeypatch):
     run_id = MlflowClient().get_model_version(default.mlflow.registered_model, version).run_id
     assert register_once(default.mlflow.registered_model, {"run_id": run_id, "model_uri": "unused",
                                                            "family": "tfidf"}) == version
+
+
+def test_a_config_without_the_champion_metric_crowns_nothing(store, monkeypatch):
+    default, smoke = store["default"], store["smoke"]
+    champion = trained_version(default, "tfidf", 0.2, DSE_VALID, monkeypatch)
+    assert promote_champion(default).promoted
+    trained_version(smoke, "majority", None, SMALL_VALID, monkeypatch)  # majority gets no decision rule
+    assert promote_champion(smoke) is None
+    assert alias_version(default, "champion") == champion
+
+
+def test_the_decision_rule_travels_with_the_version_into_the_provenance(store, monkeypatch):
+    default = store["default"]
+    rule = DecisionRule(entity_threshold=0.7, author_threshold=0.8).to_json()
+    version = trained_version(default, "transformer", 0.2, DSE_VALID, monkeypatch, rule=rule)
+    assert family_version(default, "transformer").tags["decision_rule"] == rule
+    promote_champion(default)
+    monkeypatch.setattr(mlflow.pyfunc, "load_model", lambda uri: "a model")
+    model, provenance = load_stance_model(default)
+    assert provenance["model_version"] == version and DecisionRule.from_json(provenance["decision_rule"]) == \
+        DecisionRule(0.7, 0.8)

@@ -173,14 +173,15 @@ def _candidates(client: MlflowClient, name: str, metric: str) -> list[Candidate]
     return found
 
 
-def promote_champion(config: Config, force: bool = False, rounds: int = 50) -> Champion:
+def promote_champion(config: Config, force: bool = False, rounds: int = 50) -> Champion | None:
     """Alias this config's best version, and move the shared champion alias like-for-like (see module doc).
 
     Safe when several trainings finish together: each re-reads the registry after its own write and
     writes again until the aliases already name the choice computed from a read made after the
     aliases were read. The last write is therefore followed, in its writer, by a read that saw every
     version registered before it, and every version registered later is checked by its own trainer,
-    so the aliases end on the best versions, not on whichever run finished last.
+    so the aliases end on the best versions, not on whichever run finished last. None when no
+    version of this config has the champion metric (then no alias moves).
     """
     use_experiment(config)
     client = MlflowClient()
@@ -190,7 +191,8 @@ def promote_champion(config: Config, force: bool = False, rounds: int = 50) -> C
         candidates = _candidates(client, name, metric)
         mine = [c for c in candidates if c.config_name == config.name and c.score is not None]
         if not mine:
-            raise RuntimeError(f"no version of {name!r} from config {config.name!r} has a {metric!r} metric")
+            # A config of families without the metric (majority alone, say) crowns nothing: no error.
+            return None
         best = choose_best(mine, max(mine, key=lambda c: c.start_time).valid_digest)
         mine_held = alias_holder(client, name, config_alias(config))
         held = alias_holder(client, name, alias)
