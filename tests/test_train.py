@@ -9,6 +9,7 @@ from mlflow.tracking import MlflowClient
 
 from pipeline.__main__ import main
 from pipeline.core.config import ExamplesConfig, load_config
+from pipeline.core.decision import DecisionRule
 from pipeline.core.tables import write_table
 from pipeline.corpora.examples import directed_examples
 from pipeline.models import load_model
@@ -25,7 +26,49 @@ def tiny_config(tiny_rows, tmp_path, monkeypatch):
                     tmp_path / "tables" / f"examples_{split}.parquet")
     return load_config("smoke", [f"paths.tables_dir={tmp_path / 'tables'}", f"paths.outputs_dir={tmp_path / 'out'}",
                                  f"mlflow.artifact_location={tmp_path / 'mlruns'}", "train.models=[majority,tfidf]",
-                                 "train.tfidf.min_df=1", "train.tfidf.c_grid=[10.0]"])
+                                 "train.tfidf.min_df=1", "train.tfidf.c_grid=[10.0]", "e2e.rule_families=[]"])
+
+
+def seesaw_tables(tiny_rows, config) -> None:
+    """SEESAW-like candidate tables (train and valid) from the tiny rows, and the gold counts' report."""
+    for split in ("train", "valid"):
+        examples = directed_examples(tiny_rows.assign(split=split), ExamplesConfig())
+        candidates = examples.assign(origin="mention", source_evidence="named", target_evidence="named",
+                                     article_id="a", sentence_id=range(len(examples)), sentence_annotated=True)
+        write_table(candidates, "seesaw_examples", config.tables_dir / f"seesaw_examples_{split}.parquet")
+    recall = {group: {"scored": n, "matched": n, "recall": 1.0} for group, n in (("entity", 4), ("author", 0))}
+    report = {"splits": {"valid": {"candidate_recall": recall}}}
+    (config.outputs_dir).mkdir(parents=True, exist_ok=True)
+    (config.outputs_dir / "seesaw_examples.json").write_text(json.dumps(report), encoding="utf-8")
+
+
+def test_whole_article_candidates_join_dse_train_with_their_weight(tiny_rows, tiny_config):
+    config = tiny_config.model_copy(update={"train": tiny_config.train.model_copy(update={
+        "transformer": tiny_config.train.transformer.model_copy(update={"in_domain_weight": 2.0,
+                                                                        "in_domain_neutral_per_positive": None})})})
+    seesaw_tables(tiny_rows, config)
+    dse = train.read_table(config.tables_dir / "examples_train.parquet", "examples")
+    joined = train.training_examples(config, "transformer", dse)
+    assert len(joined) == len(dse) + len(dse)  # the tiny rows again, as one canonical pair each, two directions
+    assert joined["weight"].tolist() == [1.0] * len(dse) + [2.0] * len(dse)
+    assert train.training_examples(config, "tfidf", dse)["weight"].eq(1.0).all()  # TF-IDF learns DSE alone
+
+
+def test_a_rule_family_gets_its_decision_rule_on_seesaw_valid(tiny_rows, tiny_config):
+    config = load_config("smoke", [f"paths.tables_dir={tiny_config.tables_dir}",
+                                   f"paths.outputs_dir={tiny_config.paths.outputs_dir}",
+                                   f"mlflow.artifact_location={tiny_config.mlflow.artifact_location}",
+                                   "train.models=[majority]", "e2e.rule_families=[majority]"])
+    seesaw_tables(tiny_rows, config)
+    train.run(config)
+    run_info = json.loads((config.outputs_dir / "models" / "majority" / "run.json").read_text(encoding="utf-8"))
+    run = MlflowClient().get_run(run_info["run_id"])
+    rule = DecisionRule.from_json(run.data.tags["decision_rule"])
+    assert rule.entity_threshold is not None and rule.author_threshold is None  # no author candidates
+    assert 0.0 <= run.data.metrics["valid_e2e_entity_f1"] <= 1.0 and run.data.metrics["valid_e2e_candidates"] == 10
+    proba = train.read_table(config.outputs_dir / "models" / "majority" / "seesaw_valid_proba.parquet",
+                             "seesaw_valid_proba")
+    assert len(proba) == 10 and proba[["p_supportive", "p_hostile", "p_neutral"]].sum(axis=1).round(6).eq(1).all()
 
 
 def test_train_fits_saves_and_tracks_only_the_families_asked_for(tiny_config, capsys):
