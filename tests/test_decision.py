@@ -49,7 +49,19 @@ def test_tuning_picks_the_threshold_with_the_best_f1_per_group():
     strength = np.where(gold == "hostile", rng.uniform(0.3, 0.9, n), rng.uniform(0.0, 0.5, n))
     proba = np.column_stack([np.zeros(n), strength, 1 - strength])
     rule, figures = tune_rule(proba, gold, np.zeros(n, bool), {"entity": int((gold == "hostile").sum())})
-    assert rule.author_threshold is None and 0.3 <= rule.entity_threshold <= 0.5
+    assert rule.author_threshold is None and 0.3 <= rule.entity_threshold <= 0.55
     best = f1_curve(proba, gold, int((gold == "hostile").sum()), np.array([rule.entity_threshold]))[0, 2]
     argmax_f1 = f1_curve(proba, gold, int((gold == "hostile").sum()), np.array([0.5]))[0, 2]
     assert figures["entity_rule_f1"] == pytest.approx(best) and best >= argmax_f1
+
+
+def test_a_tolerance_takes_the_highest_threshold_near_the_best_f1():
+    gold = np.array(["hostile"] * 4 + ["neutral"] * 4)
+    hostile = np.array([0.9, 0.8, 0.6, 0.5, 0.85, 0.55, 0.3, 0.2])
+    proba = np.column_stack([np.zeros(8), hostile, 1 - hostile])
+    thresholds = np.array([0.5, 0.75, 0.9])
+    exact, figures = tune_rule(proba, gold, np.zeros(8, bool), {"entity": 4}, thresholds)
+    assert exact.entity_threshold == 0.5 and figures["entity_rule_f1"] == pytest.approx(2 * 4 / (6 + 4))
+    loose, figures = tune_rule(proba, gold, np.zeros(8, bool), {"entity": 4}, thresholds, tolerance=0.25)
+    # At 0.75: 2 right of 3 predicted, F1 4/7 = 0.571, within 0.25 of 0.8; at 0.9 (1 of 1) F1 0.4 is not.
+    assert loose.entity_threshold == 0.75 and figures["entity_rule_best_f1"] == pytest.approx(0.8)

@@ -96,12 +96,18 @@ def f1_curve(proba: np.ndarray, gold: np.ndarray, n_gold: int, thresholds: np.nd
 
 
 def tune_rule(proba: np.ndarray, gold: np.ndarray, is_author: np.ndarray, n_gold: dict[str, int],
-              thresholds: np.ndarray | None = None) -> tuple[DecisionRule, dict[str, float]]:
+              thresholds: np.ndarray | None = None, tolerance: float = 0.0) -> tuple[DecisionRule, dict[str, float]]:
     """The thresholds that maximise each group's triplet F1 on labelled candidates, and the figures.
 
-    Returns the rule and, per group, the chosen threshold's precision,
-    recall, F1 and predictions (``{group}_rule_{precision,recall,f1,predicted,threshold}``).
-    A group without candidates keeps the argmax rule.
+    Near the best, F1 is flat over a wide range of thresholds while the
+    number of triplets halves; so each group takes the highest threshold
+    whose F1 is within `tolerance` of its best (0: the best itself): fewer,
+    surer triplets for the same F1, as the one-standard-error rule prefers
+    the simpler model. Returns the rule and, per group, the chosen
+    threshold's precision, recall, F1 and predictions
+    (``{group}_rule_{precision,recall,f1,predicted,threshold}``) and the
+    best F1 of the grid (``{group}_rule_best_f1``). A group without
+    candidates keeps the argmax rule.
     """
     thresholds = np.round(np.arange(0.05, 0.96, 0.01), 2) if thresholds is None else np.asarray(thresholds)
     proba, gold, is_author = np.asarray(proba, dtype=float), np.asarray(gold, dtype=object), np.asarray(is_author, bool)
@@ -112,9 +118,11 @@ def tune_rule(proba: np.ndarray, gold: np.ndarray, is_author: np.ndarray, n_gold
             chosen[group] = None
             continue
         curve = f1_curve(proba[members], gold[members], n_gold.get(group, 0), thresholds)
-        best = int(np.argmax(curve[:, 2]))  # the lowest threshold among ties
+        best_f1 = float(curve[:, 2].max())
+        near = np.flatnonzero(curve[:, 2] >= best_f1 - tolerance)
+        best = int(near[np.argmax(thresholds[near])])
         chosen[group] = float(thresholds[best])
         figures |= {f"{group}_rule_threshold": float(thresholds[best]), f"{group}_rule_precision": curve[best, 0],
                     f"{group}_rule_recall": curve[best, 1], f"{group}_rule_f1": curve[best, 2],
-                    f"{group}_rule_predicted": curve[best, 3]}
+                    f"{group}_rule_predicted": curve[best, 3], f"{group}_rule_best_f1": best_f1}
     return DecisionRule(chosen["entity"], chosen["author"]), figures

@@ -26,13 +26,18 @@ def progress_enabled(enabled: bool = True) -> bool:
     return enabled and os.environ.get(ENABLED_ENV, "1") not in ("0", "false", "no")
 
 
+def plural(unit: str) -> str:
+    """The English plural of a unit name ("batch" -> "batches", "text" -> "texts")."""
+    return unit + ("es" if unit.endswith(("s", "x", "ch", "sh")) else "s")
+
+
 def eta_line(desc: str, done: int, total: int | None, elapsed: float, unit: str) -> str:
     """``desc: 120/400 articles (30%), 12s elapsed, ETA 28s``; without a total, the count and the rate."""
     if not total:
-        return f"{desc}: {done} {unit}s, {elapsed:.0f}s elapsed, {done / max(elapsed, 1e-9):.1f} {unit}/s"
+        return f"{desc}: {done} {plural(unit)}, {elapsed:.0f}s elapsed, {done / max(elapsed, 1e-9):.1f} {unit}/s"
     eta = elapsed / done * (total - done) if done else float("nan")
     eta_text = f"{eta:.0f}s" if done else "unknown"
-    return f"{desc}: {done}/{total} {unit}s ({100 * done / total:.0f}%), {elapsed:.0f}s elapsed, ETA {eta_text}"
+    return f"{desc}: {done}/{total} {plural(unit)} ({100 * done / total:.0f}%), {elapsed:.0f}s elapsed, ETA {eta_text}"
 
 
 def _periodic(items: Iterable[T], desc: str, total: int | None, unit: str, every_s: float) -> Iterator[T]:

@@ -71,7 +71,8 @@ def tune_on_articles(config: Config, model: StanceModel, family: str) -> tuple[D
     proba = model.predict_proba(candidates["text"].tolist())
     seconds = time.perf_counter() - started
     is_author = (candidates["origin"] == AUTHOR).to_numpy()
-    rule, figures = tune_rule(proba, candidates["label"].to_numpy(), is_author, gold_counts(config))
+    rule, figures = tune_rule(proba, candidates["label"].to_numpy(), is_author, gold_counts(config),
+                              tolerance=config.e2e.rule_tolerance)
     write_table(candidates[["example_id", "article_id", "sentence_id", "source", "target", "origin",
                             "source_evidence", "target_evidence", "label"]].assign(
                     p_supportive=proba[:, 0], p_hostile=proba[:, 1], p_neutral=proba[:, 2]),
