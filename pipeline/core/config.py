@@ -490,7 +490,7 @@ class E2eConfig(_Section):
     batch_size: int = Field(default=1024, gt=0)
     limit_articles: int | None = Field(default=None, ge=1, description="first N articles only (tests)")
     rule_tolerance: float = Field(
-        default=0.01, ge=0, lt=1,
+        default=0.0, ge=0, lt=1,
         description="the decision rule takes the highest threshold whose SEESAW valid triplet F1 is within this "
                     "of the best: fewer, surer triplets where F1 is flat (0: the best threshold itself)")
     rule_families: list[str] = Field(
