@@ -92,7 +92,9 @@ def test_unannotated_sentences_give_neutral_examples_only_when_asked():
     annotated_only, every = label(triplets), label(triplets, neutral_sentences="all")
     assert {e["sentence_id"] for e in annotated_only.examples} == {0}
     assert {e["sentence_id"] for e in every.examples} == {0, 1, 2}
-    assert annotated_only.counts["candidates_unannotated_sentence"] == 2
+    assert annotated_only.counts["candidates_unannotated_sentence"] == every.counts["candidates_unannotated_sentence"] == 2
+    assert (annotated_only.counts["candidates_unannotated_left_out"], every.counts["candidates_unannotated_left_out"]) == (2, 0)
+    assert [e["sentence_annotated"] for e in every.examples] == [e["sentence_id"] == 0 for e in every.examples]
     assert annotated_only.counts["candidates"] == every.counts["candidates"] == len(PAIRS)
 
 

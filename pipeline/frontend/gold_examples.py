@@ -193,9 +193,11 @@ def label_article(article_id: str, split: str, pairs: list[dict], triplets: list
         own = [t for t in sentence if joins(pair, t, denotes)]
         reverse = [t for t in sentence if joins_reversed(pair, t, denotes)]
         matched.update(own)
-        if pair["sentence_id"] not in annotated and neutral_sentences != "all":
+        if pair["sentence_id"] not in annotated:
             out.counts["candidates_unannotated_sentence"] += 1
-            continue
+            if neutral_sentences != "all":
+                out.counts["candidates_unannotated_left_out"] += 1
+                continue
         own_labels = {POLARITY_LABEL[t.polarity] for t in own}
         pair_cls = pair_class_of(own_labels, {POLARITY_LABEL[t.polarity] for t in reverse})
         if pair_cls is None:

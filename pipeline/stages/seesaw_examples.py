@@ -89,6 +89,7 @@ def split_report(labelled: Labelled, kept: pd.DataFrame, wall_s: float) -> dict:
         "articles": counts["articles"], "candidates": counts["candidates"],
         "candidates_per_article": counts["candidates"] / counts["articles"] if counts["articles"] else 0.0,
         "candidates_unannotated_sentence": counts["candidates_unannotated_sentence"],
+        "candidates_unannotated_left_out": counts["candidates_unannotated_left_out"],
         "candidates_conflicting": counts["candidates_conflicting"], "candidates_mutual": counts["candidates_mutual"],
         "examples_labelled": len(written), "examples_written": len(kept),
         "labels": {k: int(v) for k, v in kept["label"].value_counts().items()},
@@ -110,7 +111,8 @@ def format_report(split: str, report: dict) -> str:
     lines = [
         f"seesaw-examples {split}: {report['articles']} articles, {report['candidates']} candidate pairs "
         f"({report['candidates_per_article']:.1f} per article; {report['candidates_unannotated_sentence']} in sentences "
-        f"without a triplet, {report['candidates_conflicting']} with conflicting gold left out)",
+        f"without a triplet, of which {report['candidates_unannotated_left_out']} left out; "
+        f"{report['candidates_conflicting']} with conflicting gold left out)",
         f"  examples: {report['examples_written']} written of {report['examples_labelled']} labelled; "
         f"labels {report['labels']} (before sampling {report['labels_before_sampling']})",
         f"  gold read {report['gold_read']} = matched {report['gold_matched']} + unmatched {report['gold_unmatched']}",
