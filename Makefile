@@ -84,10 +84,10 @@ $(EXAMPLE_TABLES) &: $(GOLD_TABLES) $(CORPORA_CODE) pipeline/stages/examples.py 
 # Each family trains under its own target: its code and its own config unit (train.<family>).
 .SECONDEXPANSION:
 # Every family reads SEESAW's candidate pairs: train (a family with in_domain_weight) and valid (its
-# decision rule, for the families of e2e.rule_families).
+# decision rule, for the families of decision.families).
 $(OUTPUTS_DIR)/models/%/run.json: $(EXAMPLE_TABLES) $$(SEESAW_EXAMPLES) pipeline/stages/train.py $(TRACKING) \
 		$(MODELS_BASE) $$(FAMILY_SOURCES_$$*) $(CORE) $(SECTIONS)/train.json $(SECTIONS)/train.%.json \
-		$(SECTIONS)/mlflow.json $(SECTIONS)/e2e.json
+		$(SECTIONS)/mlflow.json $(SECTIONS)/decision.json
 	$(RUN) train --family $* --config $(CONFIG)
 
 # The test split is read once per trained model.

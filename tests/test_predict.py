@@ -228,7 +228,13 @@ def test_make_predict_on_the_seed(smoke_predict):
     stances = read_table(out / "stances.parquet", "stances")
     assert len(stances) == n_pairs > 50
     assert len(pd.read_csv(out / "stances.csv")) == n_pairs
-    assert set(stances["label"]) <= set(LABELS) and stances["confidence"].between(1 / 3, 1).all()
+    assert set(stances["label"]) <= set(LABELS) and stances["confidence"].between(0, 1).all()
+    # The champion's decision rule labels the pairs: a stance only at or above its group's threshold.
+    rule = DecisionRule.from_json(json.loads((out / "predict_summary.json").read_text())["decision_rule"])
+    strength = stances[["p_supportive", "p_hostile"]].max(axis=1)
+    threshold = stances["origin"].map(lambda o: rule.threshold("author" if o == "author" else "entity"))
+    assert (strength[stances["label"] != "neutral"] >= threshold[stances["label"] != "neutral"]).all()
+    assert (strength[stances["label"] == "neutral"] < threshold[stances["label"] == "neutral"]).all()
     pairs = read_table(out / "stance_pairs.parquet", "stance_pairs")
     for level in ("actor", "affiliation"):
         assert pairs.loc[pairs["level"] == level, "n_pairs"].sum() == n_pairs

@@ -26,7 +26,7 @@ def tiny_config(tiny_rows, tmp_path, monkeypatch):
                     tmp_path / "tables" / f"examples_{split}.parquet")
     return load_config("smoke", [f"paths.tables_dir={tmp_path / 'tables'}", f"paths.outputs_dir={tmp_path / 'out'}",
                                  f"mlflow.artifact_location={tmp_path / 'mlruns'}", "train.models=[majority,tfidf]",
-                                 "train.tfidf.min_df=1", "train.tfidf.c_grid=[10.0]", "e2e.rule_families=[]"])
+                                 "train.tfidf.min_df=1", "train.tfidf.c_grid=[10.0]", "decision.families=[]"])
 
 
 def seesaw_tables(tiny_rows, config) -> None:
@@ -58,7 +58,7 @@ def test_a_rule_family_gets_its_decision_rule_on_seesaw_valid(tiny_rows, tiny_co
     config = load_config("smoke", [f"paths.tables_dir={tiny_config.tables_dir}",
                                    f"paths.outputs_dir={tiny_config.paths.outputs_dir}",
                                    f"mlflow.artifact_location={tiny_config.mlflow.artifact_location}",
-                                   "train.models=[majority]", "e2e.rule_families=[majority]"])
+                                   "train.models=[majority]", "decision.families=[majority]"])
     seesaw_tables(tiny_rows, config)
     train.run(config)
     run_info = json.loads((config.outputs_dir / "models" / "majority" / "run.json").read_text(encoding="utf-8"))

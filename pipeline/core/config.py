@@ -230,7 +230,7 @@ class MlflowConfig(_Section):
         default="valid_e2e_entity_f1",
         description="the valid metric that crowns the champion make predict serves: valid_e2e_entity_f1 (triplet "
                     "F1 on whole SEESAW valid articles under the model's decision rule; only families of "
-                    "e2e.rule_families have it) or valid_macro_f1 (DSE valid)")
+                    "decision.families have it) or valid_macro_f1 (DSE valid)")
     ui_port: int = 5000
 
 
@@ -489,20 +489,24 @@ class E2eConfig(_Section):
                     "candidate pair, under its decision rule when it has one")
     batch_size: int = Field(default=1024, gt=0)
     limit_articles: int | None = Field(default=None, ge=1, description="first N articles only (tests)")
-    rule_tolerance: float = Field(
-        default=0.0, ge=0, lt=1,
-        description="the decision rule takes the highest threshold whose SEESAW valid triplet F1 is within this "
-                    "of the best: fewer, surer triplets where F1 is flat (0: the best threshold itself)")
-    rule_families: list[str] = Field(
-        default=["tfidf", "transformer"],
-        description="families whose decision rule is tuned at training on every SEESAW valid candidate pair "
-                    "(one prediction of each: about 8 min for the transformer on 2 cores); the others predict "
-                    "their most probable label and cannot be the champion by valid_e2e_entity_f1")
-
     @field_validator("baselines")
     @classmethod
     def _baselines_listed_once(cls, baselines: list[str]) -> list[str]:
         return non_empty_unique(baselines)
+
+
+class DecisionConfig(_Section):
+    """The decision rule: how pair probabilities become triplets (``pipeline/core/decision.py``), tuned at training."""
+
+    families: list[str] = Field(
+        default=["tfidf", "transformer"],
+        description="families whose decision rule is tuned at training on every SEESAW valid candidate pair "
+                    "(one prediction of each: about 3 min for the transformer on 2 cores); the others predict "
+                    "their most probable label and cannot be the champion by valid_e2e_entity_f1")
+    tolerance: float = Field(
+        default=0.0, ge=0, lt=1,
+        description="the rule takes the highest threshold whose SEESAW valid triplet F1 is within this of the "
+                    "best: fewer, surer triplets where F1 is flat (0: the best threshold itself)")
 
 
 class SeesawExamplesConfig(_Section):
@@ -552,6 +556,7 @@ class Config(_Section):
     pairs: PairsConfig = PairsConfig()
     predict: PredictConfig = PredictConfig()
     e2e: E2eConfig = E2eConfig()
+    decision: DecisionConfig = DecisionConfig()
     seesaw_examples: SeesawExamplesConfig = SeesawExamplesConfig()
     notebook: NotebookConfig = NotebookConfig()
 

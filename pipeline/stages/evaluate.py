@@ -68,7 +68,7 @@ def report_promotion(config: Config, champion: Champion | None) -> None:
     name, metric = config.mlflow.registered_model, config.mlflow.champion_metric
     if champion is None:
         print(f"evaluate: no version of {name} from config {config.name} has {metric} (a family of "
-              f"e2e.rule_families has it); the aliases stay where they were")
+              f"decision.families has it); the aliases stay where they were")
         return
     print(f"evaluate: {name}@{config_alias(config)} -> version {champion.version} "
           f"({champion.family}, {metric} {champion.score:.4f})")

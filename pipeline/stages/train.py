@@ -4,7 +4,7 @@ Each family gets one MLflow run (params, per-step valid metrics, the train and
 valid tables as dataset inputs, the logged model). A family with an
 ``in_domain_weight`` also trains on SEESAW train's candidate pairs
 (:func:`pipeline.corpora.examples.in_domain_examples`). A family listed in
-``e2e.rule_families`` then labels every candidate pair of SEESAW valid and
+``decision.families`` then labels every candidate pair of SEESAW valid and
 gets the decision rule that maximises its triplet F1 there
 (:mod:`pipeline.core.decision`); the rule and its figures go with the run,
 and the rule with the registered version. The test split is not read here;
@@ -72,7 +72,7 @@ def tune_on_articles(config: Config, model: StanceModel, family: str) -> tuple[D
     seconds = time.perf_counter() - started
     is_author = (candidates["origin"] == AUTHOR).to_numpy()
     rule, figures = tune_rule(proba, candidates["label"].to_numpy(), is_author, gold_counts(config),
-                              tolerance=config.e2e.rule_tolerance)
+                              tolerance=config.decision.tolerance)
     write_table(candidates[["example_id", "article_id", "sentence_id", "source", "target", "origin",
                             "source_evidence", "target_evidence", "label"]].assign(
                     p_supportive=proba[:, 0], p_hostile=proba[:, 1], p_neutral=proba[:, 2]),
@@ -103,7 +103,7 @@ def run(config: Config, families: list[str] | None = None) -> None:
         metrics = {**valid_result.metrics, "train_seconds": train_seconds,
                    "train_in_domain_examples": float((train["weight"] != 1.0).sum() if "weight" in train else 0)}
         tags = {}
-        if family in config.e2e.rule_families:
+        if family in config.decision.families:
             rule, e2e_metrics = tune_on_articles(config, model, family)
             metrics |= e2e_metrics
             tags["decision_rule"] = rule.to_json()
