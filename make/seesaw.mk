@@ -6,7 +6,7 @@
 .PHONY: seesaw-examples
 
 SEESAW_EXAMPLES := $(foreach split,train valid,$(TABLES_DIR)/seesaw_examples_$(split).parquet \
-	$(TABLES_DIR)/seesaw_gold_unmatched_$(split).parquet) $(OUTPUTS_DIR)/seesaw_examples.json
+	$(TABLES_DIR)/seesaw_gold_unmatched_$(split).parquet) $(TABLES_DIR)/seesaw_examples.json
 SEESAW_EXAMPLES_CODE := $(wildcard pipeline/frontend/*.py) pipeline/stages/seesaw_examples.py $(CORE) configs/actors.yaml
 
 $(SEESAW_EXAMPLES) &: $(SEESAW_TABLES) $(SEESAW_EXAMPLES_CODE) $(SECTIONS)/seesaw_examples.json \

@@ -155,7 +155,7 @@ def test_the_stage_on_two_seesaw_train_articles(tmp_path, capsys):
     fetch.run(config)
     ingest.run(config)
     seesaw_examples.run(config)
-    report = json.loads((config.outputs_dir / "seesaw_examples.json").read_text())
+    report = json.loads((config.tables_dir / "seesaw_examples.json").read_text())
     for split in ("train", "valid"):
         examples = read_table(config.tables_dir / f"seesaw_examples_{split}.parquet", "seesaw_examples")
         unmatched = read_table(config.tables_dir / f"seesaw_gold_unmatched_{split}.parquet", "seesaw_gold_unmatched")

@@ -38,8 +38,7 @@ def seesaw_tables(tiny_rows, config) -> None:
         write_table(candidates, "seesaw_examples", config.tables_dir / f"seesaw_examples_{split}.parquet")
     recall = {group: {"scored": n, "matched": n, "recall": 1.0} for group, n in (("entity", 4), ("author", 0))}
     report = {"splits": {"valid": {"candidate_recall": recall}}}
-    (config.outputs_dir).mkdir(parents=True, exist_ok=True)
-    (config.outputs_dir / "seesaw_examples.json").write_text(json.dumps(report), encoding="utf-8")
+    (config.tables_dir / "seesaw_examples.json").write_text(json.dumps(report), encoding="utf-8")
 
 
 def test_whole_article_candidates_join_dse_train_with_their_weight(tiny_rows, tiny_config):

@@ -7,7 +7,7 @@ from the gold triplets of its sentence (:mod:`pipeline.frontend.gold_examples`).
 Writes ``seesaw_examples_{train,valid}.parquet`` (schema ``seesaw_examples``:
 the ``examples`` columns plus origin, evidence, article and sentence),
 ``seesaw_gold_unmatched_{train,valid}.parquet`` (each gold triplet no
-candidate matches, with its reason) and ``outputs/<config>/seesaw_examples.json``
+candidate matches, with its reason) and ``seesaw_examples.json`` beside them
 (counts, candidate recall, unmatched by reason, label counts).
 
 ``seesaw_examples.neutral_sentences`` says which sentences of the train
@@ -144,5 +144,5 @@ def run(config: Config) -> None:
         reports[split] = split_report(labelled, kept, time.perf_counter() - began)
         print(format_report(split, reports[split]))
     details = {"settings": settings.model_dump(mode="json"), "splits": reports}
-    write_text_atomic(config.outputs_dir / "seesaw_examples.json", json.dumps(details, indent=1) + "\n")
-    print(f"seesaw-examples: tables in {config.tables_dir}, report {config.outputs_dir / 'seesaw_examples.json'}")
+    write_text_atomic(config.tables_dir / "seesaw_examples.json", json.dumps(details, indent=1) + "\n")
+    print(f"seesaw-examples: tables in {config.tables_dir}, report {config.tables_dir / 'seesaw_examples.json'}")

@@ -49,7 +49,7 @@ def training_examples(config: Config, family: str, dse_train: pd.DataFrame) -> p
 
 def gold_counts(config: Config) -> dict[str, int]:
     """The number of SEESAW valid gold triplets to find, entity and author apart (seesaw-examples' report)."""
-    report_path = config.outputs_dir / "seesaw_examples.json"
+    report_path = config.tables_dir / "seesaw_examples.json"
     try:
         recall = json.loads(report_path.read_text(encoding="utf-8"))["splits"]["valid"]["candidate_recall"]
     except (OSError, KeyError, ValueError) as exc:
