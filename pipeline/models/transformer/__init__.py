@@ -57,7 +57,7 @@ class TransformerConfig(FamilySettings):
     warmup_ratio: float = Field(default=0.06, ge=0, lt=1, description="share of the steps spent warming up")
     max_grad_norm: float = Field(default=1.0, gt=0)
     dropout: float = Field(default=0.1, ge=0, lt=1)
-    epochs: float = Field(default=2.5, gt=0, description="may be fractional; about 23 min on 2 cores with native bf16 "
+    epochs: float = Field(default=2.5, gt=0, description="may be fractional; about 19 min on 2 cores with native bf16 "
                                                          "(DSE and SEESAW train, one reading)")
     max_steps: int | None = Field(default=None, ge=1, description="overrides epochs (smoke runs)")
     evals_per_epoch: int = Field(default=3, ge=1, description="valid evaluations per epoch; the best one is kept")
@@ -77,11 +77,11 @@ class TransformerConfig(FamilySettings):
     seeds: int = Field(default=1, ge=1, description="an ensemble of this many networks (seeds seed, seed+1, ...) "
                                                     "whose probabilities are averaged; N times the cost")
     in_domain_weight: float = Field(
-        default=1.0, ge=0,
+        default=2.0, ge=0,
         description="loss weight of the whole-article examples (SEESAW train candidates, seesaw_examples_train) "
                     "trained on beside DSE train; 0: DSE alone")
     in_domain_neutral_per_positive: float | None = Field(
-        default=1.0, gt=0,
+        default=3.0, gt=0,
         description="whole-article candidate pairs without a stance kept per pair with one (seeded sample); "
                     "None: all of them (about 40 per positive: hours of training)")
     readings: Literal["canonical", "both"] = Field(
