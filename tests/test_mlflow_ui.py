@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.tracking.server import group_members, port_in_use
+
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -35,26 +37,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def port_open(port: int) -> bool:
-    """Whether something accepts connections on 127.0.0.1:port."""
-    with socket.socket() as s:
-        s.settimeout(1.0)
-        return s.connect_ex(("127.0.0.1", port)) == 0
-
-
-def live_members(pgid: int) -> list[int]:
-    """Processes of a process group that are still running (zombies excluded)."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            members.append(int(stat.parent.name))
-    return members
 
 
 def get_json(url: str, **query) -> dict:
@@ -109,14 +91,14 @@ def tracking_server(smoke_run, tmp_path):
             except ProcessLookupError:
                 break
             deadline = time.monotonic() + patience
-            while live_members(pgid) and time.monotonic() < deadline:
+            while group_members(pgid) and time.monotonic() < deadline:
                 server.poll()
                 time.sleep(0.2)
-            if not live_members(pgid):
+            if not group_members(pgid):
                 break
         server.wait(timeout=10)
-        assert not live_members(pgid), f"server processes left running: {live_members(pgid)}"
-        assert not port_open(port), f"port {port} still open after the server was stopped"
+        assert not group_members(pgid), f"server processes left running: {group_members(pgid)}"
+        assert not port_in_use("127.0.0.1", port), f"port {port} still open after the server was stopped"
 
 
 def test_rest_api_and_runs_page_in_headless_chromium(smoke_run, tracking_server, tmp_path):
