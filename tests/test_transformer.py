@@ -23,11 +23,19 @@ from pipeline.models.transformer import TransformerConfig  # noqa: E402
 from pipeline.models.transformer.device import resolve_inference  # noqa: E402
 from pipeline.models.transformer.encoding import (  # noqa: E402
     MarkedEncoder,
+    PooledEncoder,
     add_marker_tokens,
     entity_window,
+    token_span,
+    unmark,
 )
 from pipeline.models.transformer.model import TransformerModel  # noqa: E402
-from pipeline.models.transformer.network import PairClassifier, class_weights  # noqa: E402
+from pipeline.models.transformer.network import (  # noqa: E402
+    PairClassifier,
+    PooledPairClassifier,
+    class_weights,
+    pairs_by_text,
+)
 from pipeline.models.transformer.quantize import quantized_layers  # noqa: E402
 
 pytestmark = pytest.mark.slow  # trains tiny transformers
@@ -244,3 +252,78 @@ def test_int8_path_quantizes_attention_and_keeps_feed_forward_and_head_in_fp32(t
     assert "encoder.encoder.layer.1.attention.self.value" in names
     assert "encoder.encoder.layer.0.intermediate.dense" not in names
     assert "encoder.encoder.layer.0.output.dense" not in names and "head" not in names
+
+
+def test_unmark_gives_the_plain_text_and_both_spans():
+    plain, source, target = unmark("<src>Biden</src> met <tgt>Xi</tgt> in Bali.", MARKERS)
+    assert plain == "Biden met Xi in Bali." and plain[slice(*source)] == "Biden" and plain[slice(*target)] == "Xi"
+    plain, source, target = unmark("<tgt>Xi</tgt> was praised by <src>Biden</src>", MARKERS)
+    assert plain[slice(*source)] == "Biden" and plain[slice(*target)] == "Xi"
+    plain, source, target = unmark("<src>Fox News</src>: <tgt>He</tgt> lied.", MARKERS)
+    assert plain == "Fox News: He lied." and plain[slice(*source)] == "Fox News"
+    with pytest.raises(ValueError, match="exactly once"):
+        unmark("<src>A</src> and <src>B</src> <tgt>C</tgt>", MARKERS)
+
+
+def test_token_span_covers_the_overlapping_tokens_and_reports_a_truncated_mention():
+    offsets = [(0, 0), (0, 5), (6, 9), (10, 12), (0, 0)]  # [CLS] Biden met Xi [SEP]
+    assert token_span(offsets, (0, 5)) == (1, 2)
+    assert token_span(offsets, (6, 12)) == (2, 4)
+    assert token_span(offsets, (20, 25)) is None
+
+
+def test_pooled_encoder_encodes_each_plain_text_once_and_locates_every_pair(tiny_bert):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert)
+    texts = ["<src>Alice</src> praised <tgt>Bob</tgt> today.", "<tgt>Alice</tgt> praised <src>Bob</src> today.",
+             "<src>Carol</src>: <tgt>Alice</tgt> praised Bob today.", "<src>Alice</src> met <tgt>Dan</tgt>."]
+    encoded = PooledEncoder(tokenizer, MARKERS, max_length=32)(texts)
+    assert len(encoded["input_ids"]) == 3 and encoded["pair_text"].tolist() == [0, 0, 1, 2]
+    assert encoded["lost"] == 0
+    for k, (s0, s1, t0, t1) in enumerate(encoded["pair_spans"]):
+        ids = encoded["input_ids"][encoded["pair_text"][k]]
+        source, target = tokenizer.decode(ids[s0:s1]), tokenizer.decode(ids[t0:t1])
+        assert (source, target) == [("alice", "bob"), ("bob", "alice"), ("carol", "alice"), ("alice", "dan")][k]
+    cut = PooledEncoder(tokenizer, MARKERS, max_length=4)(["Words words words words <src>A</src> <tgt>B</tgt>"])
+    assert cut["lost"] == 2 and cut["pair_spans"].tolist() == [[0, 1, 0, 1]]
+
+
+def test_pooled_classifier_scores_each_pair_from_its_own_mentions(tiny_bert):
+    from transformers import AutoModel
+
+    torch.manual_seed(0)
+    network = PooledPairClassifier(AutoModel.from_pretrained(tiny_bert), dropout=0.0).eval()
+    ids = torch.tensor([[101, 2001, 2002, 2003, 102], [101, 2004, 2005, 102, 0]])
+    mask = (ids != 0).long()
+    pair_text = torch.tensor([0, 0, 1])
+    spans = torch.tensor([[1, 2, 3, 4], [3, 4, 1, 2], [1, 2, 2, 3]])
+    together = network(ids, mask, pair_text, spans)
+    assert together.shape == (3, len(PAIR_CLASS_NAMES))
+    assert not torch.allclose(together[0], together[1])  # the direction matters
+    # A pair's score does not depend on the other texts or pairs of its batch.
+    alone = network(ids[1:, :4], mask[1:, :4], torch.tensor([0]), spans[2:])
+    torch.testing.assert_close(alone[0], together[2], atol=1e-5, rtol=1e-4)
+    assert [list(p) for p in pairs_by_text(np.array([1, 0, 1, 2]), 4)] == [[1], [0, 2], [3], []]
+
+
+@pytest.mark.parametrize("readings", ["canonical", "both"])
+def test_one_pass_model_trains_reads_each_text_once_and_round_trips(tiny_bert, tiny_examples, tmp_path, readings):
+    model = TransformerModel(tiny_settings(tiny_bert, one_pass=True, readings=readings), MARKERS)
+    report = model.fit(tiny_examples, tiny_examples, seed=3)
+    assert report.history[-1]["epoch_valid_macro_f1"] >= 0.6
+    assert report.params["train_texts"] < report.params["train_examples"] or readings == "canonical"
+    praised = "<src>Alice</src> praised <tgt>Bob</tgt> for his courage."
+    other_pair = "<src>Alice</src> praised Bob for his <tgt>courage</tgt>."
+    reversed_reading = "<tgt>Alice</tgt> praised <src>Bob</src> for his courage."
+    model.read_counts = {"texts": 0, "tokens": 0, "pairs": 0}
+    proba = model.predict_pair_proba([praised, other_pair, reversed_reading])
+    assert model.read_counts["texts"] == 1 and model.read_counts["pairs"] == (2 if readings == "canonical" else 4)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)
+    np.testing.assert_allclose(proba[2], proba[0][SWAP_PAIR_CLASS], atol=1e-6)
+    model.save(tmp_path / "m")
+    reloaded = load_model(tmp_path / "m")
+    texts = tiny_examples["text"].tolist()
+    for mode in ("fp32", "int8"):
+        np.testing.assert_allclose(reloaded.predict_canonical_with(texts, mode),
+                                   model.predict_canonical_with(texts, mode), atol=1e-5)

@@ -84,6 +84,11 @@ class TransformerConfig(FamilySettings):
         default=3.0, gt=0,
         description="whole-article candidate pairs without a stance kept per pair with one (seeded sample); "
                     "None: all of them (about 40 per positive: hours of training)")
+    one_pass: bool = Field(
+        default=False,
+        description="read each distinct claim text once, without markers, and score every pair in it from its "
+                    "mentions' pooled token states (a claim with 30 candidate pairs is encoded once, not 30 "
+                    "times); false: one marked text per pair")
     readings: Literal["canonical", "both"] = Field(
         default="canonical",
         description="canonical: train and predict on the source-first reading of each pair; both: also train on "

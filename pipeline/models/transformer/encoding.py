@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -95,3 +95,74 @@ def add_marker_tokens(tokenizer, encoder: nn.Module, markers: ExamplesConfig, se
         for token_id in new_ids:
             if token_id >= old:
                 weight[token_id] = mean + 0.5 * std * torch.randn(weight.shape[1], generator=generator)
+
+
+def unmark(text: str, markers: ExamplesConfig) -> tuple[str, tuple[int, int], tuple[int, int]]:
+    """A marked text without its markers, and the character spans of its source and target in it.
+
+    ``"<src>Biden</src> met <tgt>Xi</tgt>"`` -> ``("Biden met Xi", (0, 5), (10, 12))``. A
+    prefix-named participant (``<src>Fox News</src>: ...``) keeps its name in the plain text,
+    so every pair of a claim with the same prefix shares one plain text.
+    """
+    found = []
+    for marker in marker_tokens(markers):
+        at = text.find(marker)
+        if at == -1 or text.find(marker, at + 1) != -1:
+            raise ValueError(f"marker {marker!r} must occur exactly once: {text[:120]!r}")
+        found.append((at, marker))
+    plain, cursor, positions = [], 0, {}
+    for at, marker in sorted(found):
+        plain.append(text[cursor:at])
+        positions[marker] = sum(len(part) for part in plain)
+        cursor = at + len(marker)
+    plain.append(text[cursor:])
+    source = (positions[markers.source_open], positions[markers.source_close])
+    target = (positions[markers.target_open], positions[markers.target_close])
+    if source[0] >= source[1] or target[0] >= target[1]:
+        raise ValueError(f"empty source or target span: {text[:120]!r}")
+    return "".join(plain), source, target
+
+
+def token_span(offsets: Sequence[tuple[int, int]], span: tuple[int, int]) -> tuple[int, int] | None:
+    """The [first, last + 1) tokens that overlap the character `span`, given each token's
+    character offsets (special tokens have (0, 0)); None when no kept token does (truncated)."""
+    start, end = span
+    hits = [i for i, (s, e) in enumerate(offsets) if e > s and e > start and s < end]
+    return (hits[0], hits[-1] + 1) if hits else None
+
+
+class PooledEncoder:
+    """Tokenizer wrapper for one-pass reading: marked texts -> each distinct plain text encoded once,
+    and for each marked text its plain text's index and the token spans of its source and target.
+
+    A mention cut off by truncation falls back to the [CLS] position (counted in ``lost``)."""
+    def __init__(self, tokenizer, markers: ExamplesConfig, max_length: int) -> None:
+        self.tokenizer = tokenizer
+        self.markers = markers
+        self.max_length = max_length
+
+    def __call__(self, texts: Sequence[str]) -> dict[str, Any]:
+        plain_index: dict[str, int] = {}
+        pair_text, char_spans = [], []
+        for text in texts:
+            plain, source, target = unmark(text, self.markers)
+            pair_text.append(plain_index.setdefault(plain, len(plain_index)))
+            char_spans.append((source, target))
+        plains = list(plain_index)
+        encoded = self.tokenizer(plains, truncation=True, max_length=self.max_length,
+                                 return_offsets_mapping=True) if plains else {"input_ids": [], "offset_mapping": []}
+        spans, lost = [], 0
+        for text_at, (source, target) in zip(pair_text, char_spans):
+            offsets = encoded["offset_mapping"][text_at]
+            row = []
+            for span in (source, target):
+                tokens = token_span(offsets, span)
+                if tokens is None:
+                    lost += 1
+                    tokens = (0, 1)
+                row.extend(tokens)
+            spans.append(row)
+        input_ids = list(encoded["input_ids"])
+        return {"input_ids": input_ids, "length": [len(ids) for ids in input_ids],
+                "pair_text": np.asarray(pair_text, dtype=np.int64),
+                "pair_spans": np.asarray(spans, dtype=np.int64).reshape(-1, 4), "lost": lost}

@@ -36,14 +36,18 @@ from pipeline.models.transformer.device import (
 )
 from pipeline.models.transformer.encoding import (
     MarkedEncoder,
+    PooledEncoder,
     add_marker_tokens,
     marker_tokens,
 )
 from pipeline.models.transformer.network import (
     PairClassifier,
+    PooledPairClassifier,
     _batches,
     _collate,
+    _collate_texts,
     class_weights,
+    pairs_by_text,
 )
 from pipeline.models.transformer.quantize import quantize_int8
 
@@ -73,10 +77,11 @@ class TransformerModel(StanceModel):
         self.settings = settings
         self.encoders_dir = encoders_dir
         self.tokenizer = None
-        self.networks: list[PairClassifier] = []
+        self.networks: list[nn.Module] = []
         self.device = torch.device("cpu")
         self.inference = settings.inference
         self._fast: dict[int, nn.Module] = {}
+        self.read_counts = {"texts": 0, "tokens": 0, "pairs": 0}
 
     @classmethod
     def from_config(cls, config) -> "TransformerModel":
@@ -94,7 +99,15 @@ class TransformerModel(StanceModel):
         return resolve_inference(self.settings.inference, torch.device("cpu"))
 
     # -- data --------------------------------------------------------------
-    def _encode(self, texts: Sequence[str]) -> dict[str, list]:
+    def _encode(self, texts: Sequence[str]) -> dict[str, Any]:
+        """Token ids of marked texts: one row per text, or with ``one_pass`` one row per distinct
+        plain text and the pairs' token spans in it."""
+        if self.settings.one_pass:
+            encoded = PooledEncoder(self.tokenizer, self.markers, self.settings.max_length)(texts)
+            if encoded["lost"]:
+                log.warning("transformer: %d of %d mentions lie beyond max_length=%d tokens and read [CLS] instead",
+                            encoded["lost"], 2 * len(texts), self.settings.max_length)
+            return encoded
         from datasets import Dataset
 
         encoder = MarkedEncoder(self.tokenizer, self.markers, self.settings.max_length)
@@ -145,16 +158,23 @@ class TransformerModel(StanceModel):
         self.networks = [] if value is None else [value]
         self._fast = {}
 
-    def _new_network(self, path: str, seed: int) -> "PairClassifier":
-        """A fresh network from the pretrained encoder at `path`, with embeddings for the marker tokens."""
+    def _new_network(self, path: str, seed: int) -> nn.Module:
+        """A fresh network from the pretrained encoder at `path`: with embeddings for the marker
+        tokens, or with ``one_pass`` a pooling head and no markers."""
         from transformers import AutoModel, AutoTokenizer
 
-        tokenizer = AutoTokenizer.from_pretrained(path)
         encoder = AutoModel.from_pretrained(path)
-        add_marker_tokens(tokenizer, encoder, self.markers, seed)
+        if not self.settings.one_pass:
+            add_marker_tokens(AutoTokenizer.from_pretrained(path), encoder, self.markers, seed)
         encoder.config.id2label = dict(enumerate(PAIR_CLASS_NAMES))
         encoder.config.label2id = {name: i for i, name in enumerate(PAIR_CLASS_NAMES)}
-        return PairClassifier(encoder, self.settings.head, self.settings.dropout).to(self.device)
+        return self._wrap(encoder).to(self.device)
+
+    def _wrap(self, encoder: nn.Module) -> nn.Module:
+        """The classifier around `encoder` that the settings ask for."""
+        if self.settings.one_pass:
+            return PooledPairClassifier(encoder, self.settings.dropout)
+        return PairClassifier(encoder, self.settings.head, self.settings.dropout)
 
     def fit(self, train: pd.DataFrame, valid: pd.DataFrame, seed: int) -> FitReport:
         """Fine-tune ``seeds`` networks (seeds seed, seed+1, ...), each keeping its best valid checkpoint."""
@@ -172,21 +192,23 @@ class TransformerModel(StanceModel):
                        else np.ones(len(train)))
         path = resolve_model_path(settings.model_path, self.encoders_dir)
         self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.tokenizer.add_tokens(marker_tokens(self.markers), special_tokens=True)
+        if not settings.one_pass:
+            self.tokenizer.add_tokens(marker_tokens(self.markers), special_tokens=True)
         started = time.perf_counter()
         data = self._encode(train["text"].tolist())
         targets = pair_targets(train)
         valid_data = self._encode(self._readings(valid["text"].tolist()))
         valid_gold = valid["dse_label"].to_numpy()
 
-        steps_per_epoch = math.ceil(len(targets) / settings.batch_size)
+        # One-pass batches hold batch_size texts, each with all of its pairs.
+        steps_per_epoch = math.ceil(len(data["length"]) / settings.batch_size)
         total = settings.max_steps or max(1, round(settings.epochs * steps_per_epoch))
         weights = class_weights(targets, settings.class_weighting)
         report = FitReport(params={
             "model_path": path, "train_examples": len(targets), "steps": total, "seeds": settings.seeds,
             "warmup_steps": int(settings.warmup_ratio * total), "device": self.device.type, "threads": threads,
             "mixed_precision": str(self.mixed_dtype()).replace("torch.", "") if self.mixed_dtype() else "fp32",
-            "class_weights": str(np.round(weights, 3).tolist()),
+            "class_weights": str(np.round(weights, 3).tolist()), "train_texts": len(data["length"]),
         })
         networks, seen = [], 0
         for member in range(settings.seeds):
@@ -200,8 +222,8 @@ class TransformerModel(StanceModel):
         report.params["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         return report
 
-    def _train_network(self, network: "PairClassifier", data: dict[str, list], targets: np.ndarray,
-                       weights: np.ndarray, row_weights: np.ndarray, valid_data: dict[str, list],
+    def _train_network(self, network: nn.Module, data: dict[str, Any], targets: np.ndarray,
+                       weights: np.ndarray, row_weights: np.ndarray, valid_data: dict[str, Any],
                        valid_gold: np.ndarray, total: int, steps_per_epoch: int, seed: int, member: int,
                        report: FitReport, started: float) -> int:
         """Train one network for `total` steps, evaluating on valid `evals_per_epoch` times an epoch and
@@ -231,6 +253,7 @@ class TransformerModel(StanceModel):
                                       and self.mixed_dtype() == torch.float16)
         rng = np.random.default_rng(seed)
         lengths = np.asarray(data["length"])
+        text_pairs = pairs_by_text(data["pair_text"], len(lengths)) if self.settings.one_pass else None
         prefix = f"seed {seed}: " if settings.seeds > 1 else ""
         report.params[f"eval_steps{'_' + str(member) if member else ''}"] = str(eval_steps)
 
@@ -239,7 +262,10 @@ class TransformerModel(StanceModel):
         network.train()
         while step < total:
             for index in _batches(lengths, settings.batch_size, rng, settings.group_by_length):
-                batch = _collate(data, index, self.tokenizer.pad_token_id, self.device)
+                if text_pairs is None:
+                    batch = _collate(data, index, self.tokenizer.pad_token_id, self.device)
+                else:
+                    batch, index = _collate_texts(data, index, text_pairs, self.tokenizer.pad_token_id, self.device)
                 with self._autocast():
                     logits = network(**batch)
                 target = torch.as_tensor(targets[index], device=self.device)
@@ -290,14 +316,16 @@ class TransformerModel(StanceModel):
             return "gpu"
         return "bf16" if self.mixed_dtype() == torch.bfloat16 else "fp32"
 
-    def _predict_encoded(self, encoded: dict[str, list], path: str,
-                         networks: "list[PairClassifier] | None" = None) -> np.ndarray:
-        """Softmax probabilities of encoded texts through prediction path `path` (gpu, fp32,
-        bf16 or int8), in length-sorted batches, averaged over the ensemble's networks."""
+    def _predict_encoded(self, encoded: dict[str, Any], path: str,
+                         networks: "list[nn.Module] | None" = None) -> np.ndarray:
+        """Softmax probabilities of encoded pairs through prediction path `path` (gpu, fp32,
+        bf16 or int8), in length-sorted batches of texts, averaged over the ensemble's networks."""
         if networks is None:
             networks = [self.inference_network(path, k) for k in range(len(self.networks))]
         lengths = np.asarray(encoded["length"])
-        out = np.zeros((len(lengths), len(PAIR_CLASS_NAMES)), dtype=np.float64)
+        text_pairs = pairs_by_text(encoded["pair_text"], len(lengths)) if "pair_text" in encoded else None
+        n_pairs = len(lengths) if text_pairs is None else len(encoded["pair_text"])
+        out = np.zeros((n_pairs, len(PAIR_CLASS_NAMES)), dtype=np.float64)
         device = self.device if path == "gpu" else torch.device("cpu")
         context = {"gpu": self._autocast, "bf16": lambda: torch.autocast("cpu", dtype=torch.bfloat16)}.get(
             path, contextlib.nullcontext)
@@ -305,10 +333,16 @@ class TransformerModel(StanceModel):
             for network in networks:
                 network.eval()
                 for index in _batches(lengths, self.settings.eval_batch_size, None):
-                    batch = _collate(encoded, index, self.tokenizer.pad_token_id, device)
+                    if text_pairs is None:
+                        batch = _collate(encoded, index, self.tokenizer.pad_token_id, device)
+                    else:
+                        batch, index = _collate_texts(encoded, index, text_pairs, self.tokenizer.pad_token_id, device)
                     with context():
                         logits = network(**batch)
                     out[index] += torch.softmax(logits.float(), dim=-1).cpu().numpy()
+        self.read_counts["texts"] += len(lengths) * len(networks)
+        self.read_counts["tokens"] += int(lengths.sum()) * len(networks)
+        self.read_counts["pairs"] += n_pairs
         return out / len(networks)
 
     def inference_network(self, path: str, member: int = 0) -> nn.Module:
@@ -370,7 +404,7 @@ class TransformerModel(StanceModel):
             hf_config = AutoConfig.from_pretrained(folder)
             if [hf_config.id2label[i] for i in range(len(PAIR_CLASS_NAMES))] != list(PAIR_CLASS_NAMES):
                 raise ValueError(f"{folder}: encoder label maps {hf_config.id2label} differ from {PAIR_CLASS_NAMES}")
-            network = PairClassifier(AutoModel.from_pretrained(folder), model.settings.head, model.settings.dropout)
+            network = model._wrap(AutoModel.from_pretrained(folder))
             network.head.load_state_dict(load_file(str(folder / HEAD_FILE)))
             networks.append(network.to(model.device).eval())
         model.networks = networks
