@@ -316,7 +316,7 @@ def test_one_pass_model_trains_reads_each_text_once_and_round_trips(tiny_bert, t
     praised = "<src>Alice</src> praised <tgt>Bob</tgt> for his courage."
     other_pair = "<src>Alice</src> praised Bob for his <tgt>courage</tgt>."
     reversed_reading = "<tgt>Alice</tgt> praised <src>Bob</src> for his courage."
-    model.read_counts = {"texts": 0, "tokens": 0, "pairs": 0}
+    model.read_counts = dict.fromkeys(model.read_counts, 0)
     proba = model.predict_pair_proba([praised, other_pair, reversed_reading])
     assert model.read_counts["texts"] == 1 and model.read_counts["pairs"] == (2 if readings == "canonical" else 4)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-6)

@@ -8,6 +8,13 @@ or at [CLS] alone (``head: cls``), and scores the five pair classes. With
 (source and target swapped, classes swapped with them) and predicts the
 average of the two readings, so the two directions of a pair must agree.
 
+With ``one_pass`` the model reads no markers: each distinct plain text (the
+claim, with a prefix-named speaker or author where the pair has one) is
+encoded once, and every pair in it is scored by a small head over [CLS], the
+mean states of the source's and the target's tokens, and their product. A
+claim with 30 candidate pairs costs one forward pass instead of 30, and the
+swapped reading of a pair costs no second pass.
+
 Training: Hugging Face ``datasets`` for the encoded data, length-grouped
 shuffled batches with dynamic padding, AdamW with linear warmup and decay,
 class-weighted cross-entropy, the best checkpoint on valid macro-F1, every

@@ -81,7 +81,9 @@ class TransformerModel(StanceModel):
         self.device = torch.device("cpu")
         self.inference = settings.inference
         self._fast: dict[int, nn.Module] = {}
-        self.read_counts = {"texts": 0, "tokens": 0, "pairs": 0}
+        # What prediction has read so far (bench-e2e-speed): encoder rows, their tokens and squared
+        # lengths (attention's cost), and the pairs scored.
+        self.read_counts = {"texts": 0, "tokens": 0, "tokens_squared": 0, "pairs": 0}
 
     @classmethod
     def from_config(cls, config) -> "TransformerModel":
@@ -342,6 +344,7 @@ class TransformerModel(StanceModel):
                     out[index] += torch.softmax(logits.float(), dim=-1).cpu().numpy()
         self.read_counts["texts"] += len(lengths) * len(networks)
         self.read_counts["tokens"] += int(lengths.sum()) * len(networks)
+        self.read_counts["tokens_squared"] += int((lengths.astype(np.int64) ** 2).sum()) * len(networks)
         self.read_counts["pairs"] += n_pairs
         return out / len(networks)
 
