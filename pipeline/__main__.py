@@ -49,6 +49,7 @@ STAGES = {
     "bench-model": "pipeline.bench.model:run",
     "eval-e2e": "pipeline.bench.e2e:run",
     "eval-pairs": "pipeline.bench.pairs_given:run",
+    "bench-e2e-speed": "pipeline.bench.speed:run",
     "seesaw-examples": "pipeline.stages.seesaw_examples:run",
 }
 

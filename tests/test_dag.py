@@ -68,6 +68,13 @@ def test_eval_e2e_waits_for_the_models(smoke_run, tmp_path):
     assert planned.index("train --family majority") < planned.index("champion") < planned.index("eval-e2e")
 
 
+def test_bench_e2e_speed_waits_for_the_models(smoke_run, tmp_path):
+    """Like eval-e2e: from a state with no trained models, the speed bench trains and crowns them first."""
+    fresh = [f"paths.outputs_dir={tmp_path / 'outputs'}"]
+    planned = stages(dry_run(smoke_run, tmp_path, "bench-e2e-speed", fresh, state=tmp_path / "fresh-state"))
+    assert planned.index("champion") < planned.index("bench-e2e-speed") == len(planned) - 1
+
+
 def test_predict_twice_parses_once(smoke_predict, smoke_run):
     """The front half's tables are make targets: a second `make predict` runs predict alone."""
     overrides = [*smoke_run["overrides"], "predict.progress=false"]

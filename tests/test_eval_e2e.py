@@ -130,6 +130,7 @@ def test_candidates_of_a_tiny_gold_article():
     found = E.article_candidates(FrontHalf.from_config(config), seesaw)
     pairs = found.pairs
     assert found.n_articles == 1 and set(pairs["sentence_id"]) == {0, 1, 2}
+    assert list(pairs.columns) == E.CANDIDATE_COLUMNS
     assert ((pairs["sentence_id"] == 0) & (pairs["source"] == "Barack Obama") & (pairs["target"] == "US Congress")).any()
     assert ((pairs["sentence_id"] == 1) & (pairs["source"] == "Barack Obama")).any()  # "He said" -> Obama
     author = pairs[pairs["origin"] == "author"]  # the narrative sentence: the outlet towards its actors
@@ -137,6 +138,15 @@ def test_candidates_of_a_tiny_gold_article():
     assert "US Senate" in set(author["target"])
     matcher = E.NameMatcher(found.names, config.lexicon)
     assert matcher("x", "Barack Obama", "Obama") and matcher("x", "US Congress", "Congress")
+
+
+def test_limit_articles_keeps_the_first_articles_in_every_table():
+    seesaw = {"articles": pd.DataFrame({"article_id": ["a", "b", "c"]}),
+              "sentences": pd.DataFrame({"article_id": ["c", "a", "b", "a"], "sentence_id": [0, 0, 0, 1]})}
+    kept = E.limit_articles(seesaw, 2)
+    assert kept["articles"]["article_id"].tolist() == ["a", "b"]
+    assert kept["sentences"]["article_id"].tolist() == ["a", "b", "a"]
+    assert E.limit_articles(seesaw, None) is seesaw
 
 
 # ---------------------------------------------------------- make eval-e2e ---

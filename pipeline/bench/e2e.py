@@ -70,10 +70,23 @@ GROUPS = {"entity": False, "author": True}  # group name -> is_author
 
 # ----------------------------------------------------------- candidates ---
 
+#: Columns of a candidate pair; the affiliations (None where unknown) are for stance tables built from them.
+CANDIDATE_COLUMNS = ["article_id", "sentence_id", "source", "target", "origin", "text", "source_affiliation",
+                     "target_affiliation"]
+
+
+def limit_articles(seesaw: dict[str, pd.DataFrame], limit: int | None) -> dict[str, pd.DataFrame]:
+    """The SEESAW tables of the first `limit` articles only (all of them when `limit` is None)."""
+    if limit is None:
+        return seesaw
+    keep = set(seesaw["articles"]["article_id"].head(limit))
+    return {name: table[table["article_id"].isin(keep)].reset_index(drop=True) for name, table in seesaw.items()}
+
+
 @dataclass
 class Candidates:
     """Candidate pairs of the evaluated articles, and the names each actor goes by per article."""
-    pairs: pd.DataFrame  # article_id, sentence_id, source, target, origin, text
+    pairs: pd.DataFrame  # CANDIDATE_COLUMNS
     names: dict[str, dict[str, set[str]]] = field(default_factory=dict)
     n_articles: int = 0
 
@@ -89,8 +102,9 @@ def article_candidates(front: FrontHalf, seesaw: dict[str, pd.DataFrame]) -> Can
         for pair in front.pairs(article.claims, article.mentions, {article.article_id: article.outlet}):
             rows.append({"article_id": article.article_id, "sentence_id": int(sentence_of_claim[pair["claim_id"]]),
                          "source": pair["source"], "target": pair["target"], "origin": pair["origin"],
-                         "text": pair["text"]})
-    frame = pd.DataFrame(rows, columns=["article_id", "sentence_id", "source", "target", "origin", "text"])
+                         "text": pair["text"], "source_affiliation": pair["source_affiliation"],
+                         "target_affiliation": pair["target_affiliation"]})
+    frame = pd.DataFrame(rows, columns=CANDIDATE_COLUMNS)
     return Candidates(frame.astype({"sentence_id": "int64"}), names, len(articles))
 
 
@@ -345,10 +359,7 @@ def run(config: Config) -> None:
 
 
     began = time.perf_counter()
-    seesaw = load_seesaw(config)  # the valid split
-    if config.e2e.limit_articles is not None:
-        keep = set(seesaw["articles"]["article_id"].head(config.e2e.limit_articles))
-        seesaw = {k: v[v["article_id"].isin(keep)].reset_index(drop=True) for k, v in seesaw.items()}
+    seesaw = limit_articles(load_seesaw(config), config.e2e.limit_articles)  # the valid split
     train = pd.read_parquet(config.tables_dir / "seesaw_triplets.parquet", columns=["split", "sentiment"])
     front = FrontHalf.from_config(config)
     candidates = article_candidates(front, seesaw)

@@ -495,6 +495,53 @@ class E2eConfig(_Section):
         return non_empty_unique(baselines)
 
 
+#: A prediction path bench-e2e-speed can ask a model for (a model offers some of them: ``prediction_paths``).
+SpeedPath = Literal["fp32", "bf16", "int8"]
+_REGISTERED_MODEL_URI = re.compile(r"^models:/[^/@]+(/[0-9]+|@[^/@]+)$")
+
+
+class SpeedConfig(_Section):
+    """End-to-end throughput on SEESAW valid articles (``make bench-e2e-speed``, ``pipeline/bench/speed.py``).
+
+    The front half runs once over the articles; then every model of ``models``
+    labels every candidate pair through every path of ``paths`` it offers, and
+    the stance tables are built from its labels. Reported per model and path:
+    articles/s end to end, texts read per article, the model's texts/s, its
+    share of the CPU's matmul FLOP ceiling (timed ``ceiling_repeats`` times
+    on a ``ceiling_size`` square matrix) and the end-to-end F1 of eval-e2e.
+    The candidate pairs are labelled in batches of ``e2e.batch_size``.
+    """
+
+    models: list[str] = Field(
+        default=["champion"],
+        description="models to measure: 'champion' (the model make predict serves) or a registered version "
+                    "'models:/<name>/<version>' (or 'models:/<name>@<alias>')")
+    paths: list[SpeedPath] = Field(
+        default=[],
+        description="prediction paths to measure each model through; [] is each model's configured path only; "
+                    "a path a model does not offer is skipped with a note")
+    limit_articles: int | None = Field(default=None, ge=1, description="first N valid articles only; None: all 105")
+    experiment: str = Field(default="speed", description="MLflow experiment of the runs, one per model and path")
+    warmup_texts: int = Field(
+        default=64, ge=0, description="texts labelled once before a path is timed (builds the int8 copy), not counted")
+    ceiling_size: int = Field(default=2048, ge=64, description="side of the square matmul that measures the ceiling")
+    ceiling_repeats: int = Field(default=5, ge=1, description="timed matmuls of the ceiling probe (after a warm-up)")
+
+    @field_validator("models")
+    @classmethod
+    def _known_model_references(cls, models: list[str]) -> list[str]:
+        models = non_empty_unique(models)
+        wrong = [m for m in models if m != "champion" and not _REGISTERED_MODEL_URI.match(m)]
+        if wrong:
+            raise ValueError(f"{wrong} name no model: an entry is 'champion' or 'models:/<name>/<version>'")
+        return models
+
+    @field_validator("paths")
+    @classmethod
+    def _paths_listed_once(cls, paths: list[str]) -> list[str]:
+        return non_empty_unique(paths) if paths else paths
+
+
 class DecisionConfig(_Section):
     """The decision rule: how pair probabilities become triplets (``pipeline/core/decision.py``), tuned at training."""
 
@@ -556,6 +603,7 @@ class Config(_Section):
     pairs: PairsConfig = PairsConfig()
     predict: PredictConfig = PredictConfig()
     e2e: E2eConfig = E2eConfig()
+    speed: SpeedConfig = SpeedConfig()
     decision: DecisionConfig = DecisionConfig()
     seesaw_examples: SeesawExamplesConfig = SeesawExamplesConfig()
     notebook: NotebookConfig = NotebookConfig()
