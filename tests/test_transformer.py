@@ -67,7 +67,7 @@ def tiny_examples(tiny_rows):
 def tiny_settings(folder, **overrides) -> TransformerConfig:
     values = dict(model_path=str(folder), max_length=32, batch_size=8, eval_batch_size=16, learning_rate=3e-3,
                   warmup_ratio=0.0, max_steps=40, evals_per_epoch=1, threads=1,
-                  readings="canonical")
+                  readings="canonical", one_pass=False)
     values.update(overrides)
     return TransformerConfig(**values)
 

@@ -49,6 +49,7 @@ from pipeline.frontend.gold import (  # noqa: F401 (name_matches: the rule this 
     joined_article,
     name_matches,
 )
+from pipeline.frontend.nlp import process_count
 from pipeline.frontend.pairs import AUTHOR
 from pipeline.frontend.runner import Article, FrontHalf
 from pipeline.tracking.runs import git_commit, use_experiment
@@ -230,7 +231,8 @@ def measure_throughput(front: FrontHalf, texts: list[str]) -> dict:
     seconds = time.perf_counter() - began
     words = sum(len(t.split()) for t in texts)
     return {"seconds": seconds, "articles_per_s": len(texts) / seconds, "words_per_s": words / seconds,
-            "words_per_article": words / len(texts), "n_process": front.claims_settings.n_process}
+            "words_per_article": words / len(texts),
+            "n_process": process_count(len(texts), front.claims_settings.batch_size, front.claims_settings.n_process)}
 
 
 def format_report(metrics: dict, speed: dict) -> str:

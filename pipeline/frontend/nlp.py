@@ -9,6 +9,7 @@ flagged when inside quotation marks or inside an entity.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -89,7 +90,20 @@ def _chunks(text: str, limit: int) -> list[tuple[int, str]]:
     return pieces
 
 
-def parse_texts(nlp, texts: list[str], batch_size: int = 16, n_process: int = 1,
+def usable_cores() -> int:
+    """The CPU cores this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def process_count(n_pieces: int, batch_size: int, n_process: int | None) -> int:
+    """spaCy processes for `n_pieces` texts: `n_process` when set, else one per usable core but no
+    more than there are batches (starting a process costs about a second: one article stays in-process)."""
+    if n_process is not None:
+        return n_process
+    return max(1, min(usable_cores(), n_pieces // max(1, batch_size)))
+
+
+def parse_texts(nlp, texts: list[str], batch_size: int = 16, n_process: int | None = 1,
                 chunk_chars: int = 100_000) -> list[Parsed]:
     """Sentences and entities of each text, with spaCy run once over all of them."""
     pieces, owners = [], []
@@ -98,7 +112,7 @@ def parse_texts(nlp, texts: list[str], batch_size: int = 16, n_process: int = 1,
             pieces.append(piece)
             owners.append((index, offset))
     parsed = [Parsed([], []) for _ in texts]
-    docs = nlp.pipe(pieces, batch_size=batch_size, n_process=n_process)
+    docs = nlp.pipe(pieces, batch_size=batch_size, n_process=process_count(len(pieces), batch_size, n_process))
     tagged = "tagger" in nlp.pipe_names
     for (index, offset), doc in progress(zip(owners, docs), "spaCy", total=len(pieces), unit="text",
                                          enabled=len(pieces) > 1):

@@ -1,4 +1,4 @@
-"""The transformer family: a fine-tuned transformer encoder (all-MiniLM-L6-v2 by default) with an entity-state head.
+"""The transformer family: a fine-tuned transformer encoder (all-MiniLM-L6-v2 by default) with a head over entity states.
 
 The source and target markers of the canonical reading become special tokens
 of the tokenizer. The head reads the encoder's hidden states at [CLS], at the
@@ -8,7 +8,7 @@ or at [CLS] alone (``head: cls``), and scores the five pair classes. With
 (source and target swapped, classes swapped with them) and predicts the
 average of the two readings, so the two directions of a pair must agree.
 
-With ``one_pass`` the model reads no markers: each distinct plain text (the
+With ``one_pass`` (the default) the model reads no markers: each distinct plain text (the
 claim, with a prefix-named speaker or author where the pair has one) is
 encoded once, and every pair in it is scored by a small head over [CLS], the
 mean states of the source's and the target's tokens, and their product. A
@@ -92,10 +92,11 @@ class TransformerConfig(FamilySettings):
         description="whole-article candidate pairs without a stance kept per pair with one (seeded sample); "
                     "None: all of them (about 40 per positive: hours of training)")
     one_pass: bool = Field(
-        default=False,
+        default=True,
         description="read each distinct claim text once, without markers, and score every pair in it from its "
                     "mentions' pooled token states (a claim with 30 candidate pairs is encoded once, not 30 "
-                    "times); false: one marked text per pair")
+                    "times; SEESAW valid: 40 texts an article instead of 248, same F1 within 0.004); false: one "
+                    "marked text per pair")
     readings: Literal["canonical", "both"] = Field(
         default="canonical",
         description="canonical: train and predict on the source-first reading of each pair; both: also train on "

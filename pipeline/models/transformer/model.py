@@ -49,7 +49,7 @@ from pipeline.models.transformer.network import (
     class_weights,
     pairs_by_text,
 )
-from pipeline.models.transformer.quantize import quantize_int8
+from pipeline.models.transformer.quantize import bf16_copy, quantize_int8
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class TransformerModel(StanceModel):
         self.networks: list[nn.Module] = []
         self.device = torch.device("cpu")
         self.inference = settings.inference
-        self._fast: dict[int, nn.Module] = {}
+        self._fast: dict[tuple[str, int], nn.Module] = {}
         # What prediction has read so far (bench-e2e-speed): encoder rows, their tokens and squared
         # lengths (attention's cost), and the pairs scored.
         self.read_counts = {"texts": 0, "tokens": 0, "tokens_squared": 0, "pairs": 0}
@@ -329,11 +329,15 @@ class TransformerModel(StanceModel):
         n_pairs = len(lengths) if text_pairs is None else len(encoded["pair_text"])
         out = np.zeros((n_pairs, len(PAIR_CLASS_NAMES)), dtype=np.float64)
         device = self.device if path == "gpu" else torch.device("cpu")
-        context = {"gpu": self._autocast, "bf16": lambda: torch.autocast("cpu", dtype=torch.bfloat16)}.get(
-            path, contextlib.nullcontext)
         with torch.inference_mode():
             for network in networks:
                 network.eval()
+                # A bf16 copy (inference_network) runs as it is; a network still in fp32 (valid scoring
+                # while training) runs under bf16 autocast.
+                in_fp32 = next(network.parameters()).dtype == torch.float32
+                context = {"gpu": self._autocast,
+                           "bf16": (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if in_fp32
+                           else contextlib.nullcontext}.get(path, contextlib.nullcontext)
                 for index in _batches(lengths, self.settings.eval_batch_size, None):
                     if text_pairs is None:
                         batch = _collate(encoded, index, self.tokenizer.pad_token_id, device)
@@ -349,14 +353,16 @@ class TransformerModel(StanceModel):
         return out / len(networks)
 
     def inference_network(self, path: str, member: int = 0) -> nn.Module:
-        """The network a prediction path runs for ensemble member `member`: the trained one,
-        or for int8 its quantized CPU copy."""
+        """The network a prediction path runs for ensemble member `member`: the trained one, for
+        int8 its quantized CPU copy, for bf16 a copy with bf16 weights (about 10 % faster than
+        autocast, which casts every weight at every batch)."""
         if not self.networks:
             raise RuntimeError("model is not fitted")
-        if path == "int8":
-            if member not in self._fast:
-                self._fast[member] = quantize_int8(self.networks[member])
-            return self._fast[member]
+        if path == "int8" or (path == "bf16" and self.device.type == "cpu"):
+            if (path, member) not in self._fast:
+                copy_of = quantize_int8 if path == "int8" else bf16_copy
+                self._fast[(path, member)] = copy_of(self.networks[member])
+            return self._fast[(path, member)]
         if path != "gpu" and self.device.type == "cuda":
             raise ValueError(f"prediction path {path!r} is for CPUs; this model is on the GPU")
         return self.networks[member]

@@ -1,4 +1,4 @@
-"""The int8 copy of a trained network for CPUs without native bf16."""
+"""The reduced-precision copies of a trained network that CPU prediction runs: int8 and bf16."""
 
 from __future__ import annotations
 
@@ -27,3 +27,8 @@ def quantize_int8(network: nn.Module) -> nn.Module:
         warnings.simplefilter("ignore")
         spec = {name: per_channel_dynamic_qconfig for name in quantized_layers(network)}
         return torch.ao.quantization.quantize_dynamic(copy.deepcopy(network).cpu().eval(), spec, dtype=torch.qint8)
+
+
+def bf16_copy(network: nn.Module) -> nn.Module:
+    """A CPU copy with every weight in bf16, for CPUs that compute bf16 natively."""
+    return copy.deepcopy(network).cpu().eval().to(torch.bfloat16)
