@@ -53,6 +53,24 @@ def test_aggregating_in_batches_equals_aggregating_at_once():
     assert aggregator.n_rows == len(ROWS)
 
 
+def test_batches_that_trigger_merges_give_the_same_table(monkeypatch):
+    import random
+
+    rng = random.Random(3)
+    actors = [f"actor {k}" for k in range(12)]
+    rows = [(f"a{rng.randrange(9)}", *rng.sample(actors, 2), rng.choice(["X", "Y"]), rng.choice(["X", "Z"]),
+             rng.choice(["supportive", "hostile", "neutral"]), rng.random()) for _ in range(400)]
+    whole = N.aggregate(stances(rows))
+    monkeypatch.setattr(N.PairAggregator, "MERGE_ROWS", 5)  # merge after nearly every batch
+    aggregator = N.PairAggregator()
+    for start in range(0, len(rows), 7):
+        aggregator.add(stances(rows[start:start + 7]))
+    batched = aggregator.frame()
+    pd.testing.assert_frame_equal(batched.drop(columns="mean_confidence"), whole.drop(columns="mean_confidence"))
+    assert batched["mean_confidence"].to_numpy() == pytest.approx(whole["mean_confidence"].to_numpy())
+    assert batched["n_pairs"].sum() == 2 * len(rows) and aggregator.n_rows == len(rows)
+
+
 def test_empty_and_invalid_input():
     empty = N.aggregate(stances([]))
     assert empty.empty and list(empty.columns) == N.SCHEMAS["stance_pairs"].names

@@ -327,3 +327,18 @@ def test_one_pass_model_trains_reads_each_text_once_and_round_trips(tiny_bert, t
     for mode in ("fp32", "int8"):
         np.testing.assert_allclose(reloaded.predict_canonical_with(texts, mode),
                                    model.predict_canonical_with(texts, mode), atol=1e-5)
+
+
+def test_a_model_saved_before_one_pass_reading_loads_as_a_marked_model(tiny_bert, tiny_examples, tmp_path):
+    model = TransformerModel(tiny_settings(tiny_bert, max_steps=4), MARKERS)
+    model.fit(tiny_examples, tiny_examples, seed=3)
+    model.save(tmp_path / "m")
+    card_path = tmp_path / "m" / "stance_model.json"
+    card = json.loads(card_path.read_text())
+    del card["settings"]["transformer"]["one_pass"]  # as the cards of earlier versions
+    card_path.write_text(json.dumps(card))
+    reloaded = load_model(tmp_path / "m")
+    assert reloaded.settings.one_pass is False and isinstance(reloaded.network, PairClassifier)
+    texts = tiny_examples["text"].tolist()
+    np.testing.assert_allclose(reloaded.predict_canonical_with(texts, "fp32"),
+                               model.predict_canonical_with(texts, "fp32"), atol=1e-5)

@@ -7,7 +7,8 @@ officials") and ``affiliation`` (the state or body it speaks for: "Russia",
 Each aggregate row counts the labels, the mean stance (supportive +1,
 hostile -1, neutral 0, averaged over the pair's claims), the mean confidence
 and the number of articles. The aggregator is fed batch by batch, so its
-memory grows with the number of distinct pairs, not with the corpus.
+memory grows with the distinct pairs and the articles each appears in, not
+with the number of claims.
 
 The network of one level is a directed graph (GraphML keeps every pair and
 its counts); the picture draws the pairs with stances of the chosen labels,
@@ -34,11 +35,21 @@ POLARITY_LABEL = {"POS": SUPPORTIVE, "NEG": HOSTILE}
 
 
 class PairAggregator:
-    """Per directed pair counts at both levels, accumulated over batches of stance rows."""
+    """Per directed pair counts at both levels, accumulated over batches of stance rows.
+
+    Each batch is grouped at once (no Python loop over pairs); the partial sums and the distinct
+    (pair, article) rows are merged whenever the pending ones outgrow the merged ones, so adding N
+    rows costs about N log N, and memory follows the distinct pairs and their articles."""
+
+    KEYS = ["level", "source", "target"]
+    COUNTS = [*LABELS, "confidence"]
+    MERGE_ROWS = 100_000  # pending grouped rows that always trigger a merge
 
     def __init__(self) -> None:
-        # (level, source, target) -> [n_supportive, n_hostile, n_neutral, confidence sum, {article ids}]
-        self._counts: dict[tuple[str, str, str], list] = {}
+        self._sums: list[pd.DataFrame] = []  # the merged sums first, then pending batches
+        self._articles: list[pd.DataFrame] = []
+        self._merged_rows = 0
+        self._pending_rows = 0
         self.n_rows = 0
 
     def add(self, stances: pd.DataFrame) -> None:
@@ -50,35 +61,41 @@ class PairAggregator:
         if unknown:
             raise ValueError(f"unknown stance labels {unknown}; expected {list(LABELS)}")
         self.n_rows += len(stances)
-        for level, (source_col, target_col) in LEVELS.items():
-            frame = pd.DataFrame({
-                "source": stances[source_col].to_numpy(), "target": stances[target_col].to_numpy(),
-                "article_id": stances["article_id"].to_numpy(), "confidence": stances["confidence"].to_numpy(),
-                **{label: (stances["label"] == label).to_numpy() for label in LABELS},
-            })
-            grouped = frame.groupby(["source", "target"], sort=False)
-            sums = grouped[[*LABELS, "confidence"]].sum()
-            articles = grouped["article_id"].agg(lambda s: set(s))
-            for (source, target), row in sums.iterrows():
-                entry = self._counts.setdefault((level, source, target), [0, 0, 0, 0.0, set()])
-                entry[0] += int(row[SUPPORTIVE])
-                entry[1] += int(row[HOSTILE])
-                entry[2] += int(row[NEUTRAL])
-                entry[3] += float(row["confidence"])
-                entry[4] |= articles[(source, target)]
+        batch = pd.concat([pd.DataFrame({
+            "level": level, "source": stances[source_col].to_numpy(), "target": stances[target_col].to_numpy(),
+            "article_id": stances["article_id"].to_numpy(), "confidence": stances["confidence"].to_numpy(dtype=float),
+            **{label: (stances["label"] == label).to_numpy(dtype="int64") for label in LABELS},
+        }) for level, (source_col, target_col) in LEVELS.items()], ignore_index=True)
+        sums = batch.groupby(self.KEYS, sort=False)[self.COUNTS].sum()
+        self._sums.append(sums)
+        self._articles.append(batch[[*self.KEYS, "article_id"]].drop_duplicates())
+        self._pending_rows += len(sums)
+        if self._pending_rows > max(self._merged_rows, self.MERGE_ROWS):
+            self._merge()
+
+    def _merge(self) -> None:
+        """Fold the pending batches into the merged sums and distinct (pair, article) rows."""
+        if len(self._sums) > 1:
+            self._sums = [pd.concat(self._sums).groupby(level=[0, 1, 2], sort=False).sum()]
+            self._articles = [pd.concat(self._articles, ignore_index=True).drop_duplicates(ignore_index=True)]
+        self._merged_rows = len(self._sums[0]) if self._sums else 0
+        self._pending_rows = 0
 
     def frame(self) -> pd.DataFrame:
         """The `stance_pairs` table: one row per level and directed pair, most claims first."""
-        rows = []
-        for (level, source, target), (n_sup, n_host, n_neu, confidence, articles) in self._counts.items():
-            n = n_sup + n_host + n_neu
-            rows.append({"level": level, "source": source, "target": target, "n_pairs": n,
-                         "n_supportive": n_sup, "n_hostile": n_host, "n_neutral": n_neu,
-                         "mean_stance": (n_sup - n_host) / n, "mean_confidence": confidence / n,
-                         "n_articles": len(articles)})
-        frame = pd.DataFrame(rows, columns=SCHEMAS["stance_pairs"].names)
-        if frame.empty:
+        self._merge()
+        if not self._sums:
+            frame = pd.DataFrame(columns=SCHEMAS["stance_pairs"].names)
             return frame.astype({c: "int64" for c in ("n_pairs", "n_supportive", "n_hostile", "n_neutral", "n_articles")})
+        sums = self._sums[0]
+        n_articles = self._articles[0].groupby(self.KEYS, sort=False).size().reindex(sums.index)
+        n = sums[list(LABELS)].sum(axis=1)
+        frame = pd.DataFrame({
+            "n_pairs": n.astype("int64"), "n_supportive": sums[SUPPORTIVE].astype("int64"),
+            "n_hostile": sums[HOSTILE].astype("int64"), "n_neutral": sums[NEUTRAL].astype("int64"),
+            "mean_stance": (sums[SUPPORTIVE] - sums[HOSTILE]) / n, "mean_confidence": sums["confidence"] / n,
+            "n_articles": n_articles.astype("int64"),
+        }).reset_index()[SCHEMAS["stance_pairs"].names]
         return frame.sort_values(["level", "n_pairs", "source", "target"], ascending=[True, False, True, True],
                                  ignore_index=True)
 

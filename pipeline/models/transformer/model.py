@@ -403,7 +403,8 @@ class TransformerModel(StanceModel):
         from safetensors.torch import load_file
         from transformers import AutoConfig, AutoModel, AutoTokenizer
 
-        model = cls(TransformerConfig(**settings["transformer"]), markers)
+        # A model saved before one-pass reading existed reads marked texts.
+        model = cls(TransformerConfig(**{"one_pass": False, **settings["transformer"]}), markers)
         set_threads(model.settings.threads)
         model.device = pick_device(model.settings.device)
         model.tokenizer = AutoTokenizer.from_pretrained(path)
