@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -169,9 +170,10 @@ def tokenize(text: str, entities: list[tuple[int, int, str]], open_at_start: boo
             open_ = False
             continue
         token.in_quote = open_
+    starts = [token.start for token in tokens]  # ascending: the tokens are in text order
     for index, (start, end, _label) in enumerate(entities):
-        for token in tokens:
-            if token.start >= start and token.end <= end and token.entity is None:
+        for token in tokens[bisect_left(starts, start):bisect_left(starts, end)]:
+            if token.end <= end and token.entity is None:
                 token.entity = index
     return tokens
 
