@@ -55,7 +55,13 @@ class TransformerConfig(FamilySettings):
                     "or a hub id where a hub is reachable")
     head: Literal["entity", "cls"] = Field(
         default="entity", description="entity: [CLS] + source-marker + target-marker states; cls: [CLS] only")
-    max_length: int = Field(default=128, ge=8, description="tokens; longer texts keep windows around both entities")
+    max_length: int = Field(default=128, ge=8, description="tokens of a marked text; longer texts keep windows around "
+                                                           "both entities")
+    one_pass_max_length: int = Field(
+        default=512, ge=8,
+        description="tokens of a claim text read in one pass (every pair of it shares the reading, so a long "
+                    "quotation is read whole; 512 is MiniLM's limit); a mention beyond it is read from [CLS] and "
+                    "counted in a warning")
     batch_size: int = Field(default=32, gt=0)
     eval_batch_size: int = Field(default=64, gt=0)
     learning_rate: float = Field(default=1e-4, gt=0)

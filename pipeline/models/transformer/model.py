@@ -105,10 +105,11 @@ class TransformerModel(StanceModel):
         """Token ids of marked texts: one row per text, or with ``one_pass`` one row per distinct
         plain text and the pairs' token spans in it."""
         if self.settings.one_pass:
-            encoded = PooledEncoder(self.tokenizer, self.markers, self.settings.max_length)(texts)
+            limit = min(self.settings.one_pass_max_length, self.tokenizer.model_max_length)  # the encoder's own limit
+            encoded = PooledEncoder(self.tokenizer, self.markers, limit)(texts)
             if encoded["lost"]:
-                log.warning("transformer: %d of %d mentions lie beyond max_length=%d tokens and read [CLS] instead",
-                            encoded["lost"], 2 * len(texts), self.settings.max_length)
+                log.warning("transformer: %d of %d mentions lie beyond one_pass_max_length=%d tokens and read "
+                            "[CLS] instead", encoded["lost"], 2 * len(texts), limit)
             return encoded
         from datasets import Dataset
 
