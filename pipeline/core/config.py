@@ -554,7 +554,7 @@ class DecisionConfig(_Section):
     families: list[str] = Field(
         default=["tfidf", "transformer"],
         description="families whose decision rule is tuned at training on every SEESAW valid candidate pair "
-                    "(one prediction of each: about 2 min for the transformer on 2 cores); the others predict "
+                    "(one prediction of each: about 15 s for the one-pass transformer on 2 cores); the others predict "
                     "their most probable label and cannot be the champion by valid_e2e_entity_f1")
     tolerance: float = Field(
         default=0.0, ge=0, lt=1,

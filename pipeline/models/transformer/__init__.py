@@ -70,8 +70,8 @@ class TransformerConfig(FamilySettings):
     warmup_ratio: float = Field(default=0.06, ge=0, lt=1, description="share of the steps spent warming up")
     max_grad_norm: float = Field(default=1.0, gt=0)
     dropout: float = Field(default=0.1, ge=0, lt=1)
-    epochs: float = Field(default=2.5, gt=0, description="may be fractional; about 19 min on 2 cores with native bf16 "
-                                                         "(DSE and SEESAW train, one reading)")
+    epochs: float = Field(default=2.5, gt=0, description="may be fractional; about 11 min on 2 cores with native bf16 "
+                                                         "(DSE and SEESAW train, one-pass reading)")
     max_steps: int | None = Field(default=None, ge=1, description="overrides epochs (smoke runs)")
     evals_per_epoch: int = Field(default=3, ge=1, description="valid evaluations per epoch; the best one is kept")
     class_weighting: Literal["none", "sqrt", "balanced"] = "sqrt"
