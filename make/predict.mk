@@ -46,3 +46,6 @@ setup-browser: ## Install headless Chromium and chromedriver (Debian packages ch
 		exit 1; \
 	fi; \
 	test -x "$(CHROMIUM)" && test -x "$(CHROMEDRIVER)" || { echo "error: $(CHROMIUM) or $(CHROMEDRIVER) still missing after apt-get" >&2; exit 1; }
+
+bench-scale: $(SEESAW_TABLES) $(STATE)/champion.done ## make predict's whole job on load corpora of SEESAW articles repeated under new ids (scale.sizes): articles/s, pairs/s, memory, local vs Ray at scale.ray_cpus (MLflow experiment scale)
+	$(RUN) bench-scale --config $(CONFIG)
