@@ -58,8 +58,9 @@ def test_the_load_corpus_files_read_back_as_every_article(tmp_path, config):
 def test_descendants_and_workers_of_a_process_tree():
     table = {10: (1, "python -m pipeline predict"), 11: (10, "/v/ray/core/src/ray/gcs/gcs_server --x"),
              12: (10, "/v/lib/ray/core/src/ray/raylet/raylet"), 13: (12, "ray::MapWorker(FrontHalfBatches)"),
-             14: (12, "/v/bin/python /v/lib/ray/dashboard/agent.py"), 20: (1, "bash")}
-    assert sorted(descendants(10, table)) == [11, 12, 13, 14]
+             14: (12, "/v/bin/python /v/lib/ray/dashboard/agent.py"), 15: (12, "ray::DashboardAgent"),
+             20: (1, "bash")}
+    assert sorted(descendants(10, table)) == [11, 12, 13, 14, 15]
     assert [pid for pid in sorted(descendants(10, table)) if is_worker(table[pid][1])] == [13]
     assert is_worker("/work/.venv/bin/python3.11 -m pipeline claims --config default")  # spaCy's processes
 

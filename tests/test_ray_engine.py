@@ -324,12 +324,24 @@ def test_ray_on_a_cluster_gives_the_local_tables_and_replaces_its_output_whole(s
     assert not [p for p in ray.parent.iterdir() if p.name.startswith(".tmp-")]
 
 
+def _seesaw_corpus(smoke_run: dict, root: Path, n: int) -> Path:
+    """The first `n` SEESAW valid articles of the smoke run's tables as a JSONL corpus."""
+    articles = pd.read_parquet(smoke_run["config"].tables_dir / "seesaw_articles.parquet")
+    valid = articles[articles["split"] == "valid"].head(n)
+    corpus = root / "seesaw"
+    corpus.mkdir(parents=True)
+    (corpus / "valid.jsonl").write_text("".join(
+        json.dumps({"id": a.article_id, "title": a.title, "outlet": a.outlet, "text": a.text}) + "\n"
+        for a in valid.itertuples(index=False)), encoding="utf-8")
+    return corpus
+
+
 @pytest.mark.ray
 def test_a_worker_killed_mid_run_is_retried_and_nothing_is_doubled(smoke_run, cluster, tmp_path):
-    corpus = _corpus(tmp_path)
+    corpus = _seesaw_corpus(smoke_run, tmp_path, 16)
     env = {k: v for k, v in smoke_run["env"].items() if k != "RAY_ADDRESS"}
     _make_predict(smoke_run, corpus, "kill-local", env, ["predict.progress=false"])
-    killed: list[int] = []
+    killed: list[float] = []
 
     def kill_a_front_half_worker() -> None:
         deadline = time.monotonic() + 300
@@ -338,14 +350,16 @@ def test_a_worker_killed_mid_run_is_retried_and_nothing_is_doubled(smoke_run, cl
             if found:
                 time.sleep(2.0)  # let it take a batch
                 os.kill(found[0], signal.SIGKILL)
-                killed.append(found[0])
+                killed.append(time.monotonic())
             time.sleep(0.2)
 
     killer = threading.Thread(target=kill_a_front_half_worker, daemon=True)
     killer.start()
     _make_predict(smoke_run, corpus, "kill-ray", {**env, "RAY_ADDRESS": cluster.address},
                   ["predict.ray.articles_per_batch=1"], engine="ray")
+    finished = time.monotonic()
     killer.join(timeout=10)
-    assert killed, "no front-half worker was found to kill"
+    assert killed and killed[0] < finished - 1, "no front-half worker was killed while the job ran"
     outputs = smoke_run["config"].outputs_dir
     assert_same_tables(outputs / "kill-local", outputs / "kill-ray")
+    assert len(pd.read_parquet(outputs / "kill-ray" / "stance_articles.parquet")) == 16

@@ -120,11 +120,16 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+RAY_AGENTS = ("ray::DashboardAgent", "ray::RuntimeEnvAgent")
+
+
 def is_worker(command: str) -> bool:
-    """Whether a descendant does the job's work (a Ray worker, spaCy's or Python's process), not a Ray
-    daemon (raylet, GCS, dashboard, log monitor)."""
+    """Whether a descendant does the job's work (a Ray worker, idle ones included, or spaCy's processes),
+    not a Ray daemon (raylet, GCS, dashboard and its agents, log monitor, autoscaler)."""
     name = Path(command.split(" ", 1)[0]).name if command else ""
-    return command.startswith("ray::") or (name.startswith("python") and "/ray/" not in command)
+    if command.startswith("ray::"):
+        return not command.startswith(RAY_AGENTS)
+    return name.startswith("python") and "/ray/" not in command
 
 
 @dataclass
