@@ -13,10 +13,14 @@ PY := $(VENV)/bin/python
 VENV_STAMP := $(VENV)/.installed
 CONFIG ?= default
 ARGS ?=
-# INPUT and ARGS reach the stages through the environment, never through a shell command line:
+# ENGINE=ray runs make predict on Ray Data (predict.engine); empty leaves the config's engine (local).
+ENGINE ?=
+# INPUT, ENGINE and ARGS reach the stages through the environment, never through a shell command line:
 # `INPUT='x; touch y #'` is a file name, not a command. The CLI reads PIPELINE_INPUT as
-# articles.input, verbatim, and splits PIPELINE_ARGS into overrides like a shell without expansion.
+# articles.input, verbatim, PIPELINE_ENGINE as predict.engine, and splits PIPELINE_ARGS into
+# overrides like a shell without expansion.
 export PIPELINE_INPUT = $(INPUT)
+export PIPELINE_ENGINE = $(ENGINE)
 export PIPELINE_ARGS = $(ARGS)
 STATE ?= data/.make/$(CONFIG)
 SECTIONS := $(STATE)/config
@@ -108,11 +112,11 @@ train: $(STATE)/champion.done ## The main job: fetch -> ingest -> examples -> tr
 promote: $(VENV_STAMP) ## Make CONFIG's best version the shared champion that predict serves, on purpose
 	$(RUN) promote --config $(CONFIG)
 
-test: $(VENV_STAMP) setup-browser setup-postgres ## Run the whole test suite (unit tests, a smoke run of make train, the MLflow UI in headless Chromium, the team server)
-	env -u PIPELINE_INPUT -u PIPELINE_ARGS $(PY) -m pytest -q
+test: $(VENV_STAMP) setup-browser setup-postgres ## Run the whole test suite (unit tests, a smoke run of make train, the MLflow UI in headless Chromium, the team server, a local Ray cluster)
+	env -u PIPELINE_INPUT -u PIPELINE_ENGINE -u PIPELINE_ARGS $(PY) -m pytest -q
 
-test-fast: $(VENV_STAMP) ## Unit tests only (no smoke train, no transformer training, no subprocess kills, no browser, no server): under a minute
-	env -u PIPELINE_INPUT -u PIPELINE_ARGS $(PY) -m pytest -q -m "not slow and not train and not browser and not server"
+test-fast: $(VENV_STAMP) ## Unit tests only (no smoke train, no transformer training, no subprocess kills, no browser, no server, no Ray cluster): under a minute
+	env -u PIPELINE_INPUT -u PIPELINE_ENGINE -u PIPELINE_ARGS $(PY) -m pytest -q -m "not slow and not train and not browser and not server and not ray"
 
 ui: $(VENV_STAMP) ## Serve the MLflow UI of the tracking store on http://127.0.0.1:<mlflow.ui_port> (5000)
 	$(RUN) ui --config $(CONFIG)

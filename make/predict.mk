@@ -3,16 +3,20 @@
 # Included from the main Makefile (PY, CONFIG, ARGS, STATE, RUN and VENV_STAMP come from there;
 # INPUT and FRONTEND_ARGS from make/frontend.mk).
 # Usage: make predict INPUT=path/to/articles    (a .txt/.jsonl/.csv file or a folder; default seeds/)
+#        make predict INPUT=... ENGINE=ray       (the same tables from Ray Data; RAY_ADDRESS joins a cluster)
 
 NOTEBOOK := notebooks/analysis
 NOTEBOOK_OUT ?= notebooks
 CHROMIUM ?= /usr/bin/chromium
 CHROMEDRIVER ?= /usr/bin/chromedriver
 
-.PHONY: predict check-seed eval-e2e eval-pairs notebook setup-browser
+.PHONY: predict check-seed eval-e2e eval-pairs notebook setup-browser bench-scale
 
 # predict always reruns (the champion may have moved in the registry); the front half below it does not.
-predict: $(CORPUS_DIR)/pairs.parquet ## Stances of INPUT (default seeds/) by the champion: tables, pair aggregates, actor network under outputs/CONFIG/predict
+# The Ray engine (ENGINE=ray, or predict.engine: ray; plan.mk's PREDICT_ENGINE) runs the front half
+# itself, from the input files, so it needs none of the local engine's tables.
+PREDICT_INPUTS = $(if $(filter ray,$(PREDICT_ENGINE)),$(SECTIONS)/input.json,$(CORPUS_DIR)/pairs.parquet)
+predict: $$(PREDICT_INPUTS) ## Stances of INPUT (default seeds/) by the champion: tables, pair aggregates, actor network under outputs/CONFIG/predict (ENGINE=ray: on Ray Data)
 	$(RUN) predict --config $(CONFIG)
 
 # Reads predict's outputs as they are: it does not run predict first.
@@ -42,3 +46,6 @@ setup-browser: ## Install headless Chromium and chromedriver (Debian packages ch
 		exit 1; \
 	fi; \
 	test -x "$(CHROMIUM)" && test -x "$(CHROMEDRIVER)" || { echo "error: $(CHROMIUM) or $(CHROMEDRIVER) still missing after apt-get" >&2; exit 1; }
+
+bench-scale: $(SEESAW_TABLES) $(STATE)/champion.done ## make predict's whole job on load corpora of SEESAW articles repeated under new ids (scale.sizes): articles/s, pairs/s, memory, local vs Ray at scale.ray_cpus (MLflow experiment scale)
+	$(RUN) bench-scale --config $(CONFIG)

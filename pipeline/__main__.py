@@ -2,8 +2,8 @@
 
 A failure prints one line (what failed, the file, key or URI, what to do) and
 exits non-zero; ``--debug`` or ``PIPELINE_DEBUG=1`` shows the traceback.
-``make`` passes ``INPUT`` and ``ARGS`` in the environment (``PIPELINE_INPUT``,
-``PIPELINE_ARGS``), never through a shell command line.
+``make`` passes ``INPUT``, ``ENGINE`` and ``ARGS`` in the environment (``PIPELINE_INPUT``,
+``PIPELINE_ENGINE``, ``PIPELINE_ARGS``), never through a shell command line.
 """
 
 from __future__ import annotations
@@ -50,17 +50,21 @@ STAGES = {
     "eval-e2e": "pipeline.bench.e2e:run",
     "eval-pairs": "pipeline.bench.pairs_given:run",
     "bench-e2e-speed": "pipeline.bench.speed:run",
+    "bench-scale": "pipeline.bench.scale:run",
     "seesaw-examples": "pipeline.stages.seesaw_examples:run",
 }
 
 
-#: Environment variables make passes: the user input (``articles.input``) and extra overrides.
-INPUT_ENV, ARGS_ENV, DEBUG_ENV = "PIPELINE_INPUT", "PIPELINE_ARGS", "PIPELINE_DEBUG"
+#: Environment variables make passes: the user input (``articles.input``), the engine of predict
+#: (``predict.engine``) and extra overrides.
+INPUT_ENV, ENGINE_ENV, ARGS_ENV, DEBUG_ENV = "PIPELINE_INPUT", "PIPELINE_ENGINE", "PIPELINE_ARGS", "PIPELINE_DEBUG"
 
 
 def env_overrides(environ: dict[str, str]) -> list[str]:
-    """Overrides from the environment: ``PIPELINE_INPUT`` as it is, ``PIPELINE_ARGS`` split like a shell (no expansion)."""
+    """Overrides from the environment: ``PIPELINE_INPUT`` and ``PIPELINE_ENGINE`` as they are,
+    ``PIPELINE_ARGS`` split like a shell (no expansion), applied after them."""
     overrides = [f"articles.input={environ[INPUT_ENV]}"] if environ.get(INPUT_ENV) else []
+    overrides += [f"predict.engine={environ[ENGINE_ENV]}"] if environ.get(ENGINE_ENV) else []
     try:
         return overrides + shlex.split(environ.get(ARGS_ENV, ""))
     except ValueError as exc:

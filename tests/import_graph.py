@@ -166,6 +166,46 @@ def layer_violations(imports: list[Import]) -> list[Import]:
     return bad
 
 
+#: Third-party packages only some modules may import, and where: (package, the modules allowed, whether at
+#: the top of the module too). Ray may be imported only inside the Ray engine's functions, so that the
+#: local engine, which imports that module, never loads it.
+RESTRICTED: tuple[tuple[str, tuple[str, ...], bool], ...] = (
+    ("ray", ("pipeline.stances.ray_engine",), False),
+)
+
+
+def external_imports(module: str, path: Path) -> list[tuple[str, int, bool]]:
+    """(top-level package, line, function-local) of every import of a module outside the package."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    package = module.split(".")[0]
+    found: list[tuple[str, int, bool]] = []
+
+    def visit(node: ast.AST, local: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            inner = local or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            names: list[str] = []
+            if isinstance(child, ast.Import):
+                names = [alias.name for alias in child.names]
+            elif isinstance(child, ast.ImportFrom) and child.module and child.level == 0:
+                names = [child.module]
+            found.extend((n.split(".")[0], child.lineno, local) for n in names if n.split(".")[0] != package)
+            visit(child, inner)
+
+    visit(tree, False)
+    return found
+
+
+def restricted_imports(package_dir: Path) -> list[str]:
+    """Imports of a restricted third-party package (:data:`RESTRICTED`) where it is not allowed."""
+    bad = []
+    for module, path in module_names(package_dir).items():
+        for name, line, local in external_imports(module, path):
+            for restricted, allowed, top_level in RESTRICTED:
+                if name == restricted and (module not in allowed or (not local and not top_level)):
+                    bad.append(f"{module}:{line} imports {name}{'' if local else ' at the top'}")
+    return bad
+
+
 def report(package_dir: Path) -> str:
     """The graph's size, its cycles, layer violations and function-local imports, as text."""
     imports = graph(package_dir)
@@ -178,6 +218,7 @@ def report(package_dir: Path) -> str:
     lines += [f"cycle: {' <-> '.join(group)}" for group in found_cycles]
     lines += [f"layer: {i.importer}:{i.line} imports {i.imported}" for i in violations]
     lines += [f"local: {i.importer}:{i.line} imports {i.imported}" for i in local]
+    lines += [f"restricted: {offence}" for offence in restricted_imports(package_dir)]
     return "\n".join(lines)
 
 

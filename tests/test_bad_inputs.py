@@ -14,6 +14,7 @@ import pytest
 from pipeline.core.config import ArticlesConfig, load_config
 from pipeline.core.tables import read_table
 from pipeline.frontend.articles import ingest_paths, input_files, read_txt
+from pipeline.frontend.runner import Article
 from pipeline.stages import frontend
 
 BAD = Path(__file__).resolve().parent / "data" / "bad"
@@ -118,7 +119,7 @@ def test_random_bytes_behind_a_byte_order_mark_are_rejected(bom):
 def test_huge_article_is_cut_at_the_claims_and_pairs_caps():
     text = " ".join(f"Senator Jane Doe criticized the Acme Corporation and Mayor Bob Smith on day {i}."
                     for i in range(12))
-    article = frontend.Article("big", text, file="big.txt")
+    article = Article("big", text, file="big.txt")
     whole = frontend.FrontHalf.from_config(load_config("default")).run([article])
     assert len(whole.claims) > 4 and whole.rejects == []
     config = load_config("default", ["claims.max_claims_per_article=4", "pairs.max_pairs_per_article=5"])

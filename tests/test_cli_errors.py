@@ -44,6 +44,11 @@ def test_overrides_from_make_come_through_the_environment_without_a_shell():
     assert env_overrides(env) == ["articles.input=x; touch /tmp/p #", "train.seed=7", "articles.id_field=my id"]
     with pytest.raises(ConfigError, match="PIPELINE_ARGS"):
         env_overrides({"PIPELINE_ARGS": "train.seed='7"})
+    engine = env_overrides({"PIPELINE_ENGINE": "ray", "PIPELINE_ARGS": "predict.ray.num_cpus=1"})
+    assert engine == ["predict.engine=ray", "predict.ray.num_cpus=1"]  # make's ENGINE, then ARGS
+    assert load_config("default", engine).predict.engine == "ray"
+    with pytest.raises(ConfigError, match="predict.engine"):
+        load_config("default", env_overrides({"PIPELINE_ENGINE": "ray; touch /tmp/p"}))
 
 
 def _cli(*args: str, env: dict | None = None, timeout: float = 120) -> subprocess.CompletedProcess:

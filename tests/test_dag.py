@@ -19,13 +19,13 @@ import subprocess
 from pipeline.core.config import REPO_ROOT
 
 
-def dry_run(smoke_run, tmp_path, goal: str, extra: list[str], state=None) -> list[str]:
-    """The pipeline commands `make GOAL` would run with the smoke overrides plus `extra`."""
+def dry_run(smoke_run, tmp_path, goal: str, extra: list[str], state=None, engine: str = "") -> list[str]:
+    """The pipeline commands `make GOAL` would run with the smoke overrides plus `extra` (and `ENGINE=engine`)."""
     if state is None:
         state = tmp_path / "state"
         shutil.copytree(smoke_run["root"] / "state", state, symlinks=True)
     command = ["make", "--no-print-directory", goal, "RUN=echo would-run", "CONFIG=smoke", f"STATE={state}",
-               f"ARGS={' '.join([*smoke_run['overrides'], *extra])}"]
+               f"ENGINE={engine}", f"ARGS={' '.join([*smoke_run['overrides'], *extra])}"]
     done = subprocess.run(command, cwd=REPO_ROOT, env=smoke_run["env"], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     return [line for line in done.stdout.splitlines() if line.startswith("would-run ")]
@@ -98,3 +98,10 @@ def test_a_raw_file_changed_after_fetch_reruns_ingest(smoke_run, tmp_path):
     finally:
         os.utime(raw, ns=(kept.st_atime_ns, kept.st_mtime_ns))
     assert planned[0] == "ingest"
+
+
+def test_predict_on_ray_runs_no_front_half_stage(smoke_run, tmp_path):
+    """ENGINE=ray reads the input files itself: make runs predict alone, though no corpus table exists."""
+    unbuilt = ["articles.tables_subdir=never-built"]
+    assert stages(dry_run(smoke_run, tmp_path, "predict", unbuilt, state=tmp_path / "ray", engine="ray")) == ["predict"]
+    assert stages(dry_run(smoke_run, tmp_path, "predict", unbuilt, state=tmp_path / "local"))[0] == "articles"

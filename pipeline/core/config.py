@@ -455,6 +455,35 @@ class PairsConfig(_Section):
                                   "claim does not name ('(speaker)'), the resolved name of a pronoun or nominal")
 
 
+class RayConfig(_Section):
+    """The Ray engine of predict (``predict.engine: ray``, ``pipeline/stances/ray_engine.py``).
+
+    Without an address Ray starts inside the predict process on this machine
+    and stops with it; with one (or ``RAY_ADDRESS``) predict joins that
+    cluster as a client and leaves it running.
+    """
+
+    address: str | None = Field(
+        default=None,
+        description="the cluster to join ('ray://host:10001', 'host:6379' or 'auto'); None: RAY_ADDRESS when set, "
+                    "else Ray starts in-process on this machine")
+    num_cpus: int | None = Field(
+        default=None, ge=1, description="CPUs of the in-process Ray (no address); None: every usable core")
+    front_actors: int | None = Field(
+        default=None, ge=1,
+        description="front-half actors (spaCy loaded once each, one CPU each); None: one per CPU of the cluster "
+                    "(when the actors ask for more CPUs than the cluster has, each asks for its share)")
+    model_actors: int = Field(default=1, ge=1, description="model actors (the champion loaded once each)")
+    model_cpus: int = Field(default=1, ge=1, description="CPUs of each model actor (its torch threads)")
+    articles_per_batch: int = Field(
+        default=8, ge=1, description="articles per front-half call (the unit a failed worker repeats)")
+    files_per_task: int = Field(default=16, ge=1, description="input files each reading task reads")
+    keep_partitions: bool = Field(
+        default=False,
+        description="keep the partitioned Parquet the workers wrote (predict/partitions/) beside the tables built "
+                    "from it")
+
+
 class PredictConfig(_Section):
     """Stances for a user corpus: the champion over the pairs table, aggregates and the actor network."""
 
@@ -465,7 +494,12 @@ class PredictConfig(_Section):
         description="pairs per model call: bounds memory; larger calls let the model batch texts of like length "
                     "(less padding) and read a claim's pairs together")
     output_subdir: str = Field(default="predict", description="folder of the outputs under outputs/<config>/")
-    progress: bool = Field(default=True, description="show a progress bar over the pairs")
+    progress: bool = Field(default=True, description="show the articles and pairs done, the throughput and an ETA")
+    engine: Literal["local", "ray"] = Field(
+        default="local",
+        description="local: the front-half stages' tables, then the model in this process; ray: the whole job on "
+                    "Ray Data from the input files (make predict ENGINE=ray), with the same tables as the result")
+    ray: RayConfig = RayConfig()
     network_labels: list[Literal["supportive", "hostile", "neutral"]] = Field(
         default=["supportive", "hostile"], description="labels whose pairs the network picture draws")
 
@@ -548,6 +582,37 @@ class SpeedConfig(_Section):
         return non_empty_unique(paths) if paths else paths
 
 
+class ScaleConfig(_Section):
+    """Corpus-scale throughput of make predict (``make bench-scale``, ``pipeline/bench/scale.py``).
+
+    A load corpus of ``sizes`` articles is built from SEESAW's articles of
+    ``splits``, repeated under new ids where the corpus is larger than they
+    are; each engine of ``engines`` runs make predict's whole job on it (the
+    Ray engine once per entry of ``ray_cpus``), timed from the input files to
+    the tables, with the peak memory of the driver and the workers.
+    """
+
+    sizes: list[int] = Field(default=[1000, 10000], description="articles of each load corpus")
+    splits: list[Literal["train", "valid", "test"]] = Field(
+        default=["train", "valid"], description="SEESAW splits whose articles the load corpus repeats")
+    engines: list[Literal["local", "ray"]] = Field(default=["local", "ray"], description="engines to measure")
+    ray_cpus: list[int] = Field(default=[1, 2], description="CPUs of the in-process Ray, one measurement each")
+    experiment: str = Field(default="scale", description="MLflow experiment of the runs, one per engine and size")
+    timeout_s: int = Field(default=7200, ge=1, description="one measurement is stopped after this long")
+
+    @field_validator("sizes", "ray_cpus")
+    @classmethod
+    def _positive_once(cls, values: list[int]) -> list[int]:
+        if any(v < 1 for v in values):
+            raise ValueError("every entry must be at least 1")
+        return non_empty_unique(values)
+
+    @field_validator("splits", "engines")
+    @classmethod
+    def _listed_once(cls, values: list[str]) -> list[str]:
+        return non_empty_unique(values)
+
+
 class DecisionConfig(_Section):
     """The decision rule: how pair probabilities become triplets (``pipeline/core/decision.py``), tuned at training."""
 
@@ -610,6 +675,7 @@ class Config(_Section):
     predict: PredictConfig = PredictConfig()
     e2e: E2eConfig = E2eConfig()
     speed: SpeedConfig = SpeedConfig()
+    scale: ScaleConfig = ScaleConfig()
     decision: DecisionConfig = DecisionConfig()
     seesaw_examples: SeesawExamplesConfig = SeesawExamplesConfig()
     notebook: NotebookConfig = NotebookConfig()

@@ -573,32 +573,40 @@ def _display_name(path: Path, root: Path | None) -> str:
     return safe_text(name, 1000)
 
 
-def ingest_paths(paths: list[Path], settings: ArticlesConfig, root: Path | None = None,
-                 markers: tuple[str, ...] = DEFAULT_MARKERS) -> IngestResult:
-    """Read every file; a file of another type, or one that cannot be read, is rejected with its reason.
+def read_path(path: Path, settings: ArticlesConfig, root: Path | None = None,
+              markers: tuple[str, ...] = DEFAULT_MARKERS) -> IngestResult:
+    """Read one input file; a file of another type, or one that cannot be read, is one reject with its reason.
 
-    Duplicate article ids are rejected after the first.
+    Each file is read on its own, so that files can be read in parallel (the
+    Ray engine) and merged in their listed order with :func:`drop_duplicate_ids`.
     """
     result = IngestResult()
-    for path in paths:
-        name = _display_name(path, root)
-        if not path.is_file():
-            result.files_read += 1
-            _reject_file(result, name, "not a regular file (a broken link, a pipe or a device)")
-            continue
-        reader = READERS.get(path.suffix.lower())
-        if reader is None:
-            result.files_read += 1
-            _reject_file(result, name, f"unsupported file type '{path.suffix or '(none)'}' "
-                                       f"(expected one of {', '.join(SUFFIXES)})")
-            continue
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            result.files_read += 1
-            _reject_file(result, name, f"unreadable file: {exc.strerror or exc}")
-            continue
-        result.extend(reader(raw, name, settings, markers))
+    name = _display_name(path, root)
+    if not path.is_file():
+        result.files_read += 1
+        _reject_file(result, name, "not a regular file (a broken link, a pipe or a device)")
+        return result
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        result.files_read += 1
+        _reject_file(result, name, f"unsupported file type '{path.suffix or '(none)'}' "
+                                   f"(expected one of {', '.join(SUFFIXES)})")
+        return result
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        result.files_read += 1
+        _reject_file(result, name, f"unreadable file: {exc.strerror or exc}")
+        return result
+    return reader(raw, name, settings, markers)
+
+
+def drop_duplicate_ids(result: IngestResult) -> IngestResult:
+    """`result` with each article id kept at its first record only; the later ones become rejects.
+
+    `result` holds the files' results merged in their listed order (the order
+    decides which record is first). Changes and returns `result`.
+    """
     seen: dict[str, str] = {}
     kept = []
     for article in result.articles:
@@ -613,3 +621,20 @@ def ingest_paths(paths: list[Path], settings: ArticlesConfig, root: Path | None 
             kept.append(article)
     result.articles = kept
     return result
+
+
+def merge_results(results: list[IngestResult]) -> IngestResult:
+    """Per-file results, in the files' listed order, as one result with duplicate ids rejected."""
+    merged = IngestResult()
+    for result in results:
+        merged.extend(result)
+    return drop_duplicate_ids(merged)
+
+
+def ingest_paths(paths: list[Path], settings: ArticlesConfig, root: Path | None = None,
+                 markers: tuple[str, ...] = DEFAULT_MARKERS) -> IngestResult:
+    """Read every file; a file of another type, or one that cannot be read, is rejected with its reason.
+
+    Duplicate article ids are rejected after the first.
+    """
+    return merge_results([read_path(path, settings, root, markers) for path in paths])

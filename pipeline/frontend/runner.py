@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from pipeline.core.config import (
     ActorsConfig,
     ClaimsConfig,
@@ -51,6 +53,13 @@ class FrontHalfResult:
     mentions: list[dict] = field(default_factory=list)
     pairs: list[dict] = field(default_factory=list)
     rejects: list[dict] = field(default_factory=list)
+
+
+def articles_from_table(articles: pd.DataFrame) -> list[Article]:
+    """Rows of an `articles` table (or any frame with its article_id, text, outlet, file and line) as
+    front-half articles."""
+    return [Article(a.article_id, a.text, outlet=a.outlet if isinstance(a.outlet, str) else None, file=a.file,
+                    line=None if pd.isna(a.line) else int(a.line)) for a in articles.itertuples(index=False)]
 
 
 def _reject(stage: str, article: Article | None, article_id: str, reason: str, raw: str = "") -> dict:

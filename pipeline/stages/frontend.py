@@ -16,7 +16,7 @@ from pipeline.core.markers import marker_strings
 from pipeline.core.tables import SCHEMAS, read_table, staged_files, write_table
 from pipeline.frontend.articles import ingest_paths, input_files
 from pipeline.frontend.pairs import IMPLICIT, ISSUE, claims_table
-from pipeline.frontend.runner import Article, FrontHalf
+from pipeline.frontend.runner import FrontHalf, articles_from_table
 
 
 def articles(config: Config) -> None:
@@ -37,19 +37,13 @@ def articles(config: Config) -> None:
     print(f"articles from {source}: {result.summary()}; repaired: {repaired} -> {out / 'articles.parquet'}")
 
 
-def _article_inputs(articles: pd.DataFrame) -> list[Article]:
-    """Rows of the articles table as front-half articles."""
-    return [Article(a.article_id, a.text, outlet=a.outlet if isinstance(a.outlet, str) else None, file=a.file,
-                    line=None if pd.isna(a.line) else int(a.line)) for a in articles.itertuples(index=False)]
-
-
 def claims(config: Config) -> None:
     """Read the articles table, write the claims table (articles without claims as rejects)."""
     out = config.corpus_dir
     articles = read_table(out / "articles.parquet", "articles")
     front = FrontHalf.from_config(config)
     began = time.perf_counter()
-    records, rejects = front.claims(_article_inputs(articles))
+    records, rejects = front.claims(articles_from_table(articles))
     seconds = time.perf_counter() - began
     with_claims = {r["article_id"] for r in records}
     for article in articles.itertuples(index=False):

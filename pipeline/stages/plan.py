@@ -54,7 +54,8 @@ def plan_text(config: Config) -> str:
              f"RAW_DIR := {_relative(config.raw_dir)}",
              f"TABLES_DIR := {_relative(config.tables_dir)}",
              f"CORPUS_DIR := {_relative(config.corpus_dir)}",
-             f"OUTPUTS_DIR := {_relative(config.outputs_dir)}"]
+             f"OUTPUTS_DIR := {_relative(config.outputs_dir)}",
+             f"PREDICT_ENGINE := {config.predict.engine}"]
     corpora = list(config.corpora.sources())
     lines.append(f"CORPORA := {' '.join(corpora)}")
     for name in corpora:

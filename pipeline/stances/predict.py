@@ -115,6 +115,18 @@ def stance_frame(pairs: pd.DataFrame, claims: pd.DataFrame, labels: pd.DataFrame
     })
 
 
+def label_pairs(model: StanceModel, pairs: pd.DataFrame, claims: pd.DataFrame,
+                rule: DecisionRule = DecisionRule()) -> pd.DataFrame:
+    """`stances` rows of a batch of pairs (columns of the `pairs` table), labelled by the model and its
+    decision `rule`; `claims` holds their claims, indexed by claim_id (columns of CLAIM_COLUMNS).
+
+    The one model call of both engines: the local engine's :func:`iter_stances` and the Ray engine's
+    model actors.
+    """
+    labels = decide(label_texts(model, pairs["text"].astype(str).tolist()), pairs["origin"], rule)
+    return stance_frame(pairs, claims, labels)
+
+
 class ClaimLookup:
     """Claims by id, read forward in batches alongside the pairs that cite them.
 
@@ -185,12 +197,14 @@ def iter_stances(model: StanceModel, pairs_path: Path, claims_path: Path, batch_
     claims = ClaimLookup(claims_path, batch_size=max(batch_size, 256))
     columns = ["pair_id", "claim_id", "article_id", "source", "target", "source_affiliation",
                "target_affiliation", "origin", "text"]
+    articles_done: set[str] = set()
     with tqdm(total=pairs_file.metadata.num_rows, unit="pair", desc="predict", disable=not progress,
               file=sys.stderr, mininterval=1.0) as bar:
         for batch in pairs_file.iter_batches(batch_size=batch_size, columns=columns):
             pairs = batch.to_pandas()
-            labels = decide(label_texts(model, pairs["text"].astype(str).tolist()), pairs["origin"], rule)
-            yield stance_frame(pairs, claims.get(pairs["claim_id"].tolist()), labels)
+            yield label_pairs(model, pairs, claims.get(pairs["claim_id"].tolist()), rule)
+            articles_done.update(pairs["article_id"])
+            bar.set_postfix(articles=len(articles_done), refresh=False)
             bar.update(len(pairs))
     if claims.rescans:
         log.warning("pairs were not in claim order: the claims table was read %d extra time(s)", claims.rescans)
@@ -249,11 +263,49 @@ def article_rows(articles: pd.DataFrame, n_claims: Counter, label_counts: dict[s
     })
 
 
-def predict_corpus(model: StanceModel, tables: Path, out: Path, batch_size: int, progress: bool = False,
-                   rule: DecisionRule = DecisionRule()) -> dict:
-    """Label every pair of the corpus tables in `tables` by the model and its decision `rule`; write
-    stances, per-article rows and the pair aggregates under `out`. Returns the counts (they reconcile)
-    and the aggregate frame."""
+class StanceTally:
+    """What the per-article rows and the pair aggregates need of the stance rows, counted batch by batch
+    (memory grows with the distinct actor pairs and the articles, not with the stance rows)."""
+
+    def __init__(self) -> None:
+        self.aggregator = PairAggregator()
+        self.label_counts: dict[str, Counter] = {label: Counter() for label in LABELS}
+        self.n_claims: Counter = Counter()
+        self.rows = 0
+
+    def add(self, stances: pd.DataFrame) -> None:
+        """Count one batch of `stances` rows."""
+        self.aggregator.add(stances)
+        self.rows += len(stances)
+        for label in LABELS:
+            self.label_counts[label].update(stances.loc[stances["label"] == label, "article_id"])
+
+
+def finish_tables(articles: pd.DataFrame, tally: StanceTally, n_pairs_read: int, out: Path) -> dict:
+    """Write `stance_articles` (every article of `articles`: article_id, title) and `stance_pairs` under
+    `out` from the tally; check that the counts reconcile with the `n_pairs_read` pairs. Returns the
+    counts and the aggregate frame."""
+    per_article = article_rows(articles, tally.n_claims, tally.label_counts)
+    write_both(per_article, "stance_articles", out / "stance_articles.parquet")
+    pairs = tally.aggregator.frame()
+    write_both(pairs, "stance_pairs", out / "stance_pairs.parquet")
+    counts = {
+        "n_articles": len(articles), "n_articles_with_pairs": int((per_article["n_pairs"] > 0).sum()),
+        "n_claims": sum(tally.n_claims.values()), "n_pairs": tally.rows,
+        **{f"n_{label}": sum(tally.label_counts[label].values()) for label in LABELS},
+        **{f"n_{level}_pairs": int((pairs["level"] == level).sum()) for level in LEVELS},
+    }
+    for level in LEVELS:
+        if int(pairs.loc[pairs["level"] == level, "n_pairs"].sum()) != tally.rows:
+            raise AssertionError(f"{level} aggregates do not add up to the {tally.rows} stance rows")
+    if not n_pairs_read == tally.rows == int(per_article["n_pairs"].sum()) == tally.aggregator.n_rows:
+        raise AssertionError(f"counts do not reconcile: {n_pairs_read} pairs read, {tally.rows} stance rows, "
+                             f"{int(per_article['n_pairs'].sum())} over articles")
+    return {"counts": counts, "pairs": pairs}
+
+
+def check_corpus_tables(tables: Path) -> None:
+    """The front half's tables are there and of their declared schemas, or a clear error."""
     for name in ("articles", "claims", "pairs"):
         path = tables / f"{name}.parquet"
         if not path.exists():
@@ -261,37 +313,27 @@ def predict_corpus(model: StanceModel, tables: Path, out: Path, batch_size: int,
         found = pq.read_schema(path).remove_metadata()
         if not found.equals(SCHEMAS[name]):
             raise SchemaError(f"{path}: does not match the declared '{name}' schema")
-    aggregator = PairAggregator()
-    label_counts: dict[str, Counter] = {label: Counter() for label in LABELS}
+
+
+def predict_corpus(model: StanceModel, tables: Path, out: Path, batch_size: int, progress: bool = False,
+                   rule: DecisionRule = DecisionRule()) -> dict:
+    """Label every pair of the corpus tables in `tables` by the model and its decision `rule`; write
+    stances, per-article rows and the pair aggregates under `out`. Returns the counts (they reconcile)
+    and the aggregate frame."""
+    check_corpus_tables(tables)
+    tally = StanceTally()
     with TableStream("stances", out / "stances.parquet", out / "stances.csv") as stream:
         for stances in iter_stances(model, tables / "pairs.parquet", tables / "claims.parquet", batch_size, progress,
                                     rule):
             stream.write(stances)
-            aggregator.add(stances)
-            for label in LABELS:
-                label_counts[label].update(stances.loc[stances["label"] == label, "article_id"])
-    n_claims: Counter = Counter()
+            tally.add(stances)
     for batch in pq.ParquetFile(tables / "claims.parquet").iter_batches(batch_size=65536, columns=["article_id"]):
-        n_claims.update(batch.column(0).to_pylist())
+        tally.n_claims.update(batch.column(0).to_pylist())
     articles = pq.read_table(tables / "articles.parquet", columns=["article_id", "title"]).to_pandas()
-    per_article = article_rows(articles, n_claims, label_counts)
-    write_both(per_article, "stance_articles", out / "stance_articles.parquet")
-    pairs = aggregator.frame()
-    write_both(pairs, "stance_pairs", out / "stance_pairs.parquet")
-    counts = {
-        "n_articles": len(articles), "n_articles_with_pairs": int((per_article["n_pairs"] > 0).sum()),
-        "n_claims": sum(n_claims.values()), "n_pairs": stream.rows,
-        **{f"n_{label}": sum(label_counts[label].values()) for label in LABELS},
-        **{f"n_{level}_pairs": int((pairs["level"] == level).sum()) for level in LEVELS},
-    }
     n_read = pq.ParquetFile(tables / "pairs.parquet").metadata.num_rows
-    for level in LEVELS:
-        if int(pairs.loc[pairs["level"] == level, "n_pairs"].sum()) != stream.rows:
-            raise AssertionError(f"{level} aggregates do not add up to the {stream.rows} stance rows")
-    if not n_read == stream.rows == int(per_article["n_pairs"].sum()) == aggregator.n_rows:
-        raise AssertionError(f"counts do not reconcile: {n_read} pairs read, {stream.rows} stance rows, "
-                             f"{int(per_article['n_pairs'].sum())} over articles")
-    return {"counts": counts, "pairs": pairs}
+    if stream.rows != tally.rows:
+        raise AssertionError(f"{stream.rows} stance rows written, {tally.rows} counted")
+    return finish_tables(articles, tally, n_read, out)
 
 
 def write_networks(pairs: pd.DataFrame, out: Path, labels: list[str], min_count: int, max_edges: int) -> dict[str, int]:
@@ -306,5 +348,5 @@ def write_networks(pairs: pd.DataFrame, out: Path, labels: list[str], min_count:
     return drawn
 
 
-__all__ = ["ClaimLookup", "TableStream", "iter_stances", "label_texts", "predict_corpus",
-           "stance_frame", "write_networks"]
+__all__ = ["ClaimLookup", "StanceTally", "TableStream", "check_corpus_tables", "finish_tables", "iter_stances",
+           "label_pairs", "label_texts", "predict_corpus", "stance_frame", "write_networks"]

@@ -68,19 +68,51 @@ def registered_version(uri: str) -> ModelVersion | None:
     return client.get_model_version(name, number) if name and number.isdigit() else None
 
 
-def load_stance_model(config: Config) -> tuple[Any, dict[str, Any]]:
-    """Load the configured model once; returns (model, provenance). A missing champion is a clear error."""
+def stance_model_provenance(config: Config) -> dict[str, Any]:
+    """What predict will apply, without loading it: the model URI, the store and, for a registered
+    version, its number, run, family, config and decision rule. A missing champion is a clear error."""
     open_store(config, create=False)
     check_tracking_server(config.tracking_uri)
     uri = model_uri(config)
     provenance: dict[str, Any] = {"model_uri": uri, "tracking_uri": config.tracking_uri}
     try:
         version = registered_version(uri)
-        if version is not None:
-            provenance |= {"model_version": version.version, "run_id": version.run_id,
-                           "model_family": version.tags.get("model_family"),
-                           "config_name": version.tags.get("config_name"),
-                           "decision_rule": version.tags.get("decision_rule")}
+    except MlflowException as exc:
+        raise RuntimeError(f"cannot load the stance model {uri} from {config.tracking_uri}: {exc.message}. "
+                           "Train and register one first: make train") from None
+    if version is not None:
+        provenance |= {"model_version": version.version, "run_id": version.run_id,
+                       "model_family": version.tags.get("model_family"),
+                       "config_name": version.tags.get("config_name"),
+                       "decision_rule": version.tags.get("decision_rule")}
+    return provenance
+
+
+def pinned_model_uri(provenance: dict[str, Any]) -> str:
+    """The model URI of a provenance with an alias replaced by the version it named
+    (``models:/m@champion`` -> ``models:/m/7``): workers that load the model later load that version,
+    even if the alias moves meanwhile."""
+    uri = provenance["model_uri"]
+    if "model_version" not in provenance or not uri.startswith("models:/") or "@" not in uri:
+        return uri
+    name = uri[len("models:/"):].split("@", 1)[0]
+    return f"models:/{name}/{provenance['model_version']}"
+
+
+def load_model_at(uri: str, tracking_uri: str) -> Any:
+    """The pyfunc model at `uri` in the store at `tracking_uri` (a worker's load of a pinned URI)."""
+    mlflow.set_tracking_uri(tracking_uri)
+    try:
+        return mlflow.pyfunc.load_model(uri)
+    except MlflowException as exc:
+        raise RuntimeError(f"cannot load the stance model {uri} from {tracking_uri}: {exc.message}") from None
+
+
+def load_stance_model(config: Config) -> tuple[Any, dict[str, Any]]:
+    """Load the configured model once; returns (model, provenance). A missing champion is a clear error."""
+    provenance = stance_model_provenance(config)
+    uri = provenance["model_uri"]
+    try:
         model = mlflow.pyfunc.load_model(uri)
     except MlflowException as exc:
         raise RuntimeError(f"cannot load the stance model {uri} from {config.tracking_uri}: {exc.message}. "

@@ -1,0 +1,467 @@
+"""ray_engine: make predict's whole job on Ray Data, from the input files to the same tables.
+
+Only the wiring lives here; the work is the local engine's own functions:
+
+1. **read**: the input files are read by Ray tasks, ``files_per_task`` each,
+   with :func:`pipeline.frontend.articles.read_path`; the driver merges the
+   results in the files' order (:func:`merge_results`: duplicate ids
+   rejected, counts that reconcile), exactly as the ``articles`` stage does;
+2. **front half**: ``map_batches`` through :class:`FrontHalfBatches`, an
+   actor that loads spaCy and the actor dictionary once and calls
+   :meth:`FrontHalf.run` on ``articles_per_batch`` articles at a time;
+3. **model**: ``map_batches`` through :class:`ChampionBatches`, an actor that
+   loads the champion once from the registry (the version the driver
+   resolved, so that all actors serve the same one) and labels pairs with
+   :func:`pipeline.stances.predict.label_pairs` under the version's decision
+   rule;
+4. **write**: the rows go to partitioned Parquet in the staging folder of the
+   output set; the driver reads the partitions back in order and builds
+   ``stances``, ``stance_articles`` and ``stance_pairs`` with the local
+   engine's :class:`StanceTally` and :func:`finish_tables`.
+
+One stream of rows flows through both ``map_batches`` steps (the schemas
+:data:`FRONT_ROWS` and :data:`MODEL_ROWS`): a ``pair`` row per directed pair
+(with its claim), an ``article`` row per article (its number of claims: the
+proof that every article came through once) and a ``reject`` row per
+front-half reject, so that a batch that Ray repeats after a lost worker
+repeats all it produced, and nothing is written twice.
+
+Ray is imported inside the functions that use it: importing this module (the
+stage runner does) does not import Ray, so the local engine never loads it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.core.config import REPO_ROOT, Config, RayConfig
+from pipeline.core.decision import DecisionRule
+from pipeline.core.markers import marker_strings
+from pipeline.core.progress import progress_enabled, throughput_line
+from pipeline.core.tables import SCHEMAS
+from pipeline.frontend.articles import IngestResult, merge_results, read_path
+from pipeline.frontend.runner import FrontHalf, FrontHalfResult, articles_from_table
+from pipeline.stances.predict import (
+    CLAIM_COLUMNS,
+    StanceTally,
+    TableStream,
+    finish_tables,
+    label_pairs,
+)
+from pipeline.tracking.registry import load_model_at
+
+log = logging.getLogger(__name__)
+
+PAIR, ARTICLE, REJECT = "pair", "article", "reject"
+#: Columns of the articles the front-half actors receive.
+ARTICLE_INPUT = ["article_order", "article_id", "text", "outlet", "file", "line"]
+PAIR_COLUMNS = ["pair_id", "claim_id", "article_id", "source", "target", "source_affiliation",
+                "target_affiliation", "origin", "text"]
+REJECT_COLUMNS = list(SCHEMAS["rejects"].names)
+STANCE_COLUMNS = list(SCHEMAS["stances"].names)
+
+
+def _nullable(schema: pa.Schema, names: list[str] | None = None) -> list[pa.Field]:
+    return [pa.field(f.name, f.type, nullable=True) for f in schema if names is None or f.name in names]
+
+
+_HEAD = [pa.field("row_kind", pa.string(), nullable=False), pa.field("article_order", pa.int64(), nullable=False)]
+_TAIL = [pa.field("n_claims", pa.int64()), *_nullable(SCHEMAS["rejects"])]
+#: Rows the front-half actors emit: pairs (with their claim's columns), articles and rejects.
+FRONT_ROWS = pa.schema([
+    *_HEAD, *_nullable(SCHEMAS["pairs"], PAIR_COLUMNS),
+    pa.field("claim_index", pa.int64()), pa.field("claim", pa.string()), pa.field("kind", pa.string()),
+    pa.field("speaker", pa.string()), *_TAIL])
+#: Rows the model actors emit and the partitions hold: labelled pairs as `stances` rows, articles, rejects.
+MODEL_ROWS = pa.schema([*_HEAD, *_nullable(SCHEMAS["stances"]), *_TAIL])
+
+
+# ---------------------------------------------------------------- rows ---
+
+def as_rows(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
+    """A frame as a table of `schema` (missing columns null), so that every partition has one schema."""
+    columns = {}
+    for field in schema:
+        values = frame[field.name] if field.name in frame.columns else pd.Series([None] * len(frame), dtype=object)
+        if pa.types.is_integer(field.type):
+            values = pd.array(values, dtype="Int64")
+        columns[field.name] = pa.array(values, type=field.type, from_pandas=True)
+    return pa.table(columns, schema=schema)
+
+
+def front_rows(result: FrontHalfResult, batch: pd.DataFrame) -> pa.Table:
+    """The :data:`FRONT_ROWS` of one batch of articles (:data:`ARTICLE_INPUT` columns) from its
+    front-half result: a row per pair with its claim, a row per article with its number of claims,
+    a row per reject."""
+    order = dict(zip(batch["article_id"], batch["article_order"].astype(int)))
+    claims = pd.DataFrame(result.claims, columns=SCHEMAS["claims"].names).set_index("claim_id", drop=False)
+    pairs = pd.DataFrame(result.pairs, columns=SCHEMAS["pairs"].names)[PAIR_COLUMNS]
+    claim = claims.reindex(pairs["claim_id"])
+    pair_rows = pairs.assign(
+        row_kind=PAIR, article_order=pairs["article_id"].map(order),
+        claim_index=claim["claim_index"].to_numpy(), claim=claim["text"].to_numpy(), kind=claim["kind"].to_numpy(),
+        speaker=claim["speaker_resolved"].to_numpy())
+    n_claims = claims["article_id"].value_counts()
+    article_rows = pd.DataFrame({
+        "row_kind": ARTICLE, "article_order": batch["article_order"].astype(int).to_numpy(),
+        "article_id": batch["article_id"].to_numpy(),
+        "n_claims": [int(n_claims.get(a, 0)) for a in batch["article_id"]]})
+    rejects = pd.DataFrame(result.rejects, columns=REJECT_COLUMNS)
+    reject_rows = rejects.assign(row_kind=REJECT, article_order=-1)
+    frames = [f for f in (pair_rows, article_rows, reject_rows) if not f.empty]
+    return as_rows(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), FRONT_ROWS)
+
+
+def model_rows(model: Any, batch: pd.DataFrame, rule: DecisionRule) -> pa.Table:
+    """The :data:`MODEL_ROWS` of a batch of :data:`FRONT_ROWS`: its pairs labelled by the model and
+    `rule` (:func:`label_pairs`, the local engine's call), its article and reject rows passed on."""
+    is_pair = batch["row_kind"] == PAIR
+    pairs = batch[is_pair].reset_index(drop=True)
+    frames = []
+    if not pairs.empty:
+        claims = (pairs[["claim_id", "claim_index", "claim", "kind", "speaker"]]
+                  .rename(columns={"claim": "text", "speaker": "speaker_resolved"})
+                  .drop_duplicates("claim_id").set_index("claim_id", drop=False)[CLAIM_COLUMNS])
+        stances = label_pairs(model, pairs[PAIR_COLUMNS], claims, rule)
+        frames.append(stances.assign(row_kind=PAIR, article_order=pairs["article_order"].to_numpy()))
+    others = batch[~is_pair]
+    if not others.empty:
+        frames.append(others[["row_kind", "article_order", "article_id", "n_claims", *REJECT_COLUMNS]])
+    return as_rows(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), MODEL_ROWS)
+
+
+# -------------------------------------------------------------- actors ---
+
+@dataclass(frozen=True)
+class FrontSections:
+    """The config sections the front half needs (what a front-half actor receives)."""
+
+    claims: Any
+    actors: Any
+    pairs: Any
+    examples: Any
+    lexicon: Any
+
+    @classmethod
+    def from_config(cls, config: Config) -> "FrontSections":
+        """The sections of a config, spaCy in one process (the actor is the unit of parallelism)."""
+        return cls(config.claims.model_copy(update={"n_process": 1}), config.actors, config.pairs, config.examples,
+                   config.lexicon)
+
+
+class FrontHalfBatches:
+    """A Ray Data actor: the front half, spaCy and the actor dictionary loaded once, over batches of articles."""
+
+    def __init__(self, sections: FrontSections) -> None:
+        self.front = FrontHalf(sections.claims, sections.actors, sections.pairs, sections.examples, sections.lexicon)
+        self.front.nlp  # noqa: B018  (load spaCy now, once, not inside the first batch)
+
+    def __call__(self, batch: pd.DataFrame) -> pa.Table:
+        return front_rows(self.front.run(articles_from_table(batch)), batch)
+
+
+class ChampionBatches:
+    """A Ray Data actor: the model loaded once (the pinned registry version), over batches of rows."""
+
+    def __init__(self, model_uri: str, tracking_uri: str, rule_json: str | None, threads: int) -> None:
+        self.model = load_model_at(model_uri, tracking_uri)
+        self.rule = DecisionRule.from_json(rule_json)
+        set_torch_threads(threads)  # after loading: a model's loader may set its own count
+
+    def __call__(self, batch: pd.DataFrame) -> pa.Table:
+        return model_rows(self.model, batch, self.rule)
+
+
+def set_torch_threads(threads: int) -> None:
+    """Give torch the actor's CPUs (Ray does not pin them; torch would take every core of the node)."""
+    try:
+        import torch
+    except ImportError:  # a model without torch
+        return
+    torch.set_num_threads(max(1, threads))
+
+
+# ------------------------------------------------------------ planning ---
+
+@dataclass(frozen=True)
+class ActorPlan:
+    """How many actors of each kind, the CPUs each asks Ray for, and the model actors' torch threads."""
+
+    front_actors: int
+    front_cpus: float
+    model_actors: int
+    model_cpus: float
+    torch_threads: int
+
+
+def plan_actors(cluster_cpus: float, settings: RayConfig) -> ActorPlan:
+    """Actors for a cluster of `cluster_cpus`: ``front_actors`` front-half actors (default one per CPU:
+    spaCy is the costly part), ``model_actors`` model actors of ``model_cpus`` CPUs (their torch threads).
+    When they ask for more CPUs than the cluster has, each asks for its share, so that every actor runs
+    at once (Ray's CPUs are for placing actors; the system shares the cores)."""
+    front = settings.front_actors or max(1, int(cluster_cpus))
+    demand = front + settings.model_actors * settings.model_cpus
+    share = min(1.0, cluster_cpus / demand)
+    return ActorPlan(front, share, settings.model_actors, settings.model_cpus * share, settings.model_cpus)
+
+
+def ray_address(settings: RayConfig, environ: dict[str, str]) -> str | None:
+    """The cluster to join: ``predict.ray.address``, else ``RAY_ADDRESS``; None starts Ray in-process."""
+    return settings.address or environ.get("RAY_ADDRESS") or None
+
+
+def runtime_env(tracking_uri: str, environ: dict[str, str]) -> dict:
+    """What every worker needs: this checkout on its import path (the package and configs/ at the
+    same path on every node: a shared checkout and venv), the tracking store, no nested progress bars."""
+    path = os.pathsep.join(p for p in (str(REPO_ROOT), environ.get("PYTHONPATH", "")) if p)
+    return {"env_vars": {"PYTHONPATH": path, "MLFLOW_TRACKING_URI": tracking_uri, "PIPELINE_PROGRESS": "0",
+                         "TOKENIZERS_PARALLELISM": "false"}}
+
+
+def auth_environment(address: str | None, environ: dict[str, str], home: Path) -> dict[str, str]:
+    """Variables to set before joining a cluster: ``RAY_AUTH_MODE=token`` when a token is at hand
+    (``RAY_AUTH_TOKEN``, ``RAY_AUTH_TOKEN_PATH`` or ``~/.ray/auth_token``) and the mode is not set.
+
+    A head started with ``ray start`` uses token authentication by default, while a driver joining
+    it sends no token unless told to; Ray in-process needs none.
+    """
+    if not address or "RAY_AUTH_MODE" in environ:
+        return {}
+    has_token = "RAY_AUTH_TOKEN" in environ or "RAY_AUTH_TOKEN_PATH" in environ or (home / ".ray" / "auth_token").exists()
+    return {"RAY_AUTH_MODE": "token"} if has_token else {}
+
+
+def init_kwargs(settings: RayConfig, tracking_uri: str, environ: dict[str, str]) -> dict:
+    """Arguments of ``ray.init``: join the configured cluster, or start one in this process
+    (``address='local'``: never an unrelated cluster found on the machine) with ``num_cpus``."""
+    kwargs: dict[str, Any] = {"runtime_env": runtime_env(tracking_uri, environ), "logging_level": logging.WARNING,
+                              "log_to_driver": True}
+    address = ray_address(settings, environ)
+    if address:
+        return {**kwargs, "address": address}
+    return {**kwargs, "address": "local", "num_cpus": settings.num_cpus or len(os.sched_getaffinity(0)),
+            "include_dashboard": False}
+
+
+# ------------------------------------------------------------- reading ---
+
+def read_files(paths: list[str], settings: Any, markers: tuple[str, ...]) -> list[IngestResult]:
+    """The per-file results of some input files, in order (one Ray task's share of the reading)."""
+    return [read_path(Path(p), settings, root=REPO_ROOT, markers=markers) for p in paths]
+
+
+def read_inputs(files: list[Path], config: Config) -> IngestResult:
+    """Every input file read by Ray tasks in parallel, merged on the driver in the files' order, as the
+    ``articles`` stage would read them (the same rejects, counts and messages)."""
+    import ray
+
+    per_task = config.predict.ray.files_per_task
+    chunks = [[str(p) for p in files[i:i + per_task]] for i in range(0, len(files), per_task)]
+    task = ray.remote(read_files)
+    markers = marker_strings(config.examples)
+    done = ray.get([task.remote(chunk, config.articles, markers) for chunk in chunks])
+    return merge_results([result for chunk in done for result in chunk])
+
+
+def article_frame(result: IngestResult) -> pd.DataFrame:
+    """The accepted articles as a table, with their order in the corpus (``article_order``)."""
+    frame = pd.DataFrame(result.articles, columns=list(SCHEMAS["articles"].names))
+    return frame.assign(article_order=range(len(frame)))
+
+
+# ------------------------------------------------------------ progress ---
+
+def partition_counts(path: Path) -> tuple[int, int]:
+    """(articles, pairs) in one finished partition file; raises while the file is still being written."""
+    kinds = pq.read_table(path, columns=["row_kind"]).column(0).to_pandas()
+    return int((kinds == ARTICLE).sum()), int((kinds == PAIR).sum())
+
+
+class PartitionProgress:
+    """A thread that counts the articles and pairs in the partitions written so far and reports them
+    with the throughput and an ETA: a line every ``PIPELINE_PROGRESS_EVERY_S`` seconds (default 30;
+    every 2 s on a terminal)."""
+
+    def __init__(self, folder: Path, total_articles: int, enabled: bool = True, poll_s: float = 1.0) -> None:
+        self.folder, self.total = folder, total_articles
+        self.enabled = progress_enabled(enabled)
+        self.poll_s = poll_s
+        every = 2.0 if sys.stderr.isatty() else 30.0
+        self.every_s = float(os.environ.get("PIPELINE_PROGRESS_EVERY_S", every))
+        self.articles = self.pairs = 0
+        self._seen: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="predict-progress", daemon=True)
+        self.began = time.monotonic()
+
+    def __enter__(self) -> "PartitionProgress":
+        if self.enabled:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def poll(self) -> None:
+        """Count the partition files finished since the last poll."""
+        for path in sorted(self.folder.glob("*.parquet")) if self.folder.exists() else []:
+            if path.name in self._seen:
+                continue
+            try:
+                articles, pairs = partition_counts(path)
+            except (OSError, pa.ArrowException):
+                continue  # still being written
+            self._seen.add(path.name)
+            self.articles += articles
+            self.pairs += pairs
+
+    def line(self) -> str:
+        """The report now."""
+        return throughput_line("predict (ray)", self.articles, self.total, self.pairs, time.monotonic() - self.began)
+
+    def _loop(self) -> None:
+        last = time.monotonic()
+        while not self._stop.wait(self.poll_s):
+            self.poll()
+            if time.monotonic() - last >= self.every_s:
+                print(self.line(), file=sys.stderr, flush=True)
+                last = time.monotonic()
+
+
+# ------------------------------------------------------------- running ---
+
+def run_dataset(articles: pd.DataFrame, config: Config, model_uri: str, rule_json: str | None, plan: ActorPlan,
+                folder: Path) -> None:
+    """Front half and model over the articles on Ray Data; the rows written as Parquet partitions in
+    `folder`, in the articles' order."""
+    import ray.data
+
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # partitions in the articles' order: the local row order
+    context.enable_progress_bars = False  # PartitionProgress reports articles and pairs instead
+    settings = config.predict.ray
+    per_batch = settings.articles_per_batch
+    blocks = [articles[ARTICLE_INPUT].iloc[i:i + per_batch] for i in range(0, len(articles), per_batch)]
+    dataset = ray.data.from_pandas(blocks or [articles[ARTICLE_INPUT]])
+    dataset = dataset.map_batches(
+        FrontHalfBatches, fn_constructor_kwargs={"sections": FrontSections.from_config(config)},
+        batch_size=per_batch, batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=plan.front_actors),
+        num_cpus=plan.front_cpus)
+    dataset = dataset.map_batches(
+        ChampionBatches, fn_constructor_kwargs={"model_uri": model_uri, "tracking_uri": config.tracking_uri,
+                                                "rule_json": rule_json, "threads": plan.torch_threads},
+        batch_size=config.predict.batch_size, batch_format="pandas",
+        compute=ray.data.ActorPoolStrategy(size=plan.model_actors), num_cpus=plan.model_cpus)
+    dataset.write_parquet(str(folder), ray_remote_args={"num_cpus": 0})
+
+
+def read_partitions(folder: Path, batch_size: int = 65536) -> Iterator[pd.DataFrame]:
+    """The partition rows, file by file in name order (the order Ray wrote them in); integer columns
+    stay integers (nullable), as the local engine writes them."""
+    integers = {pa.int64(): pd.Int64Dtype()}.get
+    for path in sorted(folder.glob("*.parquet")):
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
+            yield batch.to_pandas(types_mapper=integers)
+
+
+def tables_from_partitions(folder: Path, articles: pd.DataFrame, out: Path) -> dict:
+    """``stances`` (Parquet and CSV), ``stance_articles`` and ``stance_pairs`` under `out` from the
+    partitions, with the local engine's tally; the front half's rejects in the result.
+
+    Every article must have come through exactly once (one ``article`` row): a repeated or lost batch
+    is an error, never a silently doubled or missing row.
+    """
+    tally = StanceTally()
+    seen: dict[str, int] = {}
+    rejects: list[pd.DataFrame] = []
+    with TableStream("stances", out / "stances.parquet", out / "stances.csv") as stream:
+        for frame in read_partitions(folder):
+            kind = frame["row_kind"]
+            stances = frame.loc[kind == PAIR, STANCE_COLUMNS].reset_index(drop=True)
+            stream.write(stances)
+            tally.add(stances)
+            done = frame.loc[kind == ARTICLE]
+            for article_id, n_claims in zip(done["article_id"], done["n_claims"]):
+                seen[article_id] = seen.get(article_id, 0) + 1
+                tally.n_claims[article_id] += int(n_claims)
+            rejects.append(frame.loc[kind == REJECT, REJECT_COLUMNS])
+    repeated = sorted(a for a, n in seen.items() if n > 1)
+    missing = sorted(set(articles["article_id"]) - set(seen))
+    if repeated or missing:
+        raise AssertionError(f"the partitions hold articles {repeated[:5]} more than once and lack {missing[:5]} "
+                             f"({len(repeated)} repeated, {len(missing)} missing)")
+    result = finish_tables(articles[["article_id", "title"]], tally, tally.rows, out)
+    front_rejects = pd.concat(rejects, ignore_index=True) if rejects else pd.DataFrame(columns=REJECT_COLUMNS)
+    return {**result, "front_rejects": front_rejects}
+
+
+def cluster_cpus() -> float:
+    """CPUs of the Ray cluster this process is connected to."""
+    import ray
+
+    return float(ray.cluster_resources().get("CPU", 1.0))
+
+
+def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json: str | None, staging: Path) -> dict:
+    """The whole predict job on Ray: read `files`, front half, model, partitions under
+    ``staging/partitions``, tables under `staging`. Returns the counts, the aggregates, the rejects
+    (reading's, then the front half's), the ingest result and what ran where."""
+    settings = config.predict.ray
+    # Before Ray is imported: it reads its authentication mode once, on import.
+    os.environ.update(auth_environment(ray_address(settings, dict(os.environ)), dict(os.environ), Path.home()))
+    import ray
+
+    ray.init(**init_kwargs(settings, config.tracking_uri, dict(os.environ)))
+    try:
+        cpus = cluster_cpus()
+        plan = plan_actors(cpus, settings)
+        address = ray_address(settings, dict(os.environ))
+        print(f"predict (ray): {'cluster ' + address if address else 'in-process Ray'} with {cpus:g} CPUs: "
+              f"{plan.front_actors} front-half actor(s) of {plan.front_cpus:.2g} CPU, {plan.model_actors} model "
+              f"actor(s) of {plan.model_cpus:.2g} CPU ({plan.torch_threads} torch thread(s))", file=sys.stderr)
+        began = time.perf_counter()
+        ingest = read_inputs(files, config)
+        if not ingest.reconciles():
+            raise RuntimeError(f"article counts do not reconcile: {ingest.summary()}, {len(ingest.rejects)} rejects rows")
+        for message in ingest.messages:
+            print(message, file=sys.stderr)
+        read_seconds = time.perf_counter() - began
+        articles = article_frame(ingest)
+        folder = staging / "partitions"
+        if len(articles):
+            with PartitionProgress(folder, len(articles), config.predict.progress) as progress:
+                run_dataset(articles, config, model_uri, rule_json, plan, folder)
+                progress.poll()
+            if progress.enabled:
+                print(progress.line(), file=sys.stderr)
+        else:
+            folder.mkdir()
+        result = tables_from_partitions(folder, articles, staging)
+    finally:
+        ray.shutdown()
+    if not settings.keep_partitions:
+        for path in folder.glob("*"):
+            path.unlink()
+        folder.rmdir()
+    rejects = pd.concat([pd.DataFrame(ingest.rejects, columns=REJECT_COLUMNS).astype({"line": "Int64"}),
+                         result["front_rejects"].astype({"line": "Int64"})], ignore_index=True)
+    return {**result, "rejects": rejects, "ingest": ingest, "read_seconds": round(read_seconds, 2),
+            "ray": {"address": address or "in-process", "cluster_cpus": cpus, **asdict(plan)}}
+
+
+__all__ = ["ARTICLE_INPUT", "ActorPlan", "auth_environment", "ChampionBatches", "FRONT_ROWS", "FrontHalfBatches", "MODEL_ROWS",
+           "PartitionProgress", "front_rows", "init_kwargs", "model_rows", "plan_actors", "predict_on_ray",
+           "ray_address", "read_inputs", "tables_from_partitions"]
