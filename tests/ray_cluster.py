@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,29 +20,9 @@ from pathlib import Path
 from ray.util import get_node_ip_address
 
 from pipeline.core.config import REPO_ROOT
-from pipeline.tracking.server import port_in_use
+from pipeline.tracking.server import free_port, port_in_use, session_members
 
 RAY = Path(sys.executable).with_name("ray")
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def session_members(sid: int) -> list[int]:
-    """Live processes of a session (`ray start` runs every process of its cluster in its session)."""
-    members = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[3]) == sid and fields[0] not in ("Z", "X"):
-            members.append(int(stat.parent.name))
-    return members
 
 
 def command_line(pid: int) -> str:

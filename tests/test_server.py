@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -30,11 +29,6 @@ from pipeline.tracking import server
 pytestmark = pytest.mark.server
 TRAIN_TIMEOUT = 600
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def children(pid: int) -> list[int]:
@@ -61,7 +55,7 @@ def start_server(prefix: str) -> tuple[server.ServerSettings, dict, Path]:
     """A server in a fresh temporary folder the `postgres` user can traverse, on free ports."""
     top = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     top.chmod(0o711)
-    settings = server.ServerSettings(root=top / "server", port=free_port(), pg_port=free_port(), workers=2)
+    settings = server.ServerSettings(root=top / "server", port=server.free_port(), pg_port=server.free_port(), workers=2)
     try:
         info = server.start(settings, quiet=True)
     except BaseException:

@@ -258,17 +258,27 @@ def process_cmdline(pid: int) -> list[str]:
         return []
 
 
-def group_members(pgid: int) -> list[int]:
-    """Live processes of a process group."""
+def _live_processes(field: int, value: int) -> list[int]:
+    """Live processes whose /proc stat field `field` (after the command name) equals `value`."""
     members = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+        if int(fields[field]) == value and fields[0] not in ("Z", "X"):
             members.append(int(stat.parent.name))
     return members
+
+
+def group_members(pgid: int) -> list[int]:
+    """Live processes of a process group."""
+    return _live_processes(2, pgid)
+
+
+def session_members(sid: int) -> list[int]:
+    """Live processes of a session (a server started with start_new_session, and all it spawned)."""
+    return _live_processes(3, sid)
 
 
 def running_postgres(settings: ServerSettings) -> int | None:
@@ -287,6 +297,13 @@ def running_mlflow(settings: ServerSettings) -> int | None:
         return None
     cmdline = process_cmdline(pid)
     return pid if "server" in cmdline and str(settings.artifacts) in cmdline else None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on at `host` right now."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 def port_in_use(host: str, port: int) -> bool:
