@@ -12,7 +12,7 @@ configured path only), the bench
    model" (after a warm-up of ``speed.warmup_texts`` texts, not counted; the
    load is reported apart);
 2. builds the stance tables from the labels with predict's own functions
-   (:class:`pipeline.stances.network.PairAggregator` for ``stance_pairs``,
+   (:class:`pipeline.stances.predict.StanceTally` for ``stance_pairs``,
    :func:`pipeline.stances.predict.article_rows` for ``stance_articles``):
    "the tables";
 3. scores the triplets against SEESAW's gold as eval-e2e does
@@ -61,12 +61,11 @@ from pipeline.bench.frontend import load_seesaw
 from pipeline.bench.model import machine
 from pipeline.core.config import Config
 from pipeline.core.decision import DecisionRule
-from pipeline.core.labels import LABELS, NEUTRAL
+from pipeline.core.labels import NEUTRAL
 from pipeline.core.progress import progress
 from pipeline.core.tables import write_text_atomic
 from pipeline.frontend.runner import FrontHalf
-from pipeline.stances.network import PairAggregator
-from pipeline.stances.predict import article_rows, decide, label_texts
+from pipeline.stances.predict import StanceTally, article_rows, decide, label_texts
 from pipeline.tracking.registry import load_stance_model
 from pipeline.tracking.runs import git_commit, use_experiment
 
@@ -216,10 +215,9 @@ def stance_tables(pairs: pd.DataFrame, labels: pd.DataFrame, articles: pd.DataFr
         "target_affiliation": pairs["target_affiliation"].fillna(pairs["target"]).to_numpy(),
         "label": labels["label"].to_numpy(), "confidence": labels["confidence"].astype(float).to_numpy(),
     })
-    aggregator = PairAggregator()
-    aggregator.add(stances)
-    label_counts = {label: Counter(stances.loc[stances["label"] == label, "article_id"]) for label in LABELS}
-    return aggregator.frame(), article_rows(articles, n_claims, label_counts)
+    tally = StanceTally()  # predict's own counting
+    tally.add(stances)
+    return tally.aggregator.frame(), article_rows(articles, n_claims, tally.label_counts)
 
 
 # --------------------------------------------------------------- figures ---
