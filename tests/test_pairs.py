@@ -14,6 +14,7 @@ from pipeline.frontend.pairs import (
     SPEAKER,
     author_of,
     claim_pairs,
+    claim_reading,
     claims_table,
     context_mentions,
     evidence_note,
@@ -43,9 +44,9 @@ def mention(i, start, end, canonical, affiliation=None, actor_type="person", cla
             "affiliation": affiliation, "actor_type": actor_type, "origin": origin}
 
 
-#: Only what the claim names, texts without evidence notes: the tests of the explicit pairs.
+#: Only what the claim names, each pair in its own text without evidence notes: the tests of the explicit pairs.
 EXPLICIT = PairsConfig(implicit_targets=0, implicit_issues=0, implicit_sources=0, context_window=0,
-                       evidence_in_text=False)
+                       evidence_in_text=False, one_text_per_claim=False)
 
 
 def test_speaker_and_mention_pairs_are_directed_and_deduplicated():
@@ -182,3 +183,41 @@ def test_salient_and_context_mentions():
     assert context_mentions(by_claim, 1, 1) == ["c0", "c2"]
     assert context_mentions(by_claim, 0, 2) == ["c1", "c2"]
     assert context_mentions(by_claim, 2, 0) == []
+
+
+def test_claim_reading_puts_each_note_after_its_mention_and_maps_every_span():
+    text = "He met the US president and Biden."
+    mentions = [mention(0, 0, 2, "Mark Roe", origin="pronoun"), mention(1, 7, 23, "Joe Biden", origin="nominal"),
+                mention(2, 11, 23, "Joe Biden", origin="nominal"), mention(3, 28, 33, "Joe Biden")]
+    notes = {"a-c000-m00": "Mark Roe", "a-c000-m01": "Joe Biden", "a-c000-m02": "Joe Biden"}
+    reading, spans, prefix_spans = claim_reading(text, mentions, [("CNN", "author"), ("NATO", "implicit")], notes)
+    assert reading == "CNN (author); NATO (implicit): He (Mark Roe) met the US president (Joe Biden) and Biden."
+    assert {name: reading[a:b] for name, (a, b) in prefix_spans.items()} == {"CNN": "CNN", "NATO": "NATO"}
+    # Nested mentions share the one note at their common end; a mention without a note has none.
+    assert [reading[a:b] for a, b in spans.values()] == [
+        "He (Mark Roe)", "the US president (Joe Biden)", "US president (Joe Biden)", "Biden"]
+    assert claim_reading("Biden spoke.", [mention(0, 0, 5, "Joe Biden")], [], {}) == \
+        ("Biden spoke.", {"a-c000-m00": (0, 5)}, {})
+
+
+def test_every_pair_of_a_claim_is_marked_in_the_same_reading():
+    from pipeline.models.transformer.encoding import unmark
+
+    claim = {"claim_id": "a-c001", "article_id": "a", "text": "He attacked the probe and Biden.",
+             "kind": "reported speech", "speaker_resolved": "Jane Doe", "speaker_affiliation": None}
+    here = [mention(0, 0, 2, "Mark Roe", claim="a-c001", origin="pronoun"),
+            mention(1, 16, 21, "impeachment probe", actor_type="issue", claim="a-c001", origin="issue"),
+            mention(2, 26, 31, "Joe Biden", claim="a-c001")]
+    article = here + [mention(0, 0, 4, "NATO", "NATO", "bloc", claim="a-c000"),
+                      mention(1, 0, 4, "NATO", "NATO", "bloc", claim="a-c002")]
+    settings = EXPLICIT.model_copy(update={"one_text_per_claim": True, "evidence_in_text": True,
+                                           "implicit_targets": 4})
+    pairs = {(p["source"], p["target"]): p["text"] for p in claim_pairs(claim, here, "CNN", None, settings, MARKERS,
+                                                                         article)}
+    assert pairs[("Jane Doe", "Mark Roe")] == \
+        "<src>Jane Doe</src> (speaker); NATO (implicit): <tgt>He (Mark Roe)</tgt> attacked the probe and Biden."
+    assert pairs[("Joe Biden", "NATO")] == \
+        "Jane Doe (speaker); <tgt>NATO</tgt> (implicit): He (Mark Roe) attacked the probe and <src>Biden</src>."
+    readings = {unmark(text, MARKERS)[0] for text in pairs.values()}
+    assert readings == {"Jane Doe (speaker); NATO (implicit): He (Mark Roe) attacked the probe and Biden."}
+    assert len(pairs) == 10  # speaker -> 4 targets; 2 actors -> each other, the issue and NATO

@@ -453,6 +453,11 @@ class PairsConfig(_Section):
     evidence_in_text: bool = Field(
         default=False, description="the text a model reads notes each side's evidence: the kind of a participant the "
                                   "claim does not name ('(speaker)'), the resolved name of a pronoun or nominal")
+    one_text_per_claim: bool = Field(
+        default=True,
+        description="every pair of a claim is marked in one shared reading of it (its speaker or author and implicit "
+                    "participants named in a prefix, every note in place), so a one-pass model encodes each claim once; "
+                    "false: each pair's own text names only its own participants")
 
 
 class RayConfig(_Section):

@@ -24,7 +24,11 @@ the text the classifier reads, marked exactly as the gold examples are:
 source and target mentions wrapped in their markers; a source not mentioned
 in the claim (speaker, author, implicit) is named in a prefix
 ``<src>Name</src>: ``, an implicit target likewise (``On <tgt>Name</tgt>: ``
-or ``<src>A</src> on <tgt>B</tgt>: ``).
+or ``<src>A</src> on <tgt>B</tgt>: ``). With ``pairs.one_text_per_claim``
+(the default) every pair of a claim is marked in the same reading of it
+(:func:`claim_reading`): the participants the claim does not name are all
+listed in one prefix (``Sergey Lavrov; NATO: <claim>``), so a one-pass model
+encodes the claim once for all its pairs.
 """
 
 from __future__ import annotations
@@ -89,6 +93,49 @@ def marked_text(text: str, target_span: tuple[int, int] | None, markers: Example
     if source_span is None and target_span is None:
         return f"{src} on {tgt}: {body}"
     return f"{src}: {body}" if source_span is None else f"On {tgt}: {body}"
+
+
+def claim_reading(text: str, mentions: list[dict], prefix: list[tuple[str, str | None]],
+                  notes: dict[str, str]) -> tuple[str, dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+    """The one text every pair of a claim is read in, and where each participant sits in it.
+
+    `prefix` lists the participants the claim does not name, as (name, note)
+    pairs, in order: ``Sergey Lavrov (speaker); NATO (implicit): <claim>``
+    (names only, when the notes are None). `notes` maps a mention id to the
+    note that follows the mention in place (``he (Joe Biden)``); a note is
+    written once per end position, so nested mentions share it. Returns the
+    reading, each mention's span in it (its note included, as
+    :func:`marked_text` wraps it) and each prefix name's span.
+    """
+    head, prefix_spans = "", {}
+    for name, note in prefix:
+        if name in prefix_spans:
+            continue
+        head += "; " if head else ""
+        prefix_spans[name] = (len(head), len(head) + len(name))
+        head += name + (f" ({note})" if note else "")
+    head += ": " if head else ""
+    inserts: dict[int, str] = {}
+    for mention in sorted(mentions, key=lambda m: (m["end"], m["start"])):
+        note = notes.get(mention["mention_id"])
+        if note and mention["end"] not in inserts:
+            inserts[mention["end"]] = f" ({note})"
+    ends = sorted(inserts)
+
+    def shift(position: int, inclusive: bool) -> int:
+        """Characters the notes add before `position` (at it too, when `inclusive`)."""
+        return sum(len(inserts[end]) for end in ends if end < position or (inclusive and end == position))
+
+    body, cursor = [], 0
+    for end in ends:
+        body += [text[cursor:end], inserts[end]]
+        cursor = end
+    body.append(text[cursor:])
+    offset = len(head)
+    mention_spans = {m["mention_id"]: (offset + m["start"] + shift(m["start"], True),
+                                       offset + m["end"] + shift(m["end"], bool(notes.get(m["mention_id"]))))
+                     for m in mentions}
+    return head + "".join(body), mention_spans, prefix_spans
 
 
 def evidence_note(evidence: str, surface: str | None, canonical: str) -> str | None:
@@ -230,14 +277,41 @@ def claim_pairs(claim: dict, mentions: list[dict], author: str, author_affiliati
             "source_affiliation": source_affiliation, "target_affiliation": first["affiliation"],
             "origin": origin, "source_mention_id": source_mention["mention_id"] if source_mention else None,
             "target_mention_id": first["mention_id"],
-            "text": marked_text(claim["text"], target_span, markers, source_span, source, target,
-                                *(_notes(claim["text"], source, target, source_span, target_span, source_evidence,
-                                         target_evidence) if settings.evidence_in_text else ())),
+            "text": None if settings.one_text_per_claim else marked_text(
+                claim["text"], target_span, markers, source_span, source, target,
+                *(_notes(claim["text"], source, target, source_span, target_span, source_evidence,
+                         target_evidence) if settings.evidence_in_text else ())),
             "target_type": first.get("actor_type") or "other",
             "source_evidence": source_evidence,
             "target_evidence": target_evidence,
         })
+    if settings.one_text_per_claim and records:
+        _mark_in_shared_reading(records, claim["text"], ordered, settings.evidence_in_text, markers)
     return records
+
+
+def _mark_in_shared_reading(records: list[dict], text: str, mentions: list[dict], with_notes: bool,
+                            markers: ExamplesConfig) -> None:
+    """Give every pair record of one claim its text: the pair marked in the claim's one reading
+    (:func:`claim_reading`), whose prefix names each participant that some pair needs but the claim
+    does not name (speaker or author first, then implicit ones, in pair order)."""
+    unnamed = [(record[side], record[f"{side}_evidence"]) for record in records for side in ("source", "target")
+               if record[f"{side}_evidence"] in (SPEAKER, AUTHOR, IMPLICIT)]
+    unnamed.sort(key=lambda entry: entry[1] == IMPLICIT)  # stable: the speaker or author leads
+    prefix = [(name, kind if with_notes else None) for name, kind in unnamed]
+    notes = {}
+    if with_notes:
+        for mention in mentions:
+            evidence = _EVIDENCE.get(mention.get("origin"), NAMED)
+            note = evidence_note(evidence, text[mention["start"]:mention["end"]], mention["canonical"])
+            if note:
+                notes[mention["mention_id"]] = note
+    reading, mention_spans, prefix_spans = claim_reading(text, mentions, prefix, notes)
+    for record in records:
+        source_span, target_span = (
+            prefix_spans[record[side]] if record[f"{side}_evidence"] in (SPEAKER, AUTHOR, IMPLICIT)
+            else mention_spans[record[f"{side}_mention_id"]] for side in ("source", "target"))
+        record["text"] = mark_pair(reading, source_span, target_span, markers)
 
 
 def _notes(text: str, source: str, target: str, source_span: tuple[int, int] | None,
