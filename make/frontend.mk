@@ -10,21 +10,16 @@ FRONTEND_TABLES := $(foreach table,articles claims mentions pairs,$(CORPUS_DIR)/
 
 .PHONY: claims pairs bench-frontend
 
-$(CORPUS_DIR)/articles.parquet: $(SECTIONS)/input.json $(SECTIONS)/articles.json $(SECTIONS)/paths.json \
-		$(FRONTEND_CODE)
-	$(RUN) articles --config $(CONFIG)
+# Two processes, not four (a Python start each is a good part of a small corpus's time): articles and
+# claims together, as nothing else reads the articles table first; actors and pairs together, as
+# both are cheap next to spaCy, so a change of pairs.* reruns them but never the parse.
+$(CORPUS_DIR)/articles.parquet $(CORPUS_DIR)/claims.parquet &: $(SECTIONS)/input.json $(SECTIONS)/articles.json \
+		$(SECTIONS)/paths.json $(SECTIONS)/claims.json $(SECTIONS)/actors.json configs/actors.yaml $(FRONTEND_CODE)
+	$(RUN) articles,claims --config $(CONFIG)
 
-$(CORPUS_DIR)/claims.parquet: $(CORPUS_DIR)/articles.parquet $(SECTIONS)/claims.json $(SECTIONS)/actors.json \
-		configs/actors.yaml $(FRONTEND_CODE)
-	$(RUN) claims --config $(CONFIG)
-
-$(CORPUS_DIR)/mentions.parquet: $(CORPUS_DIR)/claims.parquet $(SECTIONS)/actors.json configs/actors.yaml \
-		$(FRONTEND_CODE)
-	$(RUN) actors --config $(CONFIG)
-
-$(CORPUS_DIR)/pairs.parquet: $(CORPUS_DIR)/mentions.parquet $(SECTIONS)/pairs.json $(SECTIONS)/examples.json \
-		$(FRONTEND_CODE)
-	$(RUN) pairs --config $(CONFIG)
+$(CORPUS_DIR)/mentions.parquet $(CORPUS_DIR)/pairs.parquet &: $(CORPUS_DIR)/claims.parquet \
+		$(SECTIONS)/actors.json configs/actors.yaml $(SECTIONS)/pairs.json $(SECTIONS)/examples.json $(FRONTEND_CODE)
+	$(RUN) actors,pairs --config $(CONFIG)
 
 pairs: $(CORPUS_DIR)/pairs.parquet ## Run articles -> claims -> actors -> pairs on INPUT (default seeds/), tables under data/tables/corpus
 

@@ -13,11 +13,13 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 .PHONY: predict check-seed eval-e2e eval-pairs notebook setup-browser bench-scale
 
 # predict always reruns (the champion may have moved in the registry); the front half below it does not.
-# The Ray engine (ENGINE=ray, or predict.engine: ray; plan.mk's PREDICT_ENGINE) runs the front half
-# itself, from the input files, so it needs none of the local engine's tables.
-PREDICT_INPUTS = $(if $(filter ray,$(PREDICT_ENGINE)),$(SECTIONS)/input.json,$(CORPUS_DIR)/pairs.parquet)
-predict: $$(PREDICT_INPUTS) ## Stances of INPUT (default seeds/) by the champion: tables, pair aggregates, actor network under outputs/CONFIG/predict (ENGINE=ray: on Ray Data)
-	$(RUN) predict --config $(CONFIG)
+# The local engine loads the model while a sub-make brings the front half's tables up to date (on
+# the other core: loading torch and the model costs as much as parsing a few articles), then reads
+# them. The Ray engine (ENGINE=ray, or predict.engine: ray; plan.mk's PREDICT_ENGINE) runs the front
+# half itself, from the input files, so it needs none of the local engine's tables.
+FRONT_HALF_MAKE = $(MAKE) --no-print-directory $(CORPUS_DIR)/pairs.parquet
+predict: $(SECTIONS)/input.json | $(VENV_STAMP) ## Stances of INPUT (default seeds/) by the champion: tables, pair aggregates, actor network under outputs/CONFIG/predict (ENGINE=ray: on Ray Data)
+	$(RUN) predict --config $(CONFIG) $(if $(filter ray,$(PREDICT_ENGINE)),,--alongside '$(FRONT_HALF_MAKE)')
 
 # Reads predict's outputs as they are: it does not run predict first.
 check-seed: $(VENV_STAMP) ## Check make predict's stances of the seed article against the hand reading tests/data/seed_reading.yaml (predict.seed_reading)

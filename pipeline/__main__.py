@@ -116,22 +116,34 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_command(argv: list[str], context: dict[str, str]) -> int:
-    """Parse the command line, load the config, run one stage."""
+    """Parse the command line, load the config, run the stage (or the comma-separated stages, in turn)."""
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
-    parser.add_argument("stage", choices=sorted([*STAGES, "config"]),
-                        help="a stage, or 'config' to print the resolved config (with --sections-dir: "
-                             "snapshot its sections for make)")
+    parser.add_argument("stage", help="a stage, or 'config' to print the resolved config (with --sections-dir: "
+                                      "snapshot its sections for make); stages joined by commas "
+                                      "(articles,claims) run in turn in one process. One of: "
+                                      + ", ".join(sorted([*STAGES, "config"])))
     parser.add_argument("--config", default="default", help="config name in configs/ or a YAML path")
     parser.add_argument("--sections-dir", type=Path, help="with 'config': where the section snapshots go")
     parser.add_argument("--family", action="append", dest="families",
                         help="with train or evaluate: this model family only (repeatable)")
+    parser.add_argument("--alongside", metavar="COMMAND",
+                        help="with predict (local engine): a command run while the model loads, typically make "
+                             "building the front half's tables; predict reads them once it has succeeded")
     parser.add_argument("--debug", action="store_true", help="show the traceback of a failure (or PIPELINE_DEBUG=1)")
     parser.add_argument("overrides", nargs="*", help="key.path=value overrides, e.g. train.seed=7")
     args = parser.parse_intermixed_args(argv)
+    stages = args.stage.split(",")
+    unknown = [name for name in stages if name not in STAGES and not (name == "config" and len(stages) == 1)]
+    if unknown:
+        parser.error(f"unknown stage {', '.join(map(repr, unknown))}; choose from {', '.join(sorted([*STAGES, 'config']))}")
+    if args.families and any(name not in ("train", "evaluate") for name in stages):
+        parser.error("--family goes with train or evaluate")
+    if args.alongside and stages != ["predict"]:
+        parser.error("--alongside goes with predict")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     config = load_config(args.config, env_overrides(dict(os.environ)) + args.overrides)
     context["tracking_uri"] = config.tracking_uri
-    if args.stage == "config":
+    if stages == ["config"]:
         if args.sections_dir is None:
             print(config_to_yaml(config), end="")
             return 0
@@ -139,12 +151,11 @@ def run_command(argv: list[str], context: dict[str, str]) -> int:
         if changed:
             print(f"config {config.name}: changed sections: {', '.join(changed)}")
         return 0
-    module_name, function_name = STAGES[args.stage].split(":")
-    stage = getattr(importlib.import_module(module_name), function_name)
-    if args.families and args.stage not in ("train", "evaluate"):
-        parser.error("--family goes with train or evaluate")
+    options = {"families": args.families} if args.families else {"alongside": args.alongside} if args.alongside else {}
     try:
-        stage(config, families=args.families) if args.families else stage(config)
+        for name in stages:
+            module_name, function_name = STAGES[name].split(":")
+            getattr(importlib.import_module(module_name), function_name)(config, **options)
     except Exception as exc:
         message = store_busy_message(exc, config.tracking_uri)
         if message is None:

@@ -95,6 +95,15 @@ def test_pipeline_debug_env_shows_the_traceback(tmp_path):
     assert result.returncode == 1 and "Traceback" in result.stderr
 
 
+def test_stages_joined_by_commas_are_each_checked_and_alongside_is_for_predict(capsys):
+    for args, named in ((["articles,nonsense"], "unknown stage 'nonsense'"), (["config,articles"], "unknown stage 'config'"),
+                        (["pairs", "--alongside", "true"], "--alongside goes with predict"),
+                        (["articles,train", "--family", "tfidf"], "--family goes with train or evaluate")):
+        with pytest.raises(SystemExit) as exit_:
+            main(args)
+        assert exit_.value.code == 2 and named in capsys.readouterr().err
+
+
 def test_an_unforeseen_error_is_still_one_line():
     line = error_line(ZeroDivisionError("division by zero"))
     assert "internal error (ZeroDivisionError" in line and "--debug" in line

@@ -82,10 +82,10 @@ def test_predict_twice_parses_once(smoke_predict, smoke_run):
                f"ARGS={' '.join(overrides)}"]
     done = subprocess.run(command, cwd=REPO_ROOT, env=smoke_run["env"], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert "pipeline articles " in smoke_predict["stdout"] and "pipeline pairs " in smoke_predict["stdout"]
-    for stage in ("articles", "claims", "actors", "pairs"):
-        assert f"pipeline {stage} " not in done.stdout, f"{stage} reran with nothing changed"
-    assert "pipeline predict " in done.stdout
+    assert "pipeline articles,claims " in smoke_predict["stdout"] and "pipeline actors,pairs " in smoke_predict["stdout"]
+    for stages_ in ("articles,claims", "actors,pairs"):
+        assert f"pipeline {stages_} " not in done.stdout, f"{stages_} reran with nothing changed"
+    assert "pipeline predict " in done.stdout and "pairs.parquet' is up to date" in done.stdout
 
 
 def test_a_raw_file_changed_after_fetch_reruns_ingest(smoke_run, tmp_path):
@@ -101,7 +101,11 @@ def test_a_raw_file_changed_after_fetch_reruns_ingest(smoke_run, tmp_path):
 
 
 def test_predict_on_ray_runs_no_front_half_stage(smoke_run, tmp_path):
-    """ENGINE=ray reads the input files itself: make runs predict alone, though no corpus table exists."""
+    """ENGINE=ray reads the input files itself: make runs predict alone, though no corpus table exists. The
+    local engine runs predict with a sub-make of the front half's tables alongside its model load."""
     unbuilt = ["articles.tables_subdir=never-built"]
-    assert stages(dry_run(smoke_run, tmp_path, "predict", unbuilt, state=tmp_path / "ray", engine="ray")) == ["predict"]
-    assert stages(dry_run(smoke_run, tmp_path, "predict", unbuilt, state=tmp_path / "local"))[0] == "articles"
+    ray = dry_run(smoke_run, tmp_path, "predict", unbuilt, state=tmp_path / "ray", engine="ray")
+    assert stages(ray) == ["predict"] and "--alongside" not in ray[0]
+    local = dry_run(smoke_run, tmp_path, "predict", unbuilt, state=tmp_path / "local")
+    assert stages(local) == ["predict"] and re.search(r"--alongside '\S*make .*never-built/pairs\.parquet'", local[0])
+    assert stages(dry_run(smoke_run, tmp_path, "pairs", unbuilt, state=tmp_path / "local")) == ["articles,claims"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import networkx as nx
 import pandas as pd
@@ -222,8 +223,6 @@ def test_memory_does_not_grow_with_the_corpus(tmp_path):
 
 def test_make_predict_on_the_seed(smoke_predict):
     out, config = smoke_predict["out"], smoke_predict["config"]
-    pass
-
     n_pairs = len(read_table(config.corpus_dir / "pairs.parquet", "pairs"))
     stances = read_table(out / "stances.parquet", "stances")
     assert len(stances) == n_pairs > 50
@@ -266,3 +265,23 @@ def test_decide_relabels_by_the_rule_with_the_author_threshold_apart():
     assert decided["label"].tolist() == ["supportive", "neutral"]
     assert decided["confidence"].tolist() == pytest.approx([0.35, 0.6])
     assert P.decide(labels, origins, DecisionRule()) is labels  # no rule: the model's own labels
+
+
+def test_the_model_loads_while_the_command_alongside_builds_the_front_half(tmp_path, monkeypatch):
+    from pipeline.stages import predict as stage
+
+    built = tmp_path / "pairs.parquet"
+    seen_while_loading = []
+
+    def load(config):
+        seen_while_loading.append(built.exists())
+        return "model", {"model_uri": "models:/m/1"}
+
+    monkeypatch.setattr(stage, "load_stance_model", load)
+    slow_front_half = (f"{sys.executable} -c \"import pathlib, time; time.sleep(1); "
+                       f"pathlib.Path(r'{built}').write_text('x')\"")
+    assert stage.load_while(None, slow_front_half) == ("model", {"model_uri": "models:/m/1"})
+    assert seen_while_loading == [False] and built.exists()  # loaded before the command ended, returned after
+    with pytest.raises(RuntimeError, match=r"failed \(exit 3\)"):
+        stage.load_while(None, f"{sys.executable} -c \"import sys; sys.exit(3)\"")
+    assert stage.load_while(None, None) == ("model", {"model_uri": "models:/m/1"})

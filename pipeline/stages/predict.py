@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import resource
+import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,8 +34,22 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def run(config: Config) -> None:
-    """Stage runner: stances, aggregates and networks of the user corpus under outputs/, by the configured engine."""
+def load_while(config: Config, alongside: str | None) -> tuple[object, dict]:
+    """Load the stance model while `alongside` (a command, split like a shell line without expansion) runs
+    beside it, on the other cores: make building the front half's tables, which the model needs only
+    once it is loaded. Waits for the command however the load ends; a failed command is an error."""
+    child = subprocess.Popen(shlex.split(alongside)) if alongside else None
+    try:
+        return load_stance_model(config)
+    finally:
+        if child is not None and child.wait() != 0:
+            raise RuntimeError(f"the command predict ran alongside failed (exit {child.returncode}): {alongside}")
+
+
+def run(config: Config, alongside: str | None = None) -> None:
+    """Stage runner: stances, aggregates and networks of the user corpus under outputs/, by the configured engine.
+
+    `alongside` (local engine): a command run while the model loads (see :func:`load_while`)."""
     began = time.perf_counter()
     out = config.outputs_dir / config.predict.output_subdir
     settings = config.predict
@@ -48,7 +64,7 @@ def run(config: Config) -> None:
             extra = {"engine": "ray", "ray": result["ray"], "read_seconds": result["read_seconds"],
                      "n_rejects": len(result["rejects"]), "articles_read": result["ingest"].summary()}
         else:
-            model, provenance = load_stance_model(config)
+            model, provenance = load_while(config, alongside)
             loaded = time.perf_counter()
             result = predict_corpus(model, config.corpus_dir, staging, settings.batch_size, settings.progress,
                                     DecisionRule.from_json(provenance.get("decision_rule")))

@@ -251,7 +251,8 @@ def draw_network(graph: nx.DiGraph, path: Path | None = None, labels: Sequence[s
         nx.draw_networkx_labels(drawn, layout, ax=ax, font_size=8)
         colorbar = fig.colorbar(matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.6)
         colorbar.set_label("net stance: hostile -1 .. +1 supportive")
-    fig.tight_layout()
+    # Fixed margins, not tight_layout: its measuring pass renders the whole figure once more.
+    fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.95)
     if path is not None:
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=110, format="png")
