@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from pipeline.core.alongside import CommandAlongside
 from pipeline.core.config import (
     ConfigError,
     config_to_yaml,
@@ -151,12 +152,18 @@ def run_command(argv: list[str], context: dict[str, str]) -> int:
         if changed:
             print(f"config {config.name}: changed sections: {', '.join(changed)}")
         return 0
-    options = {"families": args.families} if args.families else {"alongside": args.alongside} if args.alongside else {}
+    # Started before the stage's module is imported: predict's imports are much of its model's load.
+    started = CommandAlongside(args.alongside) if args.alongside else None
+    options = {"families": args.families} if args.families else {"alongside": started} if started else {}
     try:
         for name in stages:
             module_name, function_name = STAGES[name].split(":")
             getattr(importlib.import_module(module_name), function_name)(config, **options)
+        if started is not None:
+            started.wait()  # already ended, unless the stage failed first
     except Exception as exc:
+        if started is not None:
+            started.wait(check=False)  # the stage's failure is the one to report
         message = store_busy_message(exc, config.tracking_uri)
         if message is None:
             raise

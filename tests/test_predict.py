@@ -268,6 +268,7 @@ def test_decide_relabels_by_the_rule_with_the_author_threshold_apart():
 
 
 def test_the_model_loads_while_the_command_alongside_builds_the_front_half(tmp_path, monkeypatch):
+    from pipeline.core.alongside import CommandAlongside
     from pipeline.stages import predict as stage
 
     built = tmp_path / "pairs.parquet"
@@ -278,10 +279,12 @@ def test_the_model_loads_while_the_command_alongside_builds_the_front_half(tmp_p
         return "model", {"model_uri": "models:/m/1"}
 
     monkeypatch.setattr(stage, "load_stance_model", load)
-    slow_front_half = (f"{sys.executable} -c \"import pathlib, time; time.sleep(1); "
-                       f"pathlib.Path(r'{built}').write_text('x')\"")
-    assert stage.load_while(None, slow_front_half) == ("model", {"model_uri": "models:/m/1"})
-    assert seen_while_loading == [False] and built.exists()  # loaded before the command ended, returned after
+    slow_front_half = CommandAlongside(f"{sys.executable} -c \"import pathlib, time; time.sleep(1); "
+                                       f"pathlib.Path(r'{built}').write_text('x')\"")
+    assert stage.load_then_wait(None, slow_front_half) == ("model", {"model_uri": "models:/m/1"})
+    assert seen_while_loading == [False] and built.exists()  # loaded while the command ran, returned after it
+    failing = CommandAlongside(f"{sys.executable} -c \"import sys; sys.exit(3)\"")
     with pytest.raises(RuntimeError, match=r"failed \(exit 3\)"):
-        stage.load_while(None, f"{sys.executable} -c \"import sys; sys.exit(3)\"")
-    assert stage.load_while(None, None) == ("model", {"model_uri": "models:/m/1"})
+        stage.load_then_wait(None, failing)
+    failing.wait(check=False)
+    assert stage.load_then_wait(None, None) == ("model", {"model_uri": "models:/m/1"})

@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import resource
-import shlex
-import subprocess
 import sys
 import time
 from pathlib import Path
 
+from pipeline.core.alongside import CommandAlongside
 from pipeline.core.config import Config
 from pipeline.core.decision import DecisionRule
 from pipeline.core.labels import HOSTILE, SUPPORTIVE
@@ -34,22 +33,21 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def load_while(config: Config, alongside: str | None) -> tuple[object, dict]:
-    """Load the stance model while `alongside` (a command, split like a shell line without expansion) runs
-    beside it, on the other cores: make building the front half's tables, which the model needs only
-    once it is loaded. Waits for the command however the load ends; a failed command is an error."""
-    child = subprocess.Popen(shlex.split(alongside)) if alongside else None
+def load_then_wait(config: Config, alongside: CommandAlongside | None) -> tuple[object, dict]:
+    """The stance model and its provenance, loaded while `alongside` (make building the front half's
+    tables, which the model needs only once it is loaded) runs; returns once that command has ended."""
     try:
         return load_stance_model(config)
     finally:
-        if child is not None and child.wait() != 0:
-            raise RuntimeError(f"the command predict ran alongside failed (exit {child.returncode}): {alongside}")
+        if alongside is not None:
+            alongside.wait()
 
 
-def run(config: Config, alongside: str | None = None) -> None:
+def run(config: Config, alongside: CommandAlongside | None = None) -> None:
     """Stage runner: stances, aggregates and networks of the user corpus under outputs/, by the configured engine.
 
-    `alongside` (local engine): a command run while the model loads (see :func:`load_while`)."""
+    `alongside` (local engine): a command started before this stage was imported, waited for once the
+    model has loaded (see :func:`load_then_wait`)."""
     began = time.perf_counter()
     out = config.outputs_dir / config.predict.output_subdir
     settings = config.predict
@@ -64,7 +62,7 @@ def run(config: Config, alongside: str | None = None) -> None:
             extra = {"engine": "ray", "ray": result["ray"], "read_seconds": result["read_seconds"],
                      "n_rejects": len(result["rejects"]), "articles_read": result["ingest"].summary()}
         else:
-            model, provenance = load_while(config, alongside)
+            model, provenance = load_then_wait(config, alongside)
             loaded = time.perf_counter()
             result = predict_corpus(model, config.corpus_dir, staging, settings.batch_size, settings.progress,
                                     DecisionRule.from_json(provenance.get("decision_rule")))
