@@ -47,8 +47,10 @@ setup: $(VENV_STAMP) ## Create .venv/ and install the project (make train does t
 # Config snapshots and the run plan: recomputed on every call, each file rewritten only when it
 # changes. plan.mk names the families, the table folders and each family's code; make reads it
 # again when it changes, so every target below is a real output file and a deleted one is rebuilt.
+# A sub-make of the same call (make predict's front half) passes SNAPSHOTS_FRESH=1: its parent has
+# just computed them.
 $(STATE)/config.stamp: FORCE | $(VENV_STAMP)
-	@$(PY) -m pipeline config --config $(CONFIG) --sections-dir $(SECTIONS)
+	@$(if $(SNAPSHOTS_FRESH),true,$(PY) -m pipeline config --config $(CONFIG) --sections-dir $(SECTIONS))
 $(SECTIONS)/%.json: $(STATE)/config.stamp ;
 $(SECTIONS)/plan.mk: $(STATE)/config.stamp ;
 ifneq ($(filter-out help setup clean test test-fast ui,$(or $(MAKECMDGOALS),help)),)

@@ -17,7 +17,7 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 # the other core: loading torch and the model costs as much as parsing a few articles), then reads
 # them. The Ray engine (ENGINE=ray, or predict.engine: ray; plan.mk's PREDICT_ENGINE) runs the front
 # half itself, from the input files, so it needs none of the local engine's tables.
-FRONT_HALF_MAKE = $(MAKE) --no-print-directory $(CORPUS_DIR)/pairs.parquet
+FRONT_HALF_MAKE = $(MAKE) --no-print-directory SNAPSHOTS_FRESH=1 $(CORPUS_DIR)/pairs.parquet
 predict: $(SECTIONS)/input.json | $(VENV_STAMP) ## Stances of INPUT (default seeds/) by the champion: tables, pair aggregates, actor network under outputs/CONFIG/predict (ENGINE=ray: on Ray Data)
 	$(RUN) predict --config $(CONFIG) $(if $(filter ray,$(PREDICT_ENGINE)),,--alongside '$(FRONT_HALF_MAKE)')
 

@@ -9,6 +9,7 @@ exits non-zero; ``--debug`` or ``PIPELINE_DEBUG=1`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import logging
 import os
@@ -172,5 +173,15 @@ def run_command(argv: list[str], context: dict[str, str]) -> int:
     return 0
 
 
+def exit_now(code: int) -> None:
+    """Exit with `code` once the exit handlers have run (MLflow's, Ray's, multiprocessing's, logging's,
+    temporary files'), skipping the interpreter's teardown of every module: after torch, transformers
+    and MLflow are imported that teardown alone takes about 1.5 s, a sixth of `make predict` on one article."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -104,6 +104,18 @@ def test_stages_joined_by_commas_are_each_checked_and_alongside_is_for_predict(c
         assert exit_.value.code == 2 and named in capsys.readouterr().err
 
 
+def test_the_command_line_exits_with_its_code_after_the_exit_handlers_ran(tmp_path):
+    """exit_now skips the interpreter's teardown, not the exit handlers: an atexit hook still writes."""
+    marker = tmp_path / "handler-ran"
+    code = ("import atexit, pathlib, sys\n"
+            "from pipeline.__main__ import exit_now\n"
+            f"atexit.register(lambda: pathlib.Path(r'{marker}').write_text('yes'))\n"
+            "print('out', end='')\n"
+            "exit_now(3)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 3 and done.stdout == "out" and marker.read_text() == "yes"
+
+
 def test_an_unforeseen_error_is_still_one_line():
     line = error_line(ZeroDivisionError("division by zero"))
     assert "internal error (ZeroDivisionError" in line and "--debug" in line
