@@ -19,9 +19,11 @@ from pipeline.bench.scale import (
     MemorySampler,
     Setup,
     descendants,
+    first_cores,
     is_worker,
     job_commands,
     load_records,
+    run_sampled,
     setups,
     with_efficiency,
     write_corpus,
@@ -81,9 +83,10 @@ def test_the_sampler_sees_a_child_and_its_memory():
 
 def test_each_engine_runs_the_whole_job_of_make_predict(config):
     found = setups(config, cores=2)
-    assert [(s.engine, s.cpus) for s in found] == [("local", 2), ("ray", 1), ("ray", 2)]
+    assert [(s.engine, s.cpus) for s in found] == [("local", 1), ("local", 2), ("ray", 1), ("ray", 2)]
+    assert [(s.engine, s.cpus) for s in setups(config, cores=1)] == [("local", 1), ("ray", 1)]
     local = job_commands(Path("/o/config.yaml"), Setup("local", 2), 50, Path("/c"))
-    assert [c[3] for c in local] == ["articles", "claims", "actors", "pairs", "predict"]
+    assert [c[3] for c in local] == ["articles,claims", "actors,pairs", "predict"]
     assert "articles.input=/c" in local[0] and "predict.engine=local" in local[-1]
     assert local[0][4:6] == ["--config", "/o/config.yaml"]
     ray = job_commands(Path("/o/config.yaml"), Setup("ray", 1), 50, Path("/c"))
@@ -91,16 +94,27 @@ def test_each_engine_runs_the_whole_job_of_make_predict(config):
     assert "predict.output_subdir=bench-scale/50-ray-1cpu" in ray[0]
 
 
-def test_scaling_efficiency_is_per_cpu_throughput_over_the_fewest_cpus():
-    rows = [{"engine": "local", "cpus": 2, "size": 10, "articles_per_s": 3.0},
+def test_speedup_is_over_local_on_one_core_and_efficiency_per_cpu_over_the_fewest():
+    rows = [{"engine": "local", "cpus": 1, "size": 10, "articles_per_s": 2.0},
+            {"engine": "local", "cpus": 2, "size": 10, "articles_per_s": 3.0},
             {"engine": "ray", "cpus": 1, "size": 10, "articles_per_s": 1.0},
-            {"engine": "ray", "cpus": 2, "size": 10, "articles_per_s": 1.6}]
-    assert [r["scaling_efficiency"] for r in with_efficiency(rows)] == [None, 1.0, 0.8]
+            {"engine": "ray", "cpus": 2, "size": 10, "articles_per_s": 1.6},
+            {"engine": "ray", "cpus": 2, "size": 20, "articles_per_s": 1.6}]
+    found = with_efficiency(rows)
+    assert [r["scaling_efficiency"] for r in found] == [None, None, 1.0, 0.8, 1.0]
+    assert [r["speedup_over_local_1cpu"] for r in found] == [1.0, 1.5, 0.5, 0.8, None]
+
+
+def test_a_measurement_is_pinned_to_its_cores(tmp_path):
+    with open(tmp_path / "log", "w") as log:
+        run_sampled([sys.executable, "-c", "import os; print(sorted(os.sched_getaffinity(0)))"], dict(os.environ),
+                    60, log, first_cores(1))
+    assert (tmp_path / "log").read_text().strip() == str(sorted(first_cores(1)))
 
 
 @pytest.mark.ray
 def test_bench_scale_measures_both_engines_on_a_tiny_load_corpus(smoke_run):
-    overrides = [*smoke_run["overrides"], "scale.sizes=[6]", "scale.ray_cpus=[2]"]
+    overrides = [*smoke_run["overrides"], "scale.sizes=[6]", "scale.local_cpus=[2]", "scale.ray_cpus=[2]"]
     done = subprocess.run([sys.executable, "-m", "pipeline", "bench-scale", "--config", "smoke", *overrides],
                           cwd=REPO_ROOT, env=smoke_run["env"], capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

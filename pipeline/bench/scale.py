@@ -8,15 +8,20 @@ larger than SEESAW holds the same texts several times (the output and
 ``docs/scale.md`` say so). It is written as JSONL files of 100 articles.
 
 Each engine then runs the job in subprocesses, as ``make predict`` would:
-the local engine the four front-half stages and ``predict``; the Ray engine
-``predict`` alone (``predict.engine=ray``), once per CPU count of
-``scale.ray_cpus`` (the in-process Ray's ``num_cpus``). Measured: wall time
-of the job, articles/s and pairs/s, the peak resident memory of the driver
-(the stage process) and of the workers (its descendants: spaCy's processes,
-Ray's workers; Ray's own daemons apart), sampled every 0.2 s, and the Ray
-engine's scaling efficiency (articles/s at *n* CPUs over *n* times that at
-one CPU). Every measurement is one MLflow run of experiment ``scale``; the
-figures are printed and written to ``outputs/<config>/bench-scale/scale.json``.
+the local engine the front half's two processes (``articles,claims``,
+``actors,pairs``) and ``predict``, once per core count of ``scale.local_cpus``;
+the Ray engine ``predict`` alone (``predict.engine=ray``), once per CPU count
+of ``scale.ray_cpus`` (the in-process Ray's ``num_cpus``). Every measurement's
+processes are pinned to that many cores (spaCy's process count and torch's
+threads follow the cores a process may use; Ray's workers inherit the
+pinning). Measured: wall time of the job, articles/s and pairs/s, the peak
+resident memory of the driver (the stage process) and of the workers (its
+descendants: spaCy's processes, Ray's workers; Ray's own daemons apart),
+sampled every 0.2 s; each row's speedup over the local engine on one core,
+and the Ray engine's scaling efficiency (articles/s at *n* CPUs over *n*
+times that at its fewest). Every measurement is one MLflow run of experiment
+``scale``; the figures are printed and written to
+``outputs/<config>/bench-scale/scale.json``.
 """
 
 from __future__ import annotations
@@ -169,11 +174,19 @@ class MemorySampler:
         self._stop.set()
 
 
-def run_sampled(command: list[str], env: dict[str, str], timeout: float, log) -> tuple[float, dict[str, float]]:
-    """Run one command, its memory sampled; returns its wall seconds and peaks. A failure is an error
-    naming the command and the end of its output."""
+def first_cores(n: int) -> set[int]:
+    """The first `n` cores this process may run on."""
+    return set(sorted(os.sched_getaffinity(0))[:n])
+
+
+def run_sampled(command: list[str], env: dict[str, str], timeout: float, log,
+                cores: set[int] | None = None) -> tuple[float, dict[str, float]]:
+    """Run one command, pinned to `cores` (None: this process's), its memory sampled; returns its wall
+    seconds and peaks. A failure is an error naming the command and the end of its output."""
     began = time.perf_counter()
-    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    pin = (lambda: os.sched_setaffinity(0, cores)) if cores else None
+    process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               preexec_fn=pin)
     sampler = MemorySampler(process.pid)
     thread = threading.Thread(target=sampler.run, daemon=True)
     thread.start()
@@ -208,11 +221,10 @@ class Setup:
 
 
 def setups(config: Config, cores: int) -> list[Setup]:
-    """The engines to measure: the local engine on every core, the Ray engine at each of ``ray_cpus``."""
-    found = []
-    for engine in config.scale.engines:
-        found += [Setup("local", cores)] if engine == "local" else [Setup("ray", c) for c in config.scale.ray_cpus]
-    return found
+    """The engines to measure: the local engine at each of ``local_cpus``, the Ray engine at each of
+    ``ray_cpus``; counts above the `cores` this machine has are left out."""
+    counts = {"local": config.scale.local_cpus, "ray": config.scale.ray_cpus}
+    return [Setup(engine, n) for engine in config.scale.engines for n in counts[engine] if n <= cores]
 
 
 def job_commands(config_file: Path, setup: Setup, size: int, corpus: Path) -> list[list[str]]:
@@ -223,7 +235,7 @@ def job_commands(config_file: Path, setup: Setup, size: int, corpus: Path) -> li
                  "predict.progress=false"]
     if setup.engine == "ray":
         overrides.append(f"predict.ray.num_cpus={setup.cpus}")
-    stages = ["articles", "claims", "actors", "pairs", "predict"] if setup.engine == "local" else ["predict"]
+    stages = ["articles,claims", "actors,pairs", "predict"] if setup.engine == "local" else ["predict"]
     return [[sys.executable, "-m", "pipeline", stage, "--config", str(config_file), *overrides] for stage in stages]
 
 
@@ -235,39 +247,44 @@ def measure(config: Config, config_file: Path, setup: Setup, size: int, corpus: 
     seconds, peaks = 0.0, {}
     with open(out / f"{size}-{setup.label}.log", "w", encoding="utf-8") as log:
         for command in job_commands(config_file, setup, size, corpus):
-            took, found = run_sampled(command, env, config.scale.timeout_s, log)
+            took, found = run_sampled(command, env, config.scale.timeout_s, log, first_cores(setup.cpus))
             seconds += took
             peaks = {k: max(v, peaks.get(k, 0.0)) for k, v in found.items()}
     summary = json.loads((out / f"{size}-{setup.label}" / "predict_summary.json").read_text(encoding="utf-8"))
     return {"engine": setup.engine, "cpus": setup.cpus, "size": size, "seconds": round(seconds, 2),
-            "n_articles": summary["n_articles"], "n_pairs": summary["n_pairs"],
+            "articles_in": size, "n_articles": summary["n_articles"], "n_pairs": summary["n_pairs"],
             "articles_per_s": summary["n_articles"] / seconds, "pairs_per_s": summary["n_pairs"] / seconds,
             **{k: round(v, 1) for k, v in peaks.items()}}
 
 
 def with_efficiency(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each Ray row with its scaling efficiency: articles/s at n CPUs over n times that at the fewest
-    CPUs measured (per CPU), for the same corpus size; None where there is no reference."""
+    """Each row with its speedup over the local engine on one core (articles/s over that row's, same
+    corpus size), and each Ray row with its scaling efficiency (articles/s at n CPUs over n times that
+    at the fewest CPUs measured); None where there is no reference."""
     out = []
     for row in rows:
-        reference = [r for r in rows if r["engine"] == "ray" and r["size"] == row["size"]]
+        same_size = [r for r in rows if r["size"] == row["size"]]
+        local_one = next((r for r in same_size if r["engine"] == "local" and r["cpus"] == 1), None)
+        speedup = row["articles_per_s"] / local_one["articles_per_s"] if local_one and local_one["articles_per_s"] else None
+        reference = [r for r in same_size if r["engine"] == "ray"]
         base = min(reference, key=lambda r: r["cpus"]) if reference else None
         efficiency = None
         if row["engine"] == "ray" and base is not None and base["articles_per_s"] > 0:
             efficiency = (row["articles_per_s"] / row["cpus"]) / (base["articles_per_s"] / base["cpus"])
-        out.append({**row, "scaling_efficiency": efficiency})
+        out.append({**row, "speedup_over_local_1cpu": speedup, "scaling_efficiency": efficiency})
     return out
 
 
 def format_table(rows: list[dict[str, Any]]) -> str:
     """The measurements as a fixed-width table."""
     lines = [f"{'size':>6} {'engine':<6} {'cpus':>4} {'seconds':>8} {'art/s':>7} {'pairs/s':>8} "
-             f"{'driver MB':>9} {'worker MB':>9} {'workers MB':>10} {'efficiency':>10}"]
+             f"{'driver MB':>9} {'worker MB':>9} {'workers MB':>10} {'x local1':>8} {'efficiency':>10}"]
     for r in rows:
+        speedup = "" if r["speedup_over_local_1cpu"] is None else f"{r['speedup_over_local_1cpu']:.2f}"
         efficiency = "" if r["scaling_efficiency"] is None else f"{r['scaling_efficiency']:.2f}"
         lines.append(f"{r['size']:>6} {r['engine']:<6} {r['cpus']:>4} {r['seconds']:>8.1f} {r['articles_per_s']:>7.2f} "
                      f"{r['pairs_per_s']:>8.1f} {r['driver_peak_mb']:>9.0f} {r['worker_peak_mb']:>9.0f} "
-                     f"{r['workers_total_peak_mb']:>10.0f} {efficiency:>10}")
+                     f"{r['workers_total_peak_mb']:>10.0f} {speedup:>8} {efficiency:>10}")
     return "\n".join(lines)
 
 
@@ -305,8 +322,9 @@ def run(config: Config) -> None:
               f"{f' (each text up to {copies} times, under new ids)' if copies > 1 else ''}", flush=True)
         for setup in setups(config, len(os.sched_getaffinity(0))):
             row = measure(config, config_file, setup, size, corpus)
+            lost = f"; {size - row['n_articles']} articles LOST" if row["n_articles"] != size else ""
             print(f"bench-scale: {size} articles, {setup.engine} on {setup.cpus} CPU(s): {row['seconds']:.1f}s, "
-                  f"{row['articles_per_s']:.2f} articles/s, {row['pairs_per_s']:.1f} pairs/s", flush=True)
+                  f"{row['articles_per_s']:.2f} articles/s, {row['pairs_per_s']:.1f} pairs/s{lost}", flush=True)
             rows.append(row)
     rows = with_efficiency(rows)
     report = "\n".join([format_table(rows), note])

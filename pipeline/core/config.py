@@ -601,11 +601,16 @@ class ScaleConfig(_Section):
     splits: list[Literal["train", "valid", "test"]] = Field(
         default=["train", "valid"], description="SEESAW splits whose articles the load corpus repeats")
     engines: list[Literal["local", "ray"]] = Field(default=["local", "ray"], description="engines to measure")
-    ray_cpus: list[int] = Field(default=[1, 2], description="CPUs of the in-process Ray, one measurement each")
+    local_cpus: list[int] = Field(
+        default=[1, 2], description="cores the local engine's processes are pinned to, one measurement each "
+                                    "(counts above this machine's usable cores are left out)")
+    ray_cpus: list[int] = Field(
+        default=[1, 2], description="CPUs of the in-process Ray (its processes pinned to as many cores), one "
+                                    "measurement each (counts above the usable cores are left out)")
     experiment: str = Field(default="scale", description="MLflow experiment of the runs, one per engine and size")
     timeout_s: int = Field(default=7200, ge=1, description="one measurement is stopped after this long")
 
-    @field_validator("sizes", "ray_cpus")
+    @field_validator("sizes", "local_cpus", "ray_cpus")
     @classmethod
     def _positive_once(cls, values: list[int]) -> list[int]:
         if any(v < 1 for v in values):
