@@ -124,4 +124,5 @@ def test_bench_scale_measures_both_engines_on_a_tiny_load_corpus(smoke_run):
     assert [(r["engine"], r["cpus"], r["n_articles"]) for r in report["rows"]] == [("local", 2, 6), ("ray", 2, 6)]
     assert all(r["articles_per_s"] > 0 and r["driver_peak_mb"] > 0 for r in report["rows"])
     local, ray = report["rows"]
-    assert local["n_pairs"] == ray["n_pairs"]
+    assert local["n_pairs"] == ray["n_pairs"] and local["articles_in"] == ray["n_articles"] == 6
+    assert ray["same_as"] == "local-2cpu" and ray["stances_rows_differing"] is not None  # same rows, same columns

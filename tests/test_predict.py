@@ -288,3 +288,23 @@ def test_the_model_loads_while_the_command_alongside_builds_the_front_half(tmp_p
         stage.load_then_wait(None, failing)
     failing.wait(check=False)
     assert stage.load_then_wait(None, None) == ("model", {"model_uri": "models:/m/1"})
+
+
+def test_output_differences_are_up_to_row_order_and_count_what_differs(tmp_path):
+    first, second = tmp_path / "a", tmp_path / "b"
+    stances = pd.DataFrame({"pair_id": ["p1", "p2"], "label": ["neutral", "hostile"], "speaker": [None, "X"],
+                            "p_supportive": [0.1, 0.2], "confidence": [0.7, 0.6]})
+    pairs = pd.DataFrame({"level": ["actor"], "source": ["A"], "target": ["B"], "n_pairs": [2], "mean_stance": [0.5]})
+    articles = pd.DataFrame({"article_id": ["a1"], "n_pairs": [2]})
+    for folder, frame in ((first, stances), (second, stances.iloc[::-1].assign(p_supportive=[0.2, 0.1 + 1e-4]))):
+        folder.mkdir()
+        frame.to_parquet(folder / "stances.parquet")
+        pairs.to_parquet(folder / "stance_pairs.parquet")
+        articles.to_parquet(folder / "stance_articles.parquet")
+    found = P.output_differences(first, second)
+    assert found["stances"]["rows_differing"] == 0 and found["stances"]["max_float_difference"] == pytest.approx(1e-4)
+    assert found["stance_pairs"] == {"rows": 1, "rows_differing": 0, "max_float_difference": 0.0}
+    stances.assign(label=["hostile", "hostile"]).to_parquet(second / "stances.parquet")
+    assert P.output_differences(first, second)["stances"]["rows_differing"] == 1
+    stances.iloc[:1].to_parquet(second / "stances.parquet")
+    assert P.output_differences(first, second)["stances"]["rows"] == [2, 1]

@@ -29,7 +29,7 @@ from pipeline.core.progress import throughput_line
 from pipeline.core.tables import SCHEMAS
 from pipeline.frontend.articles import ingest_paths, input_files, merge_results, read_path
 from pipeline.frontend.runner import FrontHalfResult
-from pipeline.stances.predict import PROBABILITIES
+from pipeline.stances.predict import output_differences
 from pipeline.stances.ray_engine import (
     FRONT_ROWS,
     MODEL_ROWS,
@@ -266,14 +266,8 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def assert_same_tables(local: Path, ray: Path) -> None:
     """stances, stance_pairs and stance_articles equal up to row order and 1e-9 on probabilities."""
-    for table, keys in (("stances", ["pair_id"]), ("stance_pairs", ["level", "source", "target"]),
-                        ("stance_articles", ["article_id"])):
-        a, b = _sorted(pd.read_parquet(local / f"{table}.parquet"), keys), _sorted(pd.read_parquet(ray / f"{table}.parquet"), keys)
-        assert len(a) == len(b) and list(a.columns) == list(b.columns), table
-        floats = [c for c in a.columns if c in (*PROBABILITIES, "confidence", "mean_confidence", "mean_stance")]
-        pd.testing.assert_frame_equal(a.drop(columns=floats), b.drop(columns=floats), check_dtype=False, obj=table)
-        for column in floats:
-            assert (a[column] - b[column]).abs().max() <= 1e-9 if len(a) else True, (table, column)
+    for table, found in output_differences(local, ray).items():
+        assert found["rows_differing"] == 0 and found["max_float_difference"] <= 1e-9, (table, found)
 
 
 def local_rejects(tables: Path) -> pd.DataFrame:

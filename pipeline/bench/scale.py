@@ -18,8 +18,9 @@ pinning). Measured: wall time of the job, articles/s and pairs/s, the peak
 resident memory of the driver (the stage process) and of the workers (its
 descendants: spaCy's processes, Ray's workers; Ray's own daemons apart),
 sampled every 0.2 s; each row's speedup over the local engine on one core,
-and the Ray engine's scaling efficiency (articles/s at *n* CPUs over *n*
-times that at its fewest). Every measurement is one MLflow run of experiment
+the Ray engine's scaling efficiency (articles/s at *n* CPUs over *n* times
+that at its fewest), and how each measurement's tables differ from the
+first's on the same corpus (rows differing, largest probability difference). Every measurement is one MLflow run of experiment
 ``scale``; the figures are printed and written to
 ``outputs/<config>/bench-scale/scale.json``.
 """
@@ -41,6 +42,7 @@ import pandas as pd
 
 from pipeline.core.config import REPO_ROOT, Config, config_to_yaml
 from pipeline.core.tables import write_text_atomic
+from pipeline.stances.predict import output_differences
 from pipeline.tracking.runs import git_commit, use_experiment
 
 ARTICLES_PER_FILE = 100
@@ -257,6 +259,18 @@ def measure(config: Config, config_file: Path, setup: Setup, size: int, corpus: 
             **{k: round(v, 1) for k, v in peaks.items()}}
 
 
+def same_answer(out: Path, size: int, reference: Setup, setup: Setup) -> dict[str, Any]:
+    """How `setup`'s tables differ from `reference`'s on the same corpus (the first measured): stance
+    rows and pair-aggregate rows differing in a label, a count or a name, and the largest difference in a
+    probability or mean (batches of other shapes round otherwise)."""
+    found = output_differences(out / f"{size}-{reference.label}", out / f"{size}-{setup.label}")
+    return {"same_as": reference.label,
+            "stances_rows_differing": found["stances"]["rows_differing"],
+            "stance_pairs_rows_differing": found["stance_pairs"]["rows_differing"],
+            "stance_articles_rows_differing": found["stance_articles"]["rows_differing"],
+            "max_probability_difference": found["stances"]["max_float_difference"]}
+
+
 def with_efficiency(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each row with its speedup over the local engine on one core (articles/s over that row's, same
     corpus size), and each Ray row with its scaling efficiency (articles/s at n CPUs over n times that
@@ -296,7 +310,7 @@ def log_runs(config: Config, rows: list[dict[str, Any]], note: str, report: str)
         with mlflow.start_run(run_name=f"scale-{row['engine']}-{row['cpus']}cpu-{row['size']}-{config.name}"):
             mlflow.set_tags({"git_commit": git_commit(), "corpus": note, "cores": str(cores)})
             mlflow.log_params({"engine": row["engine"], "cpus": row["cpus"], "size": row["size"],
-                               "splits": ",".join(config.scale.splits)})
+                               "splits": ",".join(config.scale.splits), "tables_compared_with": row["same_as"]})
             mlflow.log_metrics({k: float(v) for k, v in row.items()
                                 if isinstance(v, (int, float)) and k not in ("cpus", "size") and v is not None})
             mlflow.log_text(report, "bench_scale.txt")
@@ -320,11 +334,17 @@ def run(config: Config) -> None:
         copies = -(-size // len(source))
         print(f"bench-scale: {size} articles in {len(files)} files under {corpus}"
               f"{f' (each text up to {copies} times, under new ids)' if copies > 1 else ''}", flush=True)
-        for setup in setups(config, len(os.sched_getaffinity(0))):
+        measured = setups(config, len(os.sched_getaffinity(0)))
+        for setup in measured:
             row = measure(config, config_file, setup, size, corpus)
+            row |= same_answer(out, size, measured[0], setup)
             lost = f"; {size - row['n_articles']} articles LOST" if row["n_articles"] != size else ""
+            same = "" if setup == measured[0] else (
+                f"; against {row['same_as']}: stances rows differing {row['stances_rows_differing']}, pair rows "
+                f"{row['stance_pairs_rows_differing']}, article rows {row['stance_articles_rows_differing']}, "
+                f"largest probability difference {row['max_probability_difference']}")
             print(f"bench-scale: {size} articles, {setup.engine} on {setup.cpus} CPU(s): {row['seconds']:.1f}s, "
-                  f"{row['articles_per_s']:.2f} articles/s, {row['pairs_per_s']:.1f} pairs/s{lost}", flush=True)
+                  f"{row['articles_per_s']:.2f} articles/s, {row['pairs_per_s']:.1f} pairs/s{lost}{same}", flush=True)
             rows.append(row)
     rows = with_efficiency(rows)
     report = "\n".join([format_table(rows), note])

@@ -33,7 +33,7 @@ import sys
 from collections import Counter, OrderedDict
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Any, Iterator, Protocol
 
 import numpy as np
 import pandas as pd
@@ -348,5 +348,31 @@ def write_networks(pairs: pd.DataFrame, out: Path, labels: list[str], min_count:
     return drawn
 
 
+#: The tables both engines write, each with the columns that identify its rows, and the columns that
+#: hold floating-point figures (equal up to a tolerance, as batches of other shapes round otherwise).
+OUTPUT_KEYS = {"stances": ["pair_id"], "stance_pairs": ["level", "source", "target"], "stance_articles": ["article_id"]}
+FLOAT_COLUMNS = (*PROBABILITIES, "confidence", "mean_confidence", "mean_stance")
+
+
+def output_differences(first: Path, second: Path) -> dict[str, dict[str, Any]]:
+    """How two predict output folders differ, table by table, up to row order: each table's rows (a pair
+    when the counts or columns differ), the rows differing in any column but the float ones, and the
+    largest difference in a float column."""
+    found: dict[str, dict[str, Any]] = {}
+    for table, keys in OUTPUT_KEYS.items():
+        a, b = (pd.read_parquet(folder / f"{table}.parquet").sort_values(keys, kind="stable").reset_index(drop=True)
+                for folder in (first, second))
+        if len(a) != len(b) or list(a.columns) != list(b.columns):
+            found[table] = {"rows": [len(a), len(b)], "rows_differing": None, "max_float_difference": None}
+            continue
+        floats = [c for c in a.columns if c in FLOAT_COLUMNS]
+        exact = [c for c in a.columns if c not in floats]
+        unequal = (a[exact] != b[exact]) & ~(a[exact].isna() & b[exact].isna())
+        differing = int(unequal.any(axis=1).sum())
+        largest = max((float((a[c] - b[c]).abs().max()) for c in floats if len(a)), default=0.0)
+        found[table] = {"rows": len(a), "rows_differing": differing, "max_float_difference": largest}
+    return found
+
+
 __all__ = ["ClaimLookup", "StanceTally", "TableStream", "check_corpus_tables", "finish_tables", "iter_stances",
-           "label_pairs", "label_texts", "predict_corpus", "stance_frame", "write_networks"]
+           "label_pairs", "output_differences", "label_texts", "predict_corpus", "stance_frame", "write_networks"]
