@@ -302,8 +302,10 @@ def test_output_differences_are_up_to_row_order_and_count_what_differs(tmp_path)
         pairs.to_parquet(folder / "stance_pairs.parquet")
         articles.to_parquet(folder / "stance_articles.parquet")
     found = P.output_differences(first, second)
-    assert found["stances"]["rows_differing"] == 0 and found["stances"]["max_float_difference"] == pytest.approx(1e-4)
-    assert found["stance_pairs"] == {"rows": 1, "rows_differing": 0, "max_float_difference": 0.0}
+    assert found["stances"]["rows_differing"] == 0 and found["stances"]["max_float_difference"] == 0.0
+    assert found["stances"]["max_probability_difference"] == pytest.approx(1e-4)
+    assert found["stance_pairs"] == {"rows": 1, "rows_differing": 0, "max_probability_difference": 0.0,
+                                     "max_float_difference": 0.0}
     stances.assign(label=["hostile", "hostile"]).to_parquet(second / "stances.parquet")
     assert P.output_differences(first, second)["stances"]["rows_differing"] == 1
     stances.iloc[:1].to_parquet(second / "stances.parquet")

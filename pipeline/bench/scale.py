@@ -268,7 +268,7 @@ def same_answer(out: Path, size: int, reference: Setup, setup: Setup) -> dict[st
             "stances_rows_differing": found["stances"]["rows_differing"],
             "stance_pairs_rows_differing": found["stance_pairs"]["rows_differing"],
             "stance_articles_rows_differing": found["stance_articles"]["rows_differing"],
-            "max_probability_difference": found["stances"]["max_float_difference"]}
+            "max_probability_difference": found["stances"]["max_probability_difference"]}
 
 
 def with_efficiency(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -356,21 +356,27 @@ FLOAT_COLUMNS = (*PROBABILITIES, "confidence", "mean_confidence", "mean_stance")
 
 def output_differences(first: Path, second: Path) -> dict[str, dict[str, Any]]:
     """How two predict output folders differ, table by table, up to row order: each table's rows (a pair
-    when the counts or columns differ), the rows differing in any column but the float ones, and the
-    largest difference in a float column."""
+    when the counts or columns differ), the rows differing in any column but the float ones, the largest
+    difference in a probability column and in any other float column (a confidence or a mean, which
+    also moves when a label flips)."""
     found: dict[str, dict[str, Any]] = {}
     for table, keys in OUTPUT_KEYS.items():
         a, b = (pd.read_parquet(folder / f"{table}.parquet").sort_values(keys, kind="stable").reset_index(drop=True)
                 for folder in (first, second))
         if len(a) != len(b) or list(a.columns) != list(b.columns):
-            found[table] = {"rows": [len(a), len(b)], "rows_differing": None, "max_float_difference": None}
+            found[table] = {"rows": [len(a), len(b)], "rows_differing": None, "max_probability_difference": None,
+                            "max_float_difference": None}
             continue
         floats = [c for c in a.columns if c in FLOAT_COLUMNS]
         exact = [c for c in a.columns if c not in floats]
         unequal = (a[exact] != b[exact]) & ~(a[exact].isna() & b[exact].isna())
-        differing = int(unequal.any(axis=1).sum())
-        largest = max((float((a[c] - b[c]).abs().max()) for c in floats if len(a)), default=0.0)
-        found[table] = {"rows": len(a), "rows_differing": differing, "max_float_difference": largest}
+
+        def largest(columns: list[str]) -> float:
+            return max((float((a[c] - b[c]).abs().max()) for c in columns if len(a)), default=0.0)
+
+        found[table] = {"rows": len(a), "rows_differing": int(unequal.any(axis=1).sum()),
+                        "max_probability_difference": largest([c for c in floats if c in PROBABILITIES]),
+                        "max_float_difference": largest([c for c in floats if c not in PROBABILITIES])}
     return found
 
 
