@@ -107,5 +107,7 @@ def test_predict_on_ray_runs_no_front_half_stage(smoke_run, tmp_path):
     ray = dry_run(smoke_run, tmp_path, "predict", unbuilt, state=tmp_path / "ray", engine="ray")
     assert stages(ray) == ["predict"] and "--alongside" not in ray[0]
     local = dry_run(smoke_run, tmp_path, "predict", unbuilt, state=tmp_path / "local")
-    assert stages(local) == ["predict"] and re.search(r"--alongside '\S*make .*never-built/pairs\.parquet'", local[0])
-    assert stages(dry_run(smoke_run, tmp_path, "pairs", unbuilt, state=tmp_path / "local")) == ["articles,claims"]
+    # The echo standing in for the stage drops the recipe's quotes around the sub-make.
+    assert stages(local) == ["predict"] and re.search(r"--alongside \S*make .*never-built/pairs\.parquet", local[0])
+    assert stages(dry_run(smoke_run, tmp_path, "pairs", unbuilt, state=tmp_path / "local")) == [
+        "articles,claims", "actors,pairs"]

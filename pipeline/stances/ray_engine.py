@@ -37,6 +37,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -245,7 +246,7 @@ def auth_environment(address: str | None, environ: dict[str, str], home: Path) -
 def init_kwargs(settings: RayConfig, tracking_uri: str, environ: dict[str, str]) -> dict:
     """Arguments of ``ray.init``: join the configured cluster, or start one in this process
     (``address='local'``: never an unrelated cluster found on the machine) with ``num_cpus``."""
-    kwargs: dict[str, Any] = {"runtime_env": runtime_env(tracking_uri, environ), "logging_level": logging.WARNING,
+    kwargs: dict[str, Any] = {"runtime_env": runtime_env(tracking_uri, environ), "logging_level": logging.ERROR,
                               "log_to_driver": True}
     address = ray_address(settings, environ)
     if address:
@@ -343,12 +344,21 @@ class PartitionProgress:
 
 # ------------------------------------------------------------- running ---
 
+def quiet_ray_data() -> None:
+    """Keep Ray Data's chatter out of the terminal (each execution's plan and log folder, the sink's row
+    count, its notes on progress bars and on actor pools smaller than asked for): predict prints its own
+    progress, and Ray's session folder (``/tmp/ray/session_*/logs``) keeps the full logs. Errors still show."""
+    logging.getLogger("ray.data").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="The minimum number of concurrent actors", category=UserWarning)
+
+
 def run_dataset(articles: pd.DataFrame, config: Config, model_uri: str, rule_json: str | None, plan: ActorPlan,
                 folder: Path) -> None:
     """Front half and model over the articles on Ray Data; the rows written as Parquet partitions in
     `folder`, in the articles' order."""
     import ray.data
 
+    quiet_ray_data()
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # partitions in the articles' order: the local row order
     context.enable_progress_bars = False  # PartitionProgress reports articles and pairs instead
