@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.tracking.server import free_port, group_members, port_in_use
+from pipeline.tracking.server import end_group, free_port, group_members, port_in_use
 
 pytestmark = pytest.mark.browser
 
@@ -78,17 +77,7 @@ def tracking_server(smoke_run, tmp_path):
             time.sleep(0.5)
         yield {"base": base, "port": port, "pgid": pgid, "log": log_path}
     finally:
-        for sig, patience in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-            try:
-                os.killpg(pgid, sig)
-            except ProcessLookupError:
-                break
-            deadline = time.monotonic() + patience
-            while group_members(pgid) and time.monotonic() < deadline:
-                server.poll()
-                time.sleep(0.2)
-            if not group_members(pgid):
-                break
+        end_group(pgid, 20, server.poll)
         server.wait(timeout=10)
         assert not group_members(pgid), f"server processes left running: {group_members(pgid)}"
         assert not port_in_use("127.0.0.1", port), f"port {port} still open after the server was stopped"

@@ -40,6 +40,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from pipeline.core.config import REPO_ROOT
 from pipeline.core.tables import write_text_atomic
@@ -457,6 +458,22 @@ def start_mlflow(settings: ServerSettings, db_password: str, admin_password: str
     return process.pid
 
 
+def end_group(pgid: int, patience: float, poll: Callable[[], object] = lambda: None) -> None:
+    """End process group `pgid`: SIGTERM, then SIGKILL for what is left after `patience` seconds (and up
+    to 10 s more for it to go); `poll` reaps the group's leader meanwhile when it is our child."""
+    for sig, wait in ((signal.SIGTERM, patience), (signal.SIGKILL, 10.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait
+        while group_members(pgid) and time.monotonic() < deadline:
+            poll()
+            time.sleep(0.2)
+        if not group_members(pgid):
+            break
+
+
 def stop_mlflow(settings: ServerSettings, patience: float = 30.0) -> list[int]:
     """Stop the recorded `mlflow server` and its workers (its process group); return the PIDs ended."""
     pid = running_mlflow(settings)
@@ -464,17 +481,7 @@ def stop_mlflow(settings: ServerSettings, patience: float = 30.0) -> list[int]:
         settings.mlflow_pid_file.unlink(missing_ok=True)
         return []
     members = group_members(pid) or [pid]
-    for sig, wait in ((signal.SIGTERM, patience), (signal.SIGKILL, 10.0)):
-        try:
-            os.killpg(pid, sig)
-        except ProcessLookupError:
-            break
-        deadline = time.monotonic() + wait
-        while group_members(pid) and time.monotonic() < deadline:
-            _reap(pid)
-            time.sleep(0.2)
-        if not group_members(pid):
-            break
+    end_group(pid, patience, lambda: _reap(pid))
     _reap(pid)
     settings.mlflow_pid_file.unlink(missing_ok=True)
     return members
