@@ -36,6 +36,7 @@ from pipeline.stances.ray_engine import (
     PartitionProgress,
     as_rows,
     auth_environment,
+    describe_plan,
     front_rows,
     init_kwargs,
     model_rows,
@@ -53,17 +54,28 @@ BAD_INPUTS = REPO_ROOT / "tests" / "data" / "bad"
 
 # ------------------------------------------------------------- planning ---
 
-def test_actors_fill_the_cluster_and_share_it_when_it_is_small():
-    four = plan_actors(4, RayConfig(front_actors=3))
+def test_split_actors_fill_the_cluster_and_share_it_when_it_is_small():
+    four = plan_actors(4, RayConfig(plan="split", front_actors=3))
     assert (four.front_actors, four.front_cpus, four.model_actors, four.model_cpus, four.torch_threads) == (3, 1.0, 1, 1.0, 1)
-    two = plan_actors(2, RayConfig())  # a front-half actor per CPU and the model actor: three actors share two CPUs
+    two = plan_actors(2, RayConfig(plan="split"))  # a front-half actor per CPU and the model actor: three share two CPUs
     assert (two.front_actors, two.model_actors, two.torch_threads) == (2, 1, 1)
     assert two.front_cpus == two.model_cpus == pytest.approx(2 / 3)
     assert two.front_actors * two.front_cpus + two.model_actors * two.model_cpus == pytest.approx(2)
-    big = plan_actors(8, RayConfig(front_actors=4, model_actors=2, model_cpus=2))
+    big = plan_actors(8, RayConfig(plan="split", front_actors=4, model_actors=2, model_cpus=2))
     assert (big.front_actors, big.front_cpus, big.model_cpus, big.torch_threads) == (4, 1.0, 2.0, 2)
-    one = plan_actors(1, RayConfig())
+    one = plan_actors(1, RayConfig(plan="split"))
     assert (one.front_actors, one.front_cpus, one.model_cpus, one.torch_threads) == (1, 0.5, 0.5, 1)
+    assert "model actor(s)" in describe_plan(two)
+
+
+def test_fused_actors_are_one_per_cpu_each_with_one_torch_thread():
+    two = plan_actors(2, RayConfig())
+    assert (two.plan, two.front_actors, two.front_cpus, two.model_actors, two.torch_threads) == ("fused", 2, 1.0, 0, 1)
+    fewer = plan_actors(16, RayConfig(front_actors=4))  # fewer actors than CPUs: the memory of 4 models and spaCys
+    assert (fewer.front_actors, fewer.front_cpus) == (4, 1.0)
+    crowded = plan_actors(2, RayConfig(front_actors=4))
+    assert crowded.front_actors * crowded.front_cpus == pytest.approx(2)
+    assert "front half and the model" in describe_plan(two)
 
 
 def test_no_address_starts_ray_in_process_and_an_address_joins_a_cluster():

@@ -474,12 +474,18 @@ class RayConfig(_Section):
                     "else Ray starts in-process on this machine")
     num_cpus: int | None = Field(
         default=None, ge=1, description="CPUs of the in-process Ray (no address); None: every usable core")
+    plan: Literal["fused", "split"] = Field(
+        default="fused",
+        description="'fused': each actor runs the front half and the model on its own batches of articles (one "
+                    "CPU each: the work balances itself and no pair crosses between actors); 'split': front-half "
+                    "actors feed separate model actors (model_actors, model_cpus; for a model on its own devices)")
     front_actors: int | None = Field(
         default=None, ge=1,
-        description="front-half actors (spaCy loaded once each, one CPU each); None: one per CPU of the cluster "
-                    "(when the actors ask for more CPUs than the cluster has, each asks for its share)")
-    model_actors: int = Field(default=1, ge=1, description="model actors (the champion loaded once each)")
-    model_cpus: int = Field(default=1, ge=1, description="CPUs of each model actor (its torch threads)")
+        description="front-half actors, or in the fused plan the actors (spaCy and, fused, the model loaded once "
+                    "each, one CPU each); None: one per CPU of the cluster (when the actors ask for more CPUs than "
+                    "the cluster has, each asks for its share)")
+    model_actors: int = Field(default=1, ge=1, description="model actors of the split plan (the champion loaded once each)")
+    model_cpus: int = Field(default=1, ge=1, description="CPUs of each model actor of the split plan (its torch threads)")
     articles_per_batch: int = Field(
         default=8, ge=1, description="articles per front-half call (the unit a failed worker repeats)")
     files_per_task: int = Field(default=16, ge=1, description="input files each reading task reads")

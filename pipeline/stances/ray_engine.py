@@ -184,6 +184,19 @@ class ChampionBatches:
         return model_rows(self.model, batch, self.rule)
 
 
+class ArticleBatches:
+    """A Ray Data actor of the fused plan: the front half and the model, each loaded once, over batches of
+    articles; a batch's pairs are labelled where they were made, so none crosses to another actor."""
+
+    def __init__(self, sections: FrontSections, model_uri: str, tracking_uri: str, rule_json: str | None,
+                 threads: int) -> None:
+        self.front = FrontHalfBatches(sections)
+        self.champion = ChampionBatches(model_uri, tracking_uri, rule_json, threads)
+
+    def __call__(self, batch: pd.DataFrame) -> pa.Table:
+        return self.champion(self.front(batch).to_pandas())
+
+
 def set_torch_threads(threads: int) -> None:
     """Give torch the actor's CPUs (Ray does not pin them; torch would take every core of the node)."""
     try:
@@ -197,8 +210,10 @@ def set_torch_threads(threads: int) -> None:
 
 @dataclass(frozen=True)
 class ActorPlan:
-    """How many actors of each kind, the CPUs each asks Ray for, and the model actors' torch threads."""
+    """How many actors of each kind, the CPUs each asks Ray for, and the model's torch threads per actor.
+    In the fused plan the front-half actors also hold the model, and there are no model actors."""
 
+    plan: str
     front_actors: int
     front_cpus: float
     model_actors: int
@@ -207,14 +222,28 @@ class ActorPlan:
 
 
 def plan_actors(cluster_cpus: float, settings: RayConfig) -> ActorPlan:
-    """Actors for a cluster of `cluster_cpus`: ``front_actors`` front-half actors (default one per CPU:
-    spaCy is the costly part), ``model_actors`` model actors of ``model_cpus`` CPUs (their torch threads).
-    When they ask for more CPUs than the cluster has, each asks for its share, so that every actor runs
-    at once (Ray's CPUs are for placing actors; the system shares the cores)."""
+    """Actors for a cluster of `cluster_cpus`.
+
+    Fused (the default): ``front_actors`` actors (default one per CPU), each running front half and
+    model with one torch thread. Split: ``front_actors`` front-half actors (default one per CPU: spaCy
+    is the costly part) and ``model_actors`` model actors of ``model_cpus`` CPUs (their torch threads).
+    When the actors ask for more CPUs than the cluster has, each asks for its share, so that every actor
+    runs at once (Ray's CPUs are for placing actors; the system shares the cores)."""
     front = settings.front_actors or max(1, int(cluster_cpus))
+    if settings.plan == "fused":
+        return ActorPlan("fused", front, min(1.0, cluster_cpus / front), 0, 0.0, 1)
     demand = front + settings.model_actors * settings.model_cpus
     share = min(1.0, cluster_cpus / demand)
-    return ActorPlan(front, share, settings.model_actors, settings.model_cpus * share, settings.model_cpus)
+    return ActorPlan("split", front, share, settings.model_actors, settings.model_cpus * share, settings.model_cpus)
+
+
+def describe_plan(plan: ActorPlan) -> str:
+    """The plan in words, for the terminal."""
+    if plan.plan == "fused":
+        return (f"{plan.front_actors} actor(s) of {plan.front_cpus:.2g} CPU, each running the front half and the "
+                f"model ({plan.torch_threads} torch thread)")
+    return (f"{plan.front_actors} front-half actor(s) of {plan.front_cpus:.2g} CPU, {plan.model_actors} model "
+            f"actor(s) of {plan.model_cpus:.2g} CPU ({plan.torch_threads} torch thread(s))")
 
 
 def ray_address(settings: RayConfig, environ: dict[str, str]) -> str | None:
@@ -366,15 +395,23 @@ def run_dataset(articles: pd.DataFrame, config: Config, model_uri: str, rule_jso
     per_batch = settings.articles_per_batch
     blocks = [articles[ARTICLE_INPUT].iloc[i:i + per_batch] for i in range(0, len(articles), per_batch)]
     dataset = ray.data.from_pandas(blocks or [articles[ARTICLE_INPUT]])
-    dataset = dataset.map_batches(
-        FrontHalfBatches, fn_constructor_kwargs={"sections": FrontSections.from_config(config)},
-        batch_size=per_batch, batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=plan.front_actors),
-        num_cpus=plan.front_cpus)
-    dataset = dataset.map_batches(
-        ChampionBatches, fn_constructor_kwargs={"model_uri": model_uri, "tracking_uri": config.tracking_uri,
-                                                "rule_json": rule_json, "threads": plan.torch_threads},
-        batch_size=config.predict.batch_size, batch_format="pandas",
-        compute=ray.data.ActorPoolStrategy(size=plan.model_actors), num_cpus=plan.model_cpus)
+    sections = FrontSections.from_config(config)
+    champion = {"model_uri": model_uri, "tracking_uri": config.tracking_uri, "rule_json": rule_json,
+                "threads": plan.torch_threads}
+    if plan.plan == "fused":
+        dataset = dataset.map_batches(
+            ArticleBatches, fn_constructor_kwargs={"sections": sections, **champion}, batch_size=per_batch,
+            batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=plan.front_actors),
+            num_cpus=plan.front_cpus)
+    else:
+        dataset = dataset.map_batches(
+            FrontHalfBatches, fn_constructor_kwargs={"sections": sections}, batch_size=per_batch,
+            batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=plan.front_actors),
+            num_cpus=plan.front_cpus)
+        dataset = dataset.map_batches(
+            ChampionBatches, fn_constructor_kwargs=champion, batch_size=config.predict.batch_size,
+            batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=plan.model_actors),
+            num_cpus=plan.model_cpus)
     dataset.write_parquet(str(folder), ray_remote_args={"num_cpus": 0})
 
 
@@ -440,8 +477,7 @@ def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json:
         plan = plan_actors(cpus, settings)
         address = ray_address(settings, dict(os.environ))
         print(f"predict (ray): {'cluster ' + address if address else 'in-process Ray'} with {cpus:g} CPUs: "
-              f"{plan.front_actors} front-half actor(s) of {plan.front_cpus:.2g} CPU, {plan.model_actors} model "
-              f"actor(s) of {plan.model_cpus:.2g} CPU ({plan.torch_threads} torch thread(s))", file=sys.stderr)
+              f"{describe_plan(plan)}", file=sys.stderr)
         began = time.perf_counter()
         ingest = read_inputs(files, config)
         if not ingest.reconciles():
@@ -472,6 +508,6 @@ def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json:
             "ray": {"address": address or "in-process", "cluster_cpus": cpus, **asdict(plan)}}
 
 
-__all__ = ["ARTICLE_INPUT", "ActorPlan", "auth_environment", "ChampionBatches", "FRONT_ROWS", "FrontHalfBatches", "MODEL_ROWS",
+__all__ = ["ARTICLE_INPUT", "ActorPlan", "ArticleBatches", "describe_plan", "auth_environment", "ChampionBatches", "FRONT_ROWS", "FrontHalfBatches", "MODEL_ROWS",
            "PartitionProgress", "front_rows", "init_kwargs", "model_rows", "plan_actors", "predict_on_ray",
            "ray_address", "read_inputs", "tables_from_partitions"]
