@@ -310,6 +310,10 @@ def test_ray_on_a_cluster_gives_the_local_tables_and_replaces_its_output_whole(s
     outputs = smoke_run["config"].outputs_dir
     local, ray = outputs / "local", outputs / "ray"
     assert_same_tables(local, ray)
+    assert "each running the front half and the model" in done.stderr  # the fused plan, the default
+    split = _make_predict(smoke_run, corpus, "ray-split", ray_env, ["predict.ray.plan=split"], engine="ray")
+    assert "model actor(s)" in split.stderr
+    assert_same_tables(local, outputs / "ray-split")
     summary = json.loads((ray / "predict_summary.json").read_text())
     assert summary["engine"] == "ray" and summary["ray"]["address"] == cluster.address
 
@@ -350,23 +354,23 @@ def test_a_worker_killed_mid_run_is_retried_and_nothing_is_doubled(smoke_run, cl
     _make_predict(smoke_run, corpus, "kill-local", env, ["predict.progress=false"])
     killed: list[float] = []
 
-    def kill_a_front_half_worker() -> None:
+    def kill_a_worker() -> None:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and not killed:
-            found = cluster.workers("FrontHalfBatches")
+            found = cluster.workers("ArticleBatches")
             if found:
                 time.sleep(2.0)  # let it take a batch
                 os.kill(found[0], signal.SIGKILL)
                 killed.append(time.monotonic())
             time.sleep(0.2)
 
-    killer = threading.Thread(target=kill_a_front_half_worker, daemon=True)
+    killer = threading.Thread(target=kill_a_worker, daemon=True)
     killer.start()
     _make_predict(smoke_run, corpus, "kill-ray", {**env, "RAY_ADDRESS": cluster.address},
                   ["predict.ray.articles_per_batch=1"], engine="ray")
     finished = time.monotonic()
     killer.join(timeout=10)
-    assert killed and killed[0] < finished - 1, "no front-half worker was killed while the job ran"
+    assert killed and killed[0] < finished - 1, "no worker was killed while the job ran"
     outputs = smoke_run["config"].outputs_dir
     assert_same_tables(outputs / "kill-local", outputs / "kill-ray")
     assert len(pd.read_parquet(outputs / "kill-ray" / "stance_articles.parquet")) == 16

@@ -489,6 +489,11 @@ class RayConfig(_Section):
     articles_per_batch: int = Field(
         default=8, ge=1, description="articles per front-half call (the unit a failed worker repeats)")
     files_per_task: int = Field(default=16, ge=1, description="input files each reading task reads")
+    rows_per_partition: int = Field(
+        default=20000, ge=1,
+        description="fewest rows in each Parquet partition (the last may hold fewer): each partition is written by "
+                    "one Ray task, and a task may start a worker process of its own, so a partition per batch "
+                    "would cost a process start per batch")
     keep_partitions: bool = Field(
         default=False,
         description="keep the partitioned Parquet the workers wrote (predict/partitions/) beside the tables built "

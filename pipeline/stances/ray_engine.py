@@ -412,7 +412,7 @@ def run_dataset(articles: pd.DataFrame, config: Config, model_uri: str, rule_jso
             ChampionBatches, fn_constructor_kwargs=champion, batch_size=config.predict.batch_size,
             batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=plan.model_actors),
             num_cpus=plan.model_cpus)
-    dataset.write_parquet(str(folder), ray_remote_args={"num_cpus": 0})
+    dataset.write_parquet(str(folder), min_rows_per_file=settings.rows_per_partition, ray_remote_args={"num_cpus": 0})
 
 
 def read_partitions(folder: Path, batch_size: int = 65536) -> Iterator[pd.DataFrame]:
