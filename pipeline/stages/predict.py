@@ -60,6 +60,7 @@ def run(config: Config, alongside: CommandAlongside | None = None) -> None:
                                     staging)
             write_both(result["rejects"], "rejects", staging / "rejects.parquet")
             extra = {"engine": "ray", "ray": result["ray"], "read_seconds": result["read_seconds"],
+                     "dataset_seconds": result["dataset_seconds"], "tables_seconds": result["tables_seconds"],
                      "n_rejects": len(result["rejects"]), "articles_read": result["ingest"].summary()}
         else:
             model, provenance = load_then_wait(config, alongside)

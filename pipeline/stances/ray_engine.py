@@ -6,20 +6,25 @@ Only the wiring lives here; the work is the local engine's own functions:
    with :func:`pipeline.frontend.articles.read_path`; the driver merges the
    results in the files' order (:func:`merge_results`: duplicate ids
    rejected, counts that reconcile), exactly as the ``articles`` stage does;
-2. **front half**: ``map_batches`` through :class:`FrontHalfBatches`, an
-   actor that loads spaCy and the actor dictionary once and calls
-   :meth:`FrontHalf.run` on ``articles_per_batch`` articles at a time;
-3. **model**: ``map_batches`` through :class:`ChampionBatches`, an actor that
-   loads the champion once from the registry (the version the driver
-   resolved, so that all actors serve the same one) and labels pairs with
-   :func:`pipeline.stances.predict.label_pairs` under the version's decision
-   rule;
-4. **write**: the rows go to partitioned Parquet in the staging folder of the
-   output set; the driver reads the partitions back in order and builds
-   ``stances``, ``stance_articles`` and ``stance_pairs`` with the local
-   engine's :class:`StanceTally` and :func:`finish_tables`.
+2. **front half and model**, in one of two plans (``predict.ray.plan``):
 
-One stream of rows flows through both ``map_batches`` steps (the schemas
+   - *fused* (the default): ``map_batches`` through :class:`ArticleBatches`, one actor per CPU
+     holding both spaCy with the actor dictionary and the champion, each loaded once. An actor runs
+     :meth:`FrontHalf.run` on ``articles_per_batch`` articles, then labels their pairs with
+     :func:`pipeline.stances.predict.label_pairs` under the version's decision rule. Every CPU
+     does the whole job on its own articles, so the work balances itself whatever the share of
+     spaCy and of the model, and no pair travels between actors;
+   - *split*: ``map_batches`` through :class:`FrontHalfBatches` (front half), then through
+     :class:`ChampionBatches` (model, ``model_actors`` of ``model_cpus`` CPUs), for a model that
+     should sit on its own devices.
+
+   Every actor loads the version the driver resolved, so that all serve the same one;
+3. **write**: the rows go to partitioned Parquet (at least ``rows_per_partition`` rows a file) in
+   the staging folder of the output set; the driver reads the partitions back in order and builds
+   ``stances``, ``stance_articles`` and ``stance_pairs`` with the local engine's
+   :class:`StanceTally` and :func:`finish_tables`.
+
+One stream of rows flows through the ``map_batches`` steps (the schemas
 :data:`FRONT_ROWS` and :data:`MODEL_ROWS`): a ``pair`` row per directed pair
 (with its claim), an ``article`` row per article (its number of claims: the
 proof that every article came through once) and a ``reject`` row per
@@ -465,7 +470,8 @@ def cluster_cpus() -> float:
 def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json: str | None, staging: Path) -> dict:
     """The whole predict job on Ray: read `files`, front half, model, partitions under
     ``staging/partitions``, tables under `staging`. Returns the counts, the aggregates, the rejects
-    (reading's, then the front half's), the ingest result and what ran where."""
+    (reading's, then the front half's), the ingest result, what ran where and the seconds of each
+    step (reading, the dataset's map and write, the driver's tables)."""
     settings = config.predict.ray
     # Before Ray is imported: it reads its authentication mode once, on import.
     os.environ.update(auth_environment(ray_address(settings, dict(os.environ)), dict(os.environ), Path.home()))
@@ -487,6 +493,7 @@ def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json:
         read_seconds = time.perf_counter() - began
         articles = article_frame(ingest)
         folder = staging / "partitions"
+        mapped = time.perf_counter()
         if len(articles):
             with PartitionProgress(folder, len(articles), config.predict.progress) as progress:
                 run_dataset(articles, config, model_uri, rule_json, plan, folder)
@@ -495,7 +502,10 @@ def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json:
                 print(progress.line(), file=sys.stderr)
         else:
             folder.mkdir()
+        tabled = time.perf_counter()
         result = tables_from_partitions(folder, articles, staging)
+        timings = {"read_seconds": round(read_seconds, 2), "dataset_seconds": round(tabled - mapped, 2),
+                   "tables_seconds": round(time.perf_counter() - tabled, 2)}
     finally:
         ray.shutdown()
     if not settings.keep_partitions:
@@ -504,7 +514,7 @@ def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json:
         folder.rmdir()
     rejects = pd.concat([pd.DataFrame(ingest.rejects, columns=REJECT_COLUMNS).astype({"line": "Int64"}),
                          result["front_rejects"].astype({"line": "Int64"})], ignore_index=True)
-    return {**result, "rejects": rejects, "ingest": ingest, "read_seconds": round(read_seconds, 2),
+    return {**result, "rejects": rejects, "ingest": ingest, **timings,
             "ray": {"address": address or "in-process", "cluster_cpus": cpus, **asdict(plan)}}
 
 
