@@ -34,11 +34,14 @@ help: ## Show the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
 		awk 'BEGIN {FS = ":.*## "} {printf "  %-16s %s\n", $$1, $$2}'
 
+# setuptools' notice about compat editable installs (a block of 16 lines) is library noise: filtered.
 $(VENV_STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing the project into $(VENV) (first time: a few minutes)"
 	@$(PY) -m pip install --quiet --upgrade pip 2>&1 | { grep -v "is ignored: it is neither" || true; }
-	@$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat 2>&1 | { grep -v "is ignored: it is neither" || true; }; \
+	@$(PY) -m pip install --quiet -e '.[dev]' --config-settings editable_mode=compat 2>&1 | \
+		awk '/BuildBackendWarning/ { skip = 16 } skip > 0 { skip--; if (/_EditableMode.convert/) skip = 0; next } \
+			!/is ignored: it is neither/'; \
 		test "$${PIPESTATUS[0]}" -eq 0
 	@touch $@
 
