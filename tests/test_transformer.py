@@ -14,6 +14,7 @@ transformers = pytest.importorskip("transformers")
 import pipeline.models.transformer.device as device_module  # noqa: E402
 import pipeline.models.transformer.model as model_module  # noqa: E402
 from pipeline.core.config import ExamplesConfig, load_config  # noqa: E402
+from pipeline.core.decision import LabelledCandidates  # noqa: E402
 from pipeline.core.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS  # noqa: E402
 from pipeline.corpora.examples import directed_examples  # noqa: E402
 from pipeline.models import build_model, load_model  # noqa: E402
@@ -342,3 +343,31 @@ def test_a_model_saved_before_one_pass_reading_loads_as_a_marked_model(tiny_bert
     texts = tiny_examples["text"].tolist()
     np.testing.assert_allclose(reloaded.predict_canonical_with(texts, "fp32"),
                                model.predict_canonical_with(texts, "fp32"), atol=1e-5)
+
+
+def article_candidates_of(examples: pd.DataFrame) -> LabelledCandidates:
+    """Directed examples as whole-article candidates: each its own gold label, none the author's."""
+    gold = examples["label"].to_numpy(dtype=object)
+    return LabelledCandidates(tuple(examples["text"]), gold, np.zeros(len(examples), dtype=bool),
+                              {"entity": int((gold != "neutral").sum())})
+
+
+def test_checkpoints_chosen_on_articles_keep_the_best_triplet_f1(tiny_bert, tiny_examples):
+    settings = tiny_settings(tiny_bert, one_pass=True, select_checkpoint="articles", mixed_precision="no",
+                             inference="fp32", max_steps=24, evals_per_epoch=4, learning_rate=1e-3)
+    model = TransformerModel(settings, MARKERS)
+    model.article_candidates = article_candidates_of(tiny_examples)
+    report = model.fit(tiny_examples, tiny_examples, seed=3)
+    scored = [row["epoch_valid_e2e_entity_f1"] for row in report.history]
+    assert len(scored) >= 2 and all("epoch_valid_macro_f1" in row for row in report.history)
+    best = report.history[int(np.argmax(scored))]
+    assert report.params["best_step"] == best["step"]
+    # The kept network is the one that scored best: scoring it again gives the same F1.
+    kept = model.article_candidates.score(model.predict_proba(tiny_examples["text"].tolist()))
+    assert kept["entity_rule_f1"] == pytest.approx(max(scored), abs=1e-9)
+
+
+def test_checkpoints_on_articles_need_the_candidates(tiny_bert, tiny_examples):
+    model = TransformerModel(tiny_settings(tiny_bert, one_pass=True, select_checkpoint="articles"), MARKERS)
+    with pytest.raises(ValueError, match="decision.families"):
+        model.fit(tiny_examples, tiny_examples, seed=3)

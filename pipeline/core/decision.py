@@ -126,3 +126,24 @@ def tune_rule(proba: np.ndarray, gold: np.ndarray, is_author: np.ndarray, n_gold
                     f"{group}_rule_recall": curve[best, 1], f"{group}_rule_f1": curve[best, 2],
                     f"{group}_rule_predicted": curve[best, 3], f"{group}_rule_best_f1": best_f1}
     return DecisionRule(chosen["entity"], chosen["author"]), figures
+
+
+@dataclass(frozen=True)
+class LabelledCandidates:
+    """Candidate pairs of whole articles with their own-direction gold labels (SEESAW valid), for
+    scoring a model's probabilities as the champion is crowned: triplet F1 under a tuned rule.
+
+    `texts` are the candidates' marked texts, `gold` their LABELS names, `is_author` whether the
+    source is the article's author, `n_gold` the gold triplets to find per group (those no
+    candidate reaches count as missed)."""
+
+    texts: tuple[str, ...]
+    gold: np.ndarray
+    is_author: np.ndarray
+    n_gold: dict[str, int]
+
+    def score(self, proba: np.ndarray, tolerance: float = 0.0) -> dict[str, float]:
+        """The rule figures of :func:`tune_rule` for directed probabilities `proba` of the candidates."""
+        if len(proba) != len(self.texts):
+            raise ValueError(f"{len(proba)} probability rows for {len(self.texts)} candidates")
+        return tune_rule(proba, self.gold, self.is_author, self.n_gold, tolerance=tolerance)[1]

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.config import ExamplesConfig
+from pipeline.core.decision import LabelledCandidates
 from pipeline.core.markers import swap_roles  # noqa: F401  (re-exported: the families read both ways)
 from pipeline.core.labels import (
     ID2LABEL,
@@ -72,6 +73,9 @@ class StanceModel(ABC):
     """A trainable, saveable directed-stance classifier."""
 
     family: ClassVar[str]
+    #: Whole-article candidates with gold labels (SEESAW valid), set by the train stage for a family
+    #: that decides by a tuned rule; a family may score its checkpoints on them (the transformer does).
+    article_candidates: LabelledCandidates | None = None
 
     def __init__(self, markers: ExamplesConfig) -> None:
         self.markers = markers

@@ -17,7 +17,8 @@ swapped reading of a pair costs no second pass.
 
 Training: Hugging Face ``datasets`` for the encoded data, length-grouped
 shuffled batches with dynamic padding, AdamW with linear warmup and decay,
-class-weighted cross-entropy, the best checkpoint on valid macro-F1, every
+class-weighted cross-entropy, the best checkpoint on valid (DSE macro-F1, or with
+``select_checkpoint: articles`` SEESAW valid's triplet F1 under a tuned rule), every
 seed from the config. CPU by default, in bf16 autocast where the CPU has
 native bf16 (AMX or AVX512-BF16), else fp32; a GPU when present (mixed
 precision).
@@ -74,6 +75,11 @@ class TransformerConfig(FamilySettings):
                                                          "(DSE and SEESAW train, one-pass reading)")
     max_steps: int | None = Field(default=None, ge=1, description="overrides epochs (smoke runs)")
     evals_per_epoch: int = Field(default=3, ge=1, description="valid evaluations per epoch; the best one is kept")
+    select_checkpoint: Literal["dse", "articles"] = Field(
+        default="dse",
+        description="which valid evaluation keeps a checkpoint: dse, DSE valid macro-F1; articles, the entity "
+                    "triplet F1 under a tuned rule on SEESAW valid's candidate pairs (what crowns the champion). "
+                    "Both are logged at every evaluation when the family is in decision.families")
     class_weighting: Literal["none", "sqrt", "balanced"] = "sqrt"
     group_by_length: bool = True
     limit_train: int | None = Field(default=None, ge=1, description="train on a seeded random N canonical rows")
@@ -95,8 +101,14 @@ class TransformerConfig(FamilySettings):
                     "trained on beside DSE train; 0: DSE alone")
     in_domain_neutral_per_positive: float | None = Field(
         default=3.0, gt=0,
-        description="whole-article candidate pairs without a stance kept per pair with one (seeded sample); "
-                    "None: all of them (about 40 per positive: hours of training)")
+        description="whole-article candidate pairs without a stance per pair with one: a seeded sample of "
+                    "this many, or with in_domain_neutrals=all their weight; None: all of them at full weight "
+                    "(about 20 per positive)")
+    in_domain_neutrals: Literal["sample", "all"] = Field(
+        default="sample",
+        description="sample: train on a seeded sample of the neutral candidate pairs; all: on every one, each "
+                    "weighted so that together they weigh as much as the sample (one-pass reading scores every "
+                    "pair of a text it reads, so the extra pairs cost little)")
     one_pass: bool = Field(
         default=True,
         description="read each distinct claim text once, without markers, and score every pair in it from its "

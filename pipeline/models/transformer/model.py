@@ -16,12 +16,13 @@ import torch
 from torch import nn
 
 from pipeline.core.config import ExamplesConfig
-from pipeline.core.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS
+from pipeline.core.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS, directed_proba
 from pipeline.core.metrics import five_class_scores
 from pipeline.models.base import (
     FitReport,
     StanceModel,
     canonical_examples,
+    canonicalize,
     pair_targets,
     swap_roles,
 )
@@ -202,6 +203,7 @@ class TransformerModel(StanceModel):
         targets = pair_targets(train)
         valid_data = self._encode(self._readings(valid["text"].tolist()))
         valid_gold = valid["dse_label"].to_numpy()
+        articles = self._encode_articles()
 
         # One-pass batches hold batch_size texts, each with all of its pairs.
         steps_per_epoch = math.ceil(len(data["length"]) / settings.batch_size)
@@ -218,7 +220,7 @@ class TransformerModel(StanceModel):
             seed_everything(seed + member)
             network = self._new_network(path, seed + member)
             seen += self._train_network(network, data, targets, weights, row_weights, valid_data, valid_gold,
-                                        total, steps_per_epoch, seed + member, member, report, started)
+                                        articles, total, steps_per_epoch, seed + member, member, report, started)
             networks.append(network.eval())
         self.networks, self._fast = networks, {}
         report.params["train_examples_per_second"] = round(seen / (time.perf_counter() - started), 2)
@@ -227,11 +229,13 @@ class TransformerModel(StanceModel):
 
     def _train_network(self, network: nn.Module, data: dict[str, Any], targets: np.ndarray,
                        weights: np.ndarray, row_weights: np.ndarray, valid_data: dict[str, Any],
-                       valid_gold: np.ndarray, total: int, steps_per_epoch: int, seed: int, member: int,
+                       valid_gold: np.ndarray, articles: "tuple[dict[str, Any], np.ndarray, np.ndarray] | None",
+                       total: int, steps_per_epoch: int, seed: int, member: int,
                        report: FitReport, started: float) -> int:
         """Train one network for `total` steps, evaluating on valid `evals_per_epoch` times an epoch and
-        restoring the best checkpoint; appends to `report`; returns the examples seen. The loss is
-        class-weighted (`weights`) and row-weighted (`row_weights`: a corpus's weight)."""
+        restoring the best checkpoint (by ``select_checkpoint``); appends to `report`; returns the
+        examples seen. The loss is class-weighted (`weights`) and row-weighted (`row_weights`: a
+        corpus's weight). `articles` (:meth:`_encode_articles`) adds the whole-article figures."""
 
         settings = self.settings
         warmup = int(settings.warmup_ratio * total)
@@ -289,6 +293,7 @@ class TransformerModel(StanceModel):
                 if step in eval_steps:
                     proba = self._combine_readings(self._predict_encoded(valid_data, self._training_path(), [network]))
                     scores = five_class_scores(valid_gold, proba)
+                    on_articles = self._score_articles(articles, network)
                     # Members log one after another on a shared step axis.
                     report.history.append({
                         "step": member * total + step, "epoch": step / steps_per_epoch, "member": member,
@@ -296,13 +301,19 @@ class TransformerModel(StanceModel):
                         "epoch_valid_macro_f1": scores["macro_f1"], "epoch_valid_micro_f1": scores["micro_f1"],
                         "epoch_learning_rate": schedule.get_last_lr()[0],
                         "epoch_examples_per_second": seen / (time.perf_counter() - started),
+                        **{f"epoch_valid_e2e_{group}_f1": on_articles[f"{group}_rule_f1"]
+                           for group in ("entity", "author") if f"{group}_rule_f1" in on_articles},
                     })
+                    article_line = (f", SEESAW valid entity F1 {on_articles['entity_rule_f1']:.4f}"
+                                    if "entity_rule_f1" in on_articles else "")
                     print(f"transformer {prefix}step {step}/{total} (epoch {step / steps_per_epoch:.2f}): train loss "
                           f"{running / max(1, running_n):.4f}, valid macro-F1 {scores['macro_f1']:.4f}, "
-                          f"micro-F1 {scores['micro_f1']:.4f}", flush=True)
+                          f"micro-F1 {scores['micro_f1']:.4f}{article_line}", flush=True)
                     running, running_n = 0.0, 0
-                    if scores["macro_f1"] > best_score:
-                        best_score = scores["macro_f1"]
+                    score = on_articles["entity_rule_f1"] if settings.select_checkpoint == "articles" \
+                        else scores["macro_f1"]
+                    if score > best_score:
+                        best_score = score
                         report.params[f"best_step{'_' + str(member) if member else ''}"] = step
                         best_state = {k: v.detach().to("cpu", copy=True) for k, v in network.state_dict().items()}
                     network.train()
@@ -311,6 +322,29 @@ class TransformerModel(StanceModel):
         if best_state is not None:
             network.load_state_dict(best_state)
         return seen
+
+    def _encode_articles(self) -> "tuple[dict[str, Any], np.ndarray, np.ndarray] | None":
+        """The whole-article candidates (``article_candidates``) encoded once for scoring while
+        training: (encoded distinct canonical texts, each candidate's row in them, the candidates
+        read the other way round); None when there are none."""
+        if self.article_candidates is None:
+            if self.settings.select_checkpoint == "articles":
+                raise ValueError("train.transformer.select_checkpoint=articles needs SEESAW valid candidates: "
+                                 "list the transformer in decision.families")
+            return None
+        canonical, swapped = canonicalize(list(self.article_candidates.texts), self.markers)
+        unique, inverse = np.unique(np.asarray(canonical, dtype=object), return_inverse=True)
+        return self._encode(self._readings(unique.tolist())), inverse.reshape(-1), swapped
+
+    def _score_articles(self, articles: "tuple[dict[str, Any], np.ndarray, np.ndarray] | None",
+                        network: nn.Module) -> dict[str, float]:
+        """The rule figures of `network` on the whole-article candidates ({} without them)."""
+        if articles is None:
+            return {}
+        encoded, inverse, swapped = articles
+        pair_proba = self._combine_readings(self._predict_encoded(encoded, self._training_path(), [network]))[inverse]
+        pair_proba[swapped] = pair_proba[swapped][:, SWAP_PAIR_CLASS]
+        return self.article_candidates.score(directed_proba(pair_proba))
 
     # -- inference -----------------------------------------------------------
     def _training_path(self) -> str:
