@@ -36,3 +36,9 @@ def test_in_domain_candidates_become_canonical_directed_examples():
     assert examples.iloc[1]["text"] == "<tgt>Obama</tgt> slammed <src>Congress</src>."
     assert examples.iloc[1]["label"] == "neutral"  # Congress towards Obama
     assert len(in_domain_examples(candidates, markers, None, 0)) == 6
+    assert examples["weight"].eq(1.0).all()
+    # Every neutral pair, weighted so that the two weigh what the one sampled would.
+    every = in_domain_examples(candidates, markers, neutral_per_positive=1.0, seed=0, all_neutrals=True)
+    assert len(every) == 6
+    assert every.groupby("label")["weight"].sum().to_dict() == {"hostile": 1.0, "neutral": 3.0}
+    assert every.loc[every["row_id"] == "a-p0", "weight"].tolist() == [1.0, 1.0]

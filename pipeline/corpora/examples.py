@@ -54,7 +54,7 @@ def merge_examples(parts: list[dict[str, pd.DataFrame]]) -> dict[str, pd.DataFra
 
 
 def in_domain_examples(candidates: pd.DataFrame, markers: ExamplesConfig, neutral_per_positive: float | None,
-                       seed: int) -> pd.DataFrame:
+                       seed: int, all_neutrals: bool = False) -> pd.DataFrame:
     """Labelled candidate pairs of whole articles (``seesaw_examples``) as directed examples like DSE's.
 
     Each candidate is turned into its canonical reading (the first-marked
@@ -63,7 +63,11 @@ def in_domain_examples(candidates: pd.DataFrame, markers: ExamplesConfig, neutra
     collapse into one row, and each row yields the (p -> q) and (q -> p)
     examples of :func:`directed_examples`. Rows with a stance either way are
     all kept, with at most `neutral_per_positive` times as many neutral rows,
-    drawn with `seed` (None keeps them all).
+    drawn with `seed` (None keeps them all). With `all_neutrals` every
+    neutral row is kept instead, each weighted so that together they weigh
+    what that sample would: the same balance of stance and no stance, seen
+    on every pair the sentences offer. Column ``weight`` holds each
+    example's relative loss weight (1 but for such neutrals).
     """
     is_qp = (candidates["direction"] == "qp").to_numpy()
     texts = [swap_roles(text, markers) if swap else text for text, swap in zip(candidates["text"], is_qp)]
@@ -75,16 +79,21 @@ def in_domain_examples(candidates: pd.DataFrame, markers: ExamplesConfig, neutra
     }).drop_duplicates("text", ignore_index=True)
     stanced = rows["dse_label"] != 0
     neutral = rows[~stanced]
+    neutral_weight = 1.0
     if neutral_per_positive is not None:
         keep = min(len(neutral), int(round(neutral_per_positive * int(stanced.sum()))))
-        neutral = neutral.sample(n=keep, random_state=seed)
+        if all_neutrals:
+            neutral_weight = keep / len(neutral) if len(neutral) else 1.0
+        else:
+            neutral = neutral.sample(n=keep, random_state=seed)
     rows = rows[stanced | rows.index.isin(neutral.index)]
     records = []
     for row in rows.itertuples(index=False):
         label_pq, label_qp = five_to_directed(row.dse_label)
+        weight = 1.0 if row.dse_label != 0 else neutral_weight
         for direction, source, target, text, label in (("pq", row.p, row.q, row.text, label_pq),
                                                        ("qp", row.q, row.p, swap_roles(row.text, markers), label_qp)):
             records.append({"example_id": f"{row.row_id}-{direction}", "row_id": row.row_id, "split": row.split,
                             "direction": direction, "source": source, "target": target, "text": text,
-                            "label": label, "dse_label": int(row.dse_label)})
-    return pd.DataFrame(records, columns=EXAMPLE_COLUMNS)
+                            "label": label, "dse_label": int(row.dse_label), "weight": weight})
+    return pd.DataFrame(records, columns=[*EXAMPLE_COLUMNS, "weight"])

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline.core.config import Config, config_to_yaml
-from pipeline.core.decision import DecisionRule, tune_rule
+from pipeline.core.decision import DecisionRule, LabelledCandidates, tune_rule
 from pipeline.core.metrics import score_split
 from pipeline.core.tables import read_table, write_table, write_text_atomic
 from pipeline.corpora.examples import in_domain_examples
@@ -35,16 +35,18 @@ IN_DOMAIN_VALID = "seesaw_examples_valid.parquet"
 
 def training_examples(config: Config, family: str, dse_train: pd.DataFrame) -> pd.DataFrame:
     """DSE train, and for a family with a positive ``in_domain_weight`` SEESAW train's candidate
-    pairs as directed examples; column ``weight`` holds each row's loss weight."""
+    pairs as directed examples; column ``weight`` holds each row's loss weight, ``in_domain`` whether
+    it comes from SEESAW."""
     settings = config.train.family(family)
     weight = getattr(settings, "in_domain_weight", 0.0)
-    train = dse_train.assign(weight=1.0)
+    train = dse_train.assign(weight=1.0, in_domain=False)
     if not weight:
         return train
     candidates = read_table(config.tables_dir / IN_DOMAIN_TRAIN, "seesaw_examples")
     in_domain = in_domain_examples(candidates, config.examples, settings.in_domain_neutral_per_positive,
-                                   config.train.seed)
-    return pd.concat([train, in_domain.assign(weight=float(weight))], ignore_index=True)
+                                   config.train.seed, all_neutrals=settings.in_domain_neutrals == "all")
+    return pd.concat([train, in_domain.assign(weight=in_domain["weight"] * float(weight), in_domain=True)],
+                     ignore_index=True)
 
 
 def gold_counts(config: Config) -> dict[str, int]:
@@ -56,6 +58,13 @@ def gold_counts(config: Config) -> dict[str, int]:
         raise RuntimeError(f"{report_path}: cannot read the SEESAW valid gold counts ({exc}); "
                            "run make seesaw-examples") from None
     return {group: int(recall[group]["scored"]) for group in ("entity", "author")}
+
+
+def article_candidates(config: Config) -> LabelledCandidates:
+    """SEESAW valid's candidate pairs with their gold labels, as the decision rule is tuned on them."""
+    candidates = read_table(config.tables_dir / IN_DOMAIN_VALID, "seesaw_examples")
+    return LabelledCandidates(tuple(candidates["text"]), candidates["label"].to_numpy(dtype=object),
+                              (candidates["origin"] == AUTHOR).to_numpy(), gold_counts(config))
 
 
 def tune_on_articles(config: Config, model: StanceModel, family: str) -> tuple[DecisionRule, dict[str, float]]:
@@ -93,6 +102,8 @@ def run(config: Config, families: list[str] | None = None) -> None:
     write_text_atomic(config.outputs_dir / "config.yaml", config_to_yaml(config))
     for family in families or config.train.models:
         model = build_model(family, config)
+        if family in config.decision.families:
+            model.article_candidates = article_candidates(config)
         train = training_examples(config, family, dse_train)
         started = time.perf_counter()
         report = model.fit(train, valid, seed=config.train.seed)
@@ -101,14 +112,14 @@ def run(config: Config, families: list[str] | None = None) -> None:
         model.save(model_dir / "model")
         valid_result = score_split(valid, model.predict_pair_proba(valid["text"].tolist()), "valid")
         metrics = {**valid_result.metrics, "train_seconds": train_seconds,
-                   "train_in_domain_examples": float((train["weight"] != 1.0).sum() if "weight" in train else 0)}
+                   "train_in_domain_examples": float(train["in_domain"].sum())}
         tags = {}
         if family in config.decision.families:
             rule, e2e_metrics = tune_on_articles(config, model, family)
             metrics |= e2e_metrics
             tags["decision_rule"] = rule.to_json()
         run_info = tracking.log_training(config, family, model_dir / "model", report, metrics,
-                                         {"train": (train.drop(columns="weight"), train_path),
+                                         {"train": (train.drop(columns=["weight", "in_domain"]), train_path),
                                           "valid": (valid, valid_path)}, tags)
         write_text_atomic(model_dir / "run.json", json.dumps(run_info, indent=2))
         rule_line = ""
