@@ -142,8 +142,8 @@ class LabelledCandidates:
     is_author: np.ndarray
     n_gold: dict[str, int]
 
-    def score(self, proba: np.ndarray, tolerance: float = 0.0) -> dict[str, float]:
+    def score(self, proba: np.ndarray) -> dict[str, float]:
         """The rule figures of :func:`tune_rule` for directed probabilities `proba` of the candidates."""
         if len(proba) != len(self.texts):
             raise ValueError(f"{len(proba)} probability rows for {len(self.texts)} candidates")
-        return tune_rule(proba, self.gold, self.is_author, self.n_gold, tolerance=tolerance)[1]
+        return tune_rule(proba, self.gold, self.is_author, self.n_gold)[1]

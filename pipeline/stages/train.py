@@ -60,14 +60,14 @@ def gold_counts(config: Config) -> dict[str, int]:
     return {group: int(recall[group]["scored"]) for group in ("entity", "author")}
 
 
-def article_candidates(config: Config) -> LabelledCandidates:
-    """SEESAW valid's candidate pairs with their gold labels, as the decision rule is tuned on them."""
-    candidates = read_table(config.tables_dir / IN_DOMAIN_VALID, "seesaw_examples")
+def labelled_candidates(candidates: pd.DataFrame, config: Config) -> LabelledCandidates:
+    """SEESAW valid's candidate pairs (``seesaw_examples_valid``) with their gold labels and counts."""
     return LabelledCandidates(tuple(candidates["text"]), candidates["label"].to_numpy(dtype=object),
                               (candidates["origin"] == AUTHOR).to_numpy(), gold_counts(config))
 
 
-def tune_on_articles(config: Config, model: StanceModel, family: str) -> tuple[DecisionRule, dict[str, float]]:
+def tune_on_articles(config: Config, model: StanceModel, family: str, candidates: pd.DataFrame,
+                     labelled: LabelledCandidates) -> tuple[DecisionRule, dict[str, float]]:
     """Label every SEESAW valid candidate pair and choose the family's decision rule there.
 
     Writes the candidates' probabilities beside the model (``seesaw_valid_proba.parquet``)
@@ -75,12 +75,10 @@ def tune_on_articles(config: Config, model: StanceModel, family: str) -> tuple[D
     precision, recall and F1 under the rule, scored on the candidates' own
     gold labels (``eval-e2e`` scores the whole articles with the same rule).
     """
-    candidates = read_table(config.tables_dir / IN_DOMAIN_VALID, "seesaw_examples")
     started = time.perf_counter()
-    proba = model.predict_proba(candidates["text"].tolist())
+    proba = model.predict_proba(list(labelled.texts))
     seconds = time.perf_counter() - started
-    is_author = (candidates["origin"] == AUTHOR).to_numpy()
-    rule, figures = tune_rule(proba, candidates["label"].to_numpy(), is_author, gold_counts(config),
+    rule, figures = tune_rule(proba, labelled.gold, labelled.is_author, labelled.n_gold,
                               tolerance=config.decision.tolerance)
     write_table(candidates[["example_id", "article_id", "sentence_id", "source", "target", "origin",
                             "source_evidence", "target_evidence", "label"]].assign(
@@ -100,10 +98,15 @@ def run(config: Config, families: list[str] | None = None) -> None:
     dse_train = read_table(train_path, "examples")
     valid = read_table(valid_path, "examples")
     write_text_atomic(config.outputs_dir / "config.yaml", config_to_yaml(config))
-    for family in families or config.train.models:
+    families = families or config.train.models
+    valid_candidates, labelled = None, None
+    if set(families) & set(config.decision.families):  # read once for every family that decides by a rule
+        valid_candidates = read_table(config.tables_dir / IN_DOMAIN_VALID, "seesaw_examples")
+        labelled = labelled_candidates(valid_candidates, config)
+    for family in families:
         model = build_model(family, config)
         if family in config.decision.families:
-            model.article_candidates = article_candidates(config)
+            model.article_candidates = labelled
         train = training_examples(config, family, dse_train)
         started = time.perf_counter()
         report = model.fit(train, valid, seed=config.train.seed)
@@ -115,7 +118,7 @@ def run(config: Config, families: list[str] | None = None) -> None:
                    "train_in_domain_examples": float(train["in_domain"].sum())}
         tags = {}
         if family in config.decision.families:
-            rule, e2e_metrics = tune_on_articles(config, model, family)
+            rule, e2e_metrics = tune_on_articles(config, model, family, valid_candidates, labelled)
             metrics |= e2e_metrics
             tags["decision_rule"] = rule.to_json()
         run_info = tracking.log_training(config, family, model_dir / "model", report, metrics,
