@@ -60,6 +60,7 @@ def test_batches_that_trigger_merges_give_the_same_table(monkeypatch):
     actors = [f"actor {k}" for k in range(12)]
     rows = [(f"a{rng.randrange(9)}", *rng.sample(actors, 2), rng.choice(["X", "Y"]), rng.choice(["X", "Z"]),
              rng.choice(["supportive", "hostile", "neutral"]), rng.random()) for _ in range(400)]
+    rows.sort(key=lambda row: row[0])  # each article's rows together, as both engines write them
     whole = N.aggregate(stances(rows))
     monkeypatch.setattr(N.PairAggregator, "MERGE_ROWS", 5)  # merge after nearly every batch
     aggregator = N.PairAggregator()
@@ -69,6 +70,36 @@ def test_batches_that_trigger_merges_give_the_same_table(monkeypatch):
     pd.testing.assert_frame_equal(batched.drop(columns="mean_confidence"), whole.drop(columns="mean_confidence"))
     assert batched["mean_confidence"].to_numpy() == pytest.approx(whole["mean_confidence"].to_numpy())
     assert batched["n_pairs"].sum() == 2 * len(rows) and aggregator.n_rows == len(rows)
+
+
+def test_an_article_running_on_into_the_next_batch_is_counted_once():
+    rows = [("a1", "x", "y", "X", "Y", "hostile", 0.5)] * 3 + [("a2", "x", "y", "X", "Y", "neutral", 0.5)] * 2
+    aggregator = N.PairAggregator()
+    for row in rows:  # a1 spans three batches, a2 two
+        aggregator.add(stances([row]))
+    pairs = aggregator.frame().set_index(["level", "source", "target"])
+    assert pairs.loc[("actor", "x", "y"), "n_articles"] == 2 and pairs.loc[("actor", "x", "y"), "n_pairs"] == 5
+    assert pairs.loc[("affiliation", "X", "Y"), "n_articles"] == 2
+
+
+def test_an_article_whose_rows_come_back_after_another_is_an_error_not_a_double_count():
+    aggregator = N.PairAggregator()
+    aggregator.add(stances(ROWS[:2]))  # a1
+    aggregator.add(stances(ROWS[2:]))  # a2 closes a1
+    with pytest.raises(ValueError, match="article 'a1' come after other articles"):
+        aggregator.add(stances(ROWS[:1]))
+
+
+def test_memory_follows_the_pairs_not_the_articles(monkeypatch):
+    monkeypatch.setattr(N.PairAggregator, "MERGE_ROWS", 5)
+    aggregator = N.PairAggregator()
+    for k in range(200):  # the same pairs in 200 articles
+        aggregator.add(stances([(f"a{k}", *row[1:]) for row in ROWS]))
+    aggregator._merge()
+    assert len(aggregator._sums) == 1 and len(aggregator._sums[0]) == 5  # 3 actor and 2 affiliation pairs
+    assert len(aggregator._open_pairs) == 5  # the last article's pairs, and no earlier article's
+    assert aggregator.frame().set_index(["level", "source", "target"]).loc[
+        ("actor", "Sergey Lavrov", "Volodymyr Zelensky"), "n_articles"] == 200
 
 
 def test_empty_and_invalid_input():

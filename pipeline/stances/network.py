@@ -7,8 +7,8 @@ officials") and ``affiliation`` (the state or body it speaks for: "Russia",
 Each aggregate row counts the labels, the mean stance (supportive +1,
 hostile -1, neutral 0, averaged over the pair's claims), the mean confidence
 and the number of articles. The aggregator is fed batch by batch, so its
-memory grows with the distinct pairs and the articles each appears in, not
-with the number of claims.
+memory grows with the distinct pairs, not with the claims or the articles
+(each article's rows come together, so only the last one is held open).
 
 The network of one level is a directed graph (GraphML keeps every pair and
 its counts); the picture draws the pairs with stances of the chosen labels,
@@ -37,64 +37,96 @@ POLARITY_LABEL = {"POS": SUPPORTIVE, "NEG": HOSTILE}
 class PairAggregator:
     """Per directed pair counts at both levels, accumulated over batches of stance rows.
 
-    Each batch is grouped at once (no Python loop over pairs); the partial sums and the distinct
-    (pair, article) rows are merged whenever the pending ones outgrow the merged ones, so adding N
-    rows costs about N log N, and memory follows the distinct pairs and their articles."""
+    Each batch is grouped at once (no Python loop over pairs), and the partial sums are merged
+    whenever the pending ones outgrow the merged ones, so adding N rows costs about N log N and
+    memory follows the distinct pairs, not the rows or the articles.
+
+    An article's pairs are counted (``n_articles``) once its rows are complete: the rows of one
+    article come together, in one batch or running on into the next (both engines write them in
+    article order), so only the last article of the stream is held open. A batch with rows of an
+    article that an earlier batch already closed is an error, never a double count."""
 
     KEYS = ["level", "source", "target"]
-    COUNTS = [*LABELS, "confidence"]
+    COUNTS = [*LABELS, "confidence", "n_articles"]
     MERGE_ROWS = 100_000  # pending grouped rows that always trigger a merge
 
     def __init__(self) -> None:
         self._sums: list[pd.DataFrame] = []  # the merged sums first, then pending batches
-        self._articles: list[pd.DataFrame] = []
         self._merged_rows = 0
         self._pending_rows = 0
+        self._open_article: str | None = None
+        self._open_pairs = pd.DataFrame(columns=self.KEYS)  # the distinct pairs of the open article
+        self._closed_articles: set[str] = set()
         self.n_rows = 0
 
     def add(self, stances: pd.DataFrame) -> None:
         """Count one batch of rows with columns article_id, source, target, source_affiliation,
-        target_affiliation, label, confidence."""
+        target_affiliation, label, confidence; each article's rows together (see the class)."""
         if stances.empty:
             return
         unknown = sorted(set(stances["label"]) - set(LABELS))
         if unknown:
             raise ValueError(f"unknown stance labels {unknown}; expected {list(LABELS)}")
+        articles = pd.unique(stances["article_id"])
+        reopened = [a for a in articles if a in self._closed_articles]
+        if reopened:
+            raise ValueError(f"stance rows of article {reopened[0]!r} come after other articles' rows; each article's "
+                             f"rows must come together ({len(reopened)} article(s) split)")
         self.n_rows += len(stances)
         batch = pd.concat([pd.DataFrame({
             "level": level, "source": stances[source_col].to_numpy(), "target": stances[target_col].to_numpy(),
             "article_id": stances["article_id"].to_numpy(), "confidence": stances["confidence"].to_numpy(dtype=float),
             **{label: (stances["label"] == label).to_numpy(dtype="int64") for label in LABELS},
         }) for level, (source_col, target_col) in LEVELS.items()], ignore_index=True)
-        sums = batch.groupby(self.KEYS, sort=False)[self.COUNTS].sum()
-        self._sums.append(sums)
-        self._articles.append(batch[[*self.KEYS, "article_id"]].drop_duplicates())
+        sums = batch.groupby(self.KEYS, sort=False)[list(LABELS) + ["confidence"]].sum()
+        last = articles[-1]
+        pairs = batch[[*self.KEYS, "article_id"]].drop_duplicates()
+        if self._open_article is not None:
+            pairs = pd.concat([self._open_pairs.assign(article_id=self._open_article), pairs], ignore_index=True)
+        still_open = (pairs["article_id"] == last).to_numpy()
+        closed = pairs[~still_open].drop_duplicates()
+        self._closed_articles.update(a for a in closed["article_id"].unique())
+        self._open_article = last
+        self._open_pairs = pairs.loc[still_open, self.KEYS].drop_duplicates(ignore_index=True)
+        self._sums.append(sums.join(self._articles_per_pair(closed), how="outer").fillna(0))
         self._pending_rows += len(sums)
         if self._pending_rows > max(self._merged_rows, self.MERGE_ROWS):
             self._merge()
 
+    def _articles_per_pair(self, pairs: pd.DataFrame) -> pd.Series:
+        """How many articles each pair of the distinct (pair, article) rows `pairs` appears in."""
+        return pairs.groupby(self.KEYS, sort=False).size().rename("n_articles")
+
+    def _close_open_article(self) -> None:
+        """Count the pairs of the last article: the stream is over, or a frame is asked for."""
+        if self._open_article is None:
+            return
+        self._sums.append(self._articles_per_pair(self._open_pairs).to_frame())
+        self._closed_articles.add(self._open_article)
+        self._open_article, self._open_pairs = None, pd.DataFrame(columns=self.KEYS)
+
     def _merge(self) -> None:
-        """Fold the pending batches into the merged sums and distinct (pair, article) rows."""
+        """Fold the pending batches into the merged sums."""
         if len(self._sums) > 1:
-            self._sums = [pd.concat(self._sums).groupby(level=[0, 1, 2], sort=False).sum()]
-            self._articles = [pd.concat(self._articles, ignore_index=True).drop_duplicates(ignore_index=True)]
+            self._sums = [pd.concat(self._sums).fillna(0).groupby(level=[0, 1, 2], sort=False).sum()]
         self._merged_rows = len(self._sums[0]) if self._sums else 0
         self._pending_rows = 0
 
     def frame(self) -> pd.DataFrame:
-        """The `stance_pairs` table: one row per level and directed pair, most claims first."""
+        """The `stance_pairs` table: one row per level and directed pair, most claims first. The last
+        article is counted as complete: rows of it added later are an error."""
+        self._close_open_article()
         self._merge()
         if not self._sums:
             frame = pd.DataFrame(columns=SCHEMAS["stance_pairs"].names)
             return frame.astype({c: "int64" for c in ("n_pairs", "n_supportive", "n_hostile", "n_neutral", "n_articles")})
         sums = self._sums[0]
-        n_articles = self._articles[0].groupby(self.KEYS, sort=False).size().reindex(sums.index)
         n = sums[list(LABELS)].sum(axis=1)
         frame = pd.DataFrame({
             "n_pairs": n.astype("int64"), "n_supportive": sums[SUPPORTIVE].astype("int64"),
             "n_hostile": sums[HOSTILE].astype("int64"), "n_neutral": sums[NEUTRAL].astype("int64"),
             "mean_stance": (sums[SUPPORTIVE] - sums[HOSTILE]) / n, "mean_confidence": sums["confidence"] / n,
-            "n_articles": n_articles.astype("int64"),
+            "n_articles": sums["n_articles"].astype("int64"),
         }).reset_index()[SCHEMAS["stance_pairs"].names]
         return frame.sort_values(["level", "n_pairs", "source", "target"], ascending=[True, False, True, True],
                                  ignore_index=True)
