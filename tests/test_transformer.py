@@ -168,12 +168,26 @@ def test_fast_path_agrees_with_fp32_on_the_tiny_model(tiny_bert, tiny_examples, 
     assert not np.array_equal(fp32, fast)  # the path really ran in lower precision
 
 
+def test_a_text_gets_the_same_probabilities_alone_or_in_a_batch_on_the_fp32_path(tiny_bert, tiny_examples):
+    model = TransformerModel(tiny_settings(tiny_bert, max_steps=30, mixed_precision="no"), MARKERS)
+    model.fit(tiny_examples, tiny_examples, seed=5)
+    texts = list(dict.fromkeys(tiny_examples["text"]))
+    differences = {}
+    for path in ("fp32", "int8"):
+        together = model.predict_canonical_with(texts, path)[:4]
+        alone = np.concatenate([model.predict_canonical_with([text], path) for text in texts[:4]])
+        differences[path] = np.abs(together - alone).max()
+    # fp32, what auto runs on a CPU without native bf16: the batch does not matter. int8 quantizes
+    # each batch's activations with one scale, so the other texts move the result.
+    assert differences["fp32"] < 1e-5 and differences["int8"] > 1e-4, differences
+
+
 @pytest.mark.parametrize("native", [True, False])
 def test_auto_settings_use_bf16_only_where_the_cpu_has_it(monkeypatch, native):
     for module in (device_module, model_module):
         monkeypatch.setattr(module, "cpu_has_native_bf16", lambda: native)
     cpu = torch.device("cpu")
-    assert resolve_inference("auto", cpu) == ("bf16" if native else "int8")
+    assert resolve_inference("auto", cpu) == ("bf16" if native else "fp32")
     assert resolve_inference("fp32", cpu) == "fp32" and resolve_inference("int8", torch.device("cuda")) == "gpu"
     model = TransformerModel(TransformerConfig(), MARKERS)
     assert model.mixed_dtype() == (torch.bfloat16 if native else None)

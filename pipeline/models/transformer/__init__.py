@@ -26,8 +26,9 @@ precision).
 Saved folder: the encoder's ``config.json`` (label maps in id2label/label2id)
 and ``model.safetensors``, the tokenizer with its marker tokens, and
 ``head.safetensors``. On CPU, prediction runs through a fast path
-(``inference``): bf16 autocast on CPUs with native bf16, else an int8
-dynamically quantized copy; both in length-sorted batches. Both directions
+(``inference``): a bf16 copy on CPUs with native bf16, else fp32 (an int8
+dynamically quantized copy is a setting: its labels move with the batch); in
+length-sorted batches. Both directions
 of a pair share one canonical text, which is encoded once.
 
 Modules: ``device`` (threads, bf16 support, seeds), ``encoding`` (markers and
@@ -92,7 +93,8 @@ class TransformerConfig(FamilySettings):
     inference: Literal["auto", "bf16", "int8", "fp32"] = Field(
         default="auto",
         description="CPU prediction path: bf16 autocast, int8 dynamic quantization or fp32; auto: bf16 on CPUs "
-                    "with native bf16, else int8")
+                    "with native bf16, else fp32 (int8 quantizes each batch's activations with one scale, so a "
+                    "label depends on the batch)")
     seeds: int = Field(default=1, ge=1, description="an ensemble of this many networks (seeds seed, seed+1, ...) "
                                                     "whose probabilities are averaged; N times the cost")
     in_domain_weight: float = Field(
