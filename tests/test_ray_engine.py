@@ -31,9 +31,11 @@ from pipeline.frontend.articles import ingest_paths, input_files, merge_results,
 from pipeline.frontend.runner import FrontHalfResult
 from pipeline.stances.predict import output_differences
 from pipeline.stances.ray_engine import (
+    ARTICLE_INPUT,
     FRONT_ROWS,
     MODEL_ROWS,
     PartitionProgress,
+    article_index,
     as_rows,
     auth_environment,
     describe_plan,
@@ -42,6 +44,7 @@ from pipeline.stances.ray_engine import (
     model_rows,
     plan_actors,
     ray_address,
+    read_inputs,
     tables_from_partitions,
 )
 from pipeline.tracking.registry import pinned_model_uri
@@ -120,6 +123,38 @@ def test_reading_file_by_file_then_merging_is_reading_them_all(config):
     assert merged.articles == whole.articles and merged.rejects == whole.rejects
     assert merged.summary() == whole.summary() and merged.messages == whole.messages
     assert whole.rejects, "the bad inputs give rejects"
+
+
+@pytest.mark.ray
+def test_ray_tasks_read_the_files_as_the_articles_stage_and_the_texts_stay_in_blocks(config, tmp_path):
+    import ray
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(BAD_INPUTS, corpus)
+    records = [{"id": f"n{i}", "title": f"T{i}", "text": f"Article {i} " + "word " * 200} for i in range(5)]
+    records.append({"id": "n1", "title": "again", "text": "A second article under the id n1."})
+    (corpus / "zz.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    files = input_files(corpus)
+    whole = ingest_paths(files, config.articles, root=REPO_ROOT)
+    settings = config.model_copy(update={"predict": config.predict.model_copy(update={
+        "ray": config.predict.ray.model_copy(update={"files_per_task": 3, "articles_per_batch": 2})})})
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
+    try:
+        read = read_inputs(files, settings)
+        blocks = [ray.get(ref) for ref in read.blocks]
+    finally:
+        ray.shutdown()
+    assert read.ingest.rejects == whole.rejects and read.ingest.summary() == whole.summary()
+    assert any("duplicate article id n1" in r["reason"] for r in whole.rejects)
+    assert all(block.num_rows <= 2 for block in blocks)
+    rows = pd.concat([block.to_pandas() for block in blocks], ignore_index=True)
+    assert list(rows.columns) == ARTICLE_INPUT
+    assert rows["article_order"].tolist() == list(range(len(whole.articles)))
+    expected = pd.DataFrame(whole.articles)
+    for column in ("article_id", "text", "file"):
+        assert rows[column].tolist() == expected[column].tolist(), column
+    assert article_index(read.ingest)["title"].tolist() == [a["title"] for a in whole.articles]
+    assert max(len(a["text"]) for a in read.ingest.articles) <= 500, "the driver keeps no whole text"
 
 
 # ------------------------------------------------------------------ rows ---

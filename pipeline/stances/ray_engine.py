@@ -56,7 +56,7 @@ from pipeline.core.decision import DecisionRule
 from pipeline.core.markers import marker_strings
 from pipeline.core.progress import progress_enabled, throughput_line
 from pipeline.core.tables import SCHEMAS
-from pipeline.frontend.articles import IngestResult, merge_results, read_path
+from pipeline.frontend.articles import IngestResult, merge_results, read_path, safe_text
 from pipeline.frontend.runner import FrontHalf, FrontHalfResult, articles_from_table
 from pipeline.stances.predict import (
     CLAIM_COLUMNS,
@@ -291,28 +291,85 @@ def init_kwargs(settings: RayConfig, tracking_uri: str, environ: dict[str, str])
 
 # ------------------------------------------------------------- reading ---
 
-def read_files(paths: list[str], settings: Any, markers: tuple[str, ...]) -> list[IngestResult]:
-    """The per-file results of some input files, in order (one Ray task's share of the reading)."""
-    return [read_path(Path(p), settings, root=REPO_ROOT, markers=markers) for p in paths]
+#: The schema of the article blocks the read tasks leave in the object store.
+ARTICLE_BLOCK = pa.schema([pa.field("article_id", pa.string()), pa.field("text", pa.string()),
+                           pa.field("outlet", pa.string()), pa.field("file", pa.string()),
+                           pa.field("line", pa.int64())])
 
 
-def read_inputs(files: list[Path], config: Config) -> IngestResult:
+def read_files(paths: list[str], settings: Any, markers: tuple[str, ...]) -> tuple[list[IngestResult], pa.Table]:
+    """One Ray task's share of the reading: the per-file results, in order, with each article's text cut
+    to what a rejects row keeps (all the driver needs to merge them), and the articles' input columns as
+    one table (:data:`ARTICLE_BLOCK`, in the same order), which stays in the object store."""
+    results = [read_path(Path(p), settings, root=REPO_ROOT, markers=markers) for p in paths]
+    records = [article for result in results for article in result.articles]
+    block = pa.table({f.name: pa.array([a[f.name] for a in records], type=f.type) for f in ARTICLE_BLOCK},
+                     schema=ARTICLE_BLOCK)
+    for result in results:
+        result.articles = [article | {"text": safe_text(article["text"])} for article in result.articles]
+    return results, block
+
+
+def kept_rows(block: pa.Table, positions: list[int], first_order: int, per_batch: int) -> list[pa.Table]:
+    """The rows at `positions` of one read task's `block` (the articles that survived the merge), numbered
+    in the corpus order from `first_order` (``article_order``), in blocks of `per_batch` articles."""
+    kept = block.take(pa.array(positions, type=pa.int64()))
+    kept = kept.add_column(0, "article_order", pa.array(range(first_order, first_order + len(positions)),
+                                                        type=pa.int64()))
+    return [kept.slice(start, per_batch) for start in range(0, len(positions), per_batch)]
+
+
+def kept_blocks(block: pa.Table, positions: list[int], first_order: int, per_batch: int) -> Any:
+    """:func:`kept_rows` as a Ray task's return values: the one table itself, or the tables (one ref each)."""
+    tables = kept_rows(block, positions, first_order, per_batch)
+    return tables[0] if len(tables) == 1 else tables
+
+
+@dataclass
+class ReadArticles:
+    """The merged reading of the input files (texts cut, as :func:`read_files` leaves them), and the refs
+    of the article blocks in the object store, in the corpus order (the texts never pass the driver)."""
+
+    ingest: IngestResult
+    blocks: list[Any]
+
+
+def read_inputs(files: list[Path], config: Config) -> ReadArticles:
     """Every input file read by Ray tasks in parallel, merged on the driver in the files' order, as the
-    ``articles`` stage would read them (the same rejects, counts and messages)."""
+    ``articles`` stage would read them (the same rejects, counts and messages); the accepted articles'
+    blocks, of ``articles_per_batch`` articles, made where the texts lie."""
     import ray
 
     per_task = config.predict.ray.files_per_task
+    per_batch = config.predict.ray.articles_per_batch
     chunks = [[str(p) for p in files[i:i + per_task]] for i in range(0, len(files), per_task)]
-    task = ray.remote(read_files)
+    read = ray.remote(num_returns=2)(read_files)
     markers = marker_strings(config.examples)
-    done = ray.get([task.remote(chunk, config.articles, markers) for chunk in chunks])
-    return merge_results([result for chunk in done for result in chunk])
+    refs = [read.remote(chunk, config.articles, markers) for chunk in chunks]
+    per_chunk = ray.get([results for results, _ in refs])
+    for number, results in enumerate(per_chunk):  # where each record lies: (chunk, position in its block)
+        for position, article in enumerate(a for result in results for a in result.articles):
+            article["block_position"] = (number, position)
+    ingest = merge_results([result for results in per_chunk for result in results])
+    positions: list[list[int]] = [[] for _ in chunks]
+    for article in ingest.articles:
+        number, position = article.pop("block_position")
+        positions[number].append(position)
+    select = ray.remote(kept_blocks)
+    blocks, order = [], 0
+    for (_, block), kept in zip(refs, positions):
+        if kept:
+            n_blocks = -(-len(kept) // per_batch)
+            found = select.options(num_returns=n_blocks).remote(block, kept, order, per_batch)
+            blocks += [found] if n_blocks == 1 else found
+            order += len(kept)
+    return ReadArticles(ingest, blocks)
 
 
-def article_frame(result: IngestResult) -> pd.DataFrame:
-    """The accepted articles as a table, with their order in the corpus (``article_order``)."""
-    frame = pd.DataFrame(result.articles, columns=list(SCHEMAS["articles"].names))
-    return frame.assign(article_order=range(len(frame)))
+def article_index(result: IngestResult) -> pd.DataFrame:
+    """The accepted articles' ids and titles, in the corpus order (what the tables need of them)."""
+    return pd.DataFrame({"article_id": [a["article_id"] for a in result.articles],
+                         "title": [a["title"] for a in result.articles]}, dtype=object)
 
 
 # ------------------------------------------------------------ progress ---
@@ -386,10 +443,10 @@ def quiet_ray_data() -> None:
     warnings.filterwarnings("ignore", message="The minimum number of concurrent actors", category=UserWarning)
 
 
-def run_dataset(articles: pd.DataFrame, config: Config, model_uri: str, rule_json: str | None, plan: ActorPlan,
+def run_dataset(blocks: list[Any], config: Config, model_uri: str, rule_json: str | None, plan: ActorPlan,
                 folder: Path) -> None:
-    """Front half and model over the articles on Ray Data; the rows written as Parquet partitions in
-    `folder`, in the articles' order."""
+    """Front half and model over the article `blocks` (refs of :func:`kept_rows` tables) on Ray Data;
+    the rows written as Parquet partitions in `folder`, in the articles' order."""
     import ray.data
 
     quiet_ray_data()
@@ -398,8 +455,7 @@ def run_dataset(articles: pd.DataFrame, config: Config, model_uri: str, rule_jso
     context.enable_progress_bars = False  # PartitionProgress reports articles and pairs instead
     settings = config.predict.ray
     per_batch = settings.articles_per_batch
-    blocks = [articles[ARTICLE_INPUT].iloc[i:i + per_batch] for i in range(0, len(articles), per_batch)]
-    dataset = ray.data.from_pandas(blocks or [articles[ARTICLE_INPUT]])
+    dataset = ray.data.from_arrow_refs(blocks)
     sections = FrontSections.from_config(config)
     champion = {"model_uri": model_uri, "tracking_uri": config.tracking_uri, "rule_json": rule_json,
                 "threads": plan.torch_threads}
@@ -485,18 +541,19 @@ def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json:
         print(f"predict (ray): {'cluster ' + address if address else 'in-process Ray'} with {cpus:g} CPUs: "
               f"{describe_plan(plan)}", file=sys.stderr)
         began = time.perf_counter()
-        ingest = read_inputs(files, config)
+        read = read_inputs(files, config)
+        ingest = read.ingest
         if not ingest.reconciles():
             raise RuntimeError(f"article counts do not reconcile: {ingest.summary()}, {len(ingest.rejects)} rejects rows")
         for message in ingest.messages:
             print(message, file=sys.stderr)
         read_seconds = time.perf_counter() - began
-        articles = article_frame(ingest)
+        articles = article_index(ingest)
         folder = staging / "partitions"
         mapped = time.perf_counter()
         if len(articles):
             with PartitionProgress(folder, len(articles), config.predict.progress) as progress:
-                run_dataset(articles, config, model_uri, rule_json, plan, folder)
+                run_dataset(read.blocks, config, model_uri, rule_json, plan, folder)
                 progress.poll()
             if progress.enabled:
                 print(progress.line(), file=sys.stderr)
