@@ -5,7 +5,11 @@ Only the wiring lives here; the work is the local engine's own functions:
 1. **read**: the input files are read by Ray tasks, ``files_per_task`` each,
    with :func:`pipeline.frontend.articles.read_path`; the driver merges the
    results in the files' order (:func:`merge_results`: duplicate ids
-   rejected, counts that reconcile), exactly as the ``articles`` stage does;
+   rejected, counts that reconcile), exactly as the ``articles`` stage does.
+   The texts stay in the object store: each task leaves its articles as one
+   table and sends the driver only the records with their texts cut to a
+   reject's length; a second task per table keeps the merge's survivors, in
+   blocks of ``articles_per_batch`` articles, which the dataset starts from;
 2. **front half and model**, in one of two plans (``predict.ray.plan``):
 
    - *fused* (the default): ``map_batches`` through :class:`ArticleBatches`, one actor per CPU
