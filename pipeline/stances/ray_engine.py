@@ -295,10 +295,8 @@ def init_kwargs(settings: RayConfig, tracking_uri: str, environ: dict[str, str])
 
 # ------------------------------------------------------------- reading ---
 
-#: The schema of the article blocks the read tasks leave in the object store.
-ARTICLE_BLOCK = pa.schema([pa.field("article_id", pa.string()), pa.field("text", pa.string()),
-                           pa.field("outlet", pa.string()), pa.field("file", pa.string()),
-                           pa.field("line", pa.int64())])
+#: The schema of the article blocks the read tasks leave in the object store (the articles table's columns).
+ARTICLE_BLOCK = pa.schema([SCHEMAS["articles"].field(name) for name in ARTICLE_INPUT if name != "article_order"])
 
 
 def read_files(paths: list[str], settings: Any, markers: tuple[str, ...]) -> tuple[list[IngestResult], pa.Table]:
@@ -314,19 +312,12 @@ def read_files(paths: list[str], settings: Any, markers: tuple[str, ...]) -> tup
     return results, block
 
 
-def kept_rows(block: pa.Table, positions: list[int], first_order: int, per_batch: int) -> list[pa.Table]:
-    """The rows at `positions` of one read task's `block` (the articles that survived the merge), numbered
-    in the corpus order from `first_order` (``article_order``), in blocks of `per_batch` articles."""
+def kept_rows(block: pa.Table, positions: list[int], first_order: int) -> pa.Table:
+    """The rows at `positions` of one read task's `block` (articles that survived the merge), numbered in
+    the corpus order from `first_order` (``article_order``)."""
     kept = block.take(pa.array(positions, type=pa.int64()))
-    kept = kept.add_column(0, "article_order", pa.array(range(first_order, first_order + len(positions)),
+    return kept.add_column(0, "article_order", pa.array(range(first_order, first_order + len(positions)),
                                                         type=pa.int64()))
-    return [kept.slice(start, per_batch) for start in range(0, len(positions), per_batch)]
-
-
-def kept_blocks(block: pa.Table, positions: list[int], first_order: int, per_batch: int) -> Any:
-    """:func:`kept_rows` as a Ray task's return values: the one table itself, or the tables (one ref each)."""
-    tables = kept_rows(block, positions, first_order, per_batch)
-    return tables[0] if len(tables) == 1 else tables
 
 
 @dataclass
@@ -359,14 +350,12 @@ def read_inputs(files: list[Path], config: Config) -> ReadArticles:
     for article in ingest.articles:
         number, position = article.pop("block_position")
         positions[number].append(position)
-    select = ray.remote(kept_blocks)
+    select = ray.remote(kept_rows)
     blocks, order = [], 0
     for (_, block), kept in zip(refs, positions):
-        if kept:
-            n_blocks = -(-len(kept) // per_batch)
-            found = select.options(num_returns=n_blocks).remote(block, kept, order, per_batch)
-            blocks += [found] if n_blocks == 1 else found
-            order += len(kept)
+        for start in range(0, len(kept), per_batch):
+            blocks.append(select.remote(block, kept[start:start + per_batch], order + start))
+        order += len(kept)
     return ReadArticles(ingest, blocks)
 
 
