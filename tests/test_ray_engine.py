@@ -137,7 +137,7 @@ def test_ray_tasks_read_the_files_as_the_articles_stage_and_the_texts_stay_in_bl
     files = input_files(corpus)
     whole = ingest_paths(files, config.articles, root=REPO_ROOT)
     settings = config.model_copy(update={"predict": config.predict.model_copy(update={
-        "ray": config.predict.ray.model_copy(update={"files_per_task": 3, "articles_per_batch": 2})})})
+        "ray": config.predict.ray.model_copy(update={"files_per_task": 3, "articles_per_block": 2})})})
     ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)
     try:
         read = read_inputs(files, settings)
@@ -339,7 +339,7 @@ def test_ray_on_a_cluster_gives_the_local_tables_and_replaces_its_output_whole(s
     env.pop("RAY_ADDRESS", None)
     _make_predict(smoke_run, corpus, "local", env, ["predict.progress=false"])
     ray_env = {**env, "RAY_ADDRESS": cluster.address}
-    done = _make_predict(smoke_run, corpus, "ray", ray_env, ["predict.ray.articles_per_batch=2"], engine="ray")
+    done = _make_predict(smoke_run, corpus, "ray", ray_env, ["predict.ray.articles_per_batch=2", "predict.ray.articles_per_block=4"], engine="ray")
     assert f"cluster {cluster.address}" in done.stderr and "pipeline pairs" not in done.stdout
     assert "predict (ray):" in done.stderr and "articles/s" in done.stderr  # the progress line
     outputs = smoke_run["config"].outputs_dir
@@ -402,7 +402,7 @@ def test_a_worker_killed_mid_run_is_retried_and_nothing_is_doubled(smoke_run, cl
     killer = threading.Thread(target=kill_a_worker, daemon=True)
     killer.start()
     _make_predict(smoke_run, corpus, "kill-ray", {**env, "RAY_ADDRESS": cluster.address},
-                  ["predict.ray.articles_per_batch=1"], engine="ray")
+                  ["predict.ray.articles_per_batch=1", "predict.ray.articles_per_block=1"], engine="ray")
     finished = time.monotonic()
     killer.join(timeout=10)
     assert killed and killed[0] < finished - 1, "no worker was killed while the job ran"

@@ -487,7 +487,13 @@ class RayConfig(_Section):
     model_actors: int = Field(default=1, ge=1, description="model actors of the split plan (the champion loaded once each)")
     model_cpus: int = Field(default=1, ge=1, description="CPUs of each model actor of the split plan (its torch threads)")
     articles_per_batch: int = Field(
-        default=8, ge=1, description="articles per front-half call (the unit a failed worker repeats)")
+        default=8, ge=1, description="articles per front-half and model call inside an actor")
+    articles_per_block: int = Field(
+        default=32, ge=1,
+        description="articles per block of the dataset: one Ray task each (the unit a failed worker repeats). "
+                    "The driver keeps a little bookkeeping per task, and a block under 100 KiB is kept in the "
+                    "driver's own memory rather than in the object store, so small blocks make the driver grow "
+                    "with the corpus")
     files_per_task: int = Field(default=16, ge=1, description="input files each reading task reads")
     rows_per_partition: int = Field(
         default=20000, ge=1,

@@ -9,7 +9,8 @@ Only the wiring lives here; the work is the local engine's own functions:
    The texts stay in the object store: each task leaves its articles as one
    table and sends the driver only the records with their texts cut to a
    reject's length; a second task per table keeps the merge's survivors, in
-   blocks of ``articles_per_batch`` articles, which the dataset starts from;
+   blocks of ``articles_per_block`` articles (one Ray task each), which the
+   dataset starts from;
 2. **front half and model**, in one of two plans (``predict.ray.plan``):
 
    - *fused* (the default): ``map_batches`` through :class:`ArticleBatches`, one actor per CPU
@@ -332,11 +333,11 @@ class ReadArticles:
 def read_inputs(files: list[Path], config: Config) -> ReadArticles:
     """Every input file read by Ray tasks in parallel, merged on the driver in the files' order, as the
     ``articles`` stage would read them (the same rejects, counts and messages); the accepted articles'
-    blocks, of ``articles_per_batch`` articles, made where the texts lie."""
+    blocks, of ``articles_per_block`` articles, made where the texts lie."""
     import ray
 
     per_task = config.predict.ray.files_per_task
-    per_batch = config.predict.ray.articles_per_batch
+    per_block = config.predict.ray.articles_per_block
     chunks = [[str(p) for p in files[i:i + per_task]] for i in range(0, len(files), per_task)]
     read = ray.remote(num_returns=2)(read_files)
     markers = marker_strings(config.examples)
@@ -353,8 +354,8 @@ def read_inputs(files: list[Path], config: Config) -> ReadArticles:
     select = ray.remote(kept_rows)
     blocks, order = [], 0
     for (_, block), kept in zip(refs, positions):
-        for start in range(0, len(kept), per_batch):
-            blocks.append(select.remote(block, kept[start:start + per_batch], order + start))
+        for start in range(0, len(kept), per_block):
+            blocks.append(select.remote(block, kept[start:start + per_block], order + start))
         order += len(kept)
     return ReadArticles(ingest, blocks)
 
