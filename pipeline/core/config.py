@@ -489,11 +489,11 @@ class RayConfig(_Section):
     articles_per_batch: int = Field(
         default=8, ge=1, description="articles per front-half and model call inside an actor")
     articles_per_block: int = Field(
-        default=32, ge=1,
+        default=8, ge=1,
         description="articles per block of the dataset: one Ray task each (the unit a failed worker repeats). "
-                    "The driver keeps a little bookkeeping per task, and a block under 100 KiB is kept in the "
-                    "driver's own memory rather than in the object store, so small blocks make the driver grow "
-                    "with the corpus")
+                    "A block under 100 KiB stays in the driver's own memory rather than in the object store, and "
+                    "each task adds driver bookkeeping: 32 kept the driver flat in corpus size but ran slower "
+                    "(docs/benchmarks.md, 'Corpus scale, this session')")
     files_per_task: int = Field(default=16, ge=1, description="input files each reading task reads")
     rows_per_partition: int = Field(
         default=20000, ge=1,
