@@ -34,7 +34,7 @@ from pipeline.stances.ray_engine import (
     ARTICLE_INPUT,
     FRONT_ROWS,
     MODEL_ROWS,
-    PartitionProgress,
+    BatchProgress,
     article_index,
     as_rows,
     auth_environment,
@@ -42,10 +42,12 @@ from pipeline.stances.ray_engine import (
     front_rows,
     init_kwargs,
     model_rows,
+    partition_name,
     plan_actors,
     ray_address,
     read_inputs,
     tables_from_partitions,
+    write_partition,
 )
 from pipeline.tracking.registry import pinned_model_uri
 
@@ -270,14 +272,37 @@ def test_an_article_written_twice_or_lost_is_an_error_not_a_doubled_row(tmp_path
         tables_from_partitions(parts, pd.concat([articles, pd.DataFrame({"article_id": ["a3"], "title": [None]})]), out)
 
 
-def test_progress_counts_finished_partitions_and_skips_one_being_written(tmp_path):
-    parts = tmp_path / "parts"
-    _write_partition(parts, "0.parquet", _partition_frame())
-    (parts / "1.parquet").write_bytes(b"PAR1 not finished")
-    progress = PartitionProgress(parts, total_articles=4, enabled=False)
-    progress.poll()
-    assert (progress.articles, progress.pairs) == (2, 2)
-    assert progress.line().startswith("predict (ray): 2/4 articles (50%), 2 pairs")
+def test_a_partition_is_written_whole_under_a_name_its_rows_decide(tmp_path):
+    rows = as_rows(_partition_frame(), MODEL_ROWS)
+    summary = write_partition(rows, tmp_path / "parts").to_pylist()
+    assert summary == [{"first_order": 0, "n_articles": 2, "n_pairs": 2, "n_rows": 5, "file": partition_name(rows)}]
+    assert [p.name for p in (tmp_path / "parts").iterdir()] == [partition_name(rows)]  # no temporary left
+    assert pq.read_table(tmp_path / "parts" / partition_name(rows)).equals(rows)
+    write_partition(rows, tmp_path / "parts")  # the same batch again, after a lost worker: the same file
+    assert len(list((tmp_path / "parts").iterdir())) == 1
+
+
+def test_partition_names_sort_in_the_articles_order_and_never_collide():
+    frame = _partition_frame()
+    later = as_rows(frame.assign(article_order=frame["article_order"].where(frame["article_order"] < 0, 10)),
+                    MODEL_ROWS)
+    first_pairs = as_rows(frame[frame["row_kind"] == "pair"].head(1), MODEL_ROWS)
+    other_pairs = as_rows(frame[frame["row_kind"] == "pair"].tail(1), MODEL_ROWS)  # same first article
+    names = [partition_name(t) for t in (as_rows(frame, MODEL_ROWS), later)]
+    assert names == sorted(names) and names[0].startswith("part-000000000000-")
+    assert partition_name(first_pairs) != partition_name(other_pairs)
+
+
+def test_progress_counts_the_summaries_and_reports_the_rate(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PIPELINE_PROGRESS_EVERY_S", "0")
+    progress = BatchProgress(total_articles=4, enabled=True)
+    progress.add(write_partition(as_rows(_partition_frame(), MODEL_ROWS), tmp_path).to_pandas())
+    assert (progress.articles, progress.pairs, progress.partitions) == (2, 2, 1)
+    assert capsys.readouterr().err.startswith("predict (ray): 2/4 articles (50%), 2 pairs")
+    quiet = BatchProgress(total_articles=4, enabled=False)
+    quiet.add(write_partition(as_rows(_partition_frame(), MODEL_ROWS), tmp_path).to_pandas())
+    quiet.finish()
+    assert capsys.readouterr().err == "" and quiet.articles == 2
 
 
 # ----------------------------------------------------------- on a cluster ---

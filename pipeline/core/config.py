@@ -495,15 +495,10 @@ class RayConfig(_Section):
                     "each task adds driver bookkeeping: 32 kept the driver flat in corpus size but ran slower "
                     "(docs/benchmarks.md, 'Corpus scale, this session')")
     files_per_task: int = Field(default=16, ge=1, description="input files each reading task reads")
-    rows_per_partition: int = Field(
-        default=20000, ge=1,
-        description="fewest rows in each Parquet partition (the last may hold fewer): each partition is written by "
-                    "one Ray task, and a task may start a worker process of its own, so a partition per batch "
-                    "would cost a process start per batch")
     keep_partitions: bool = Field(
         default=False,
-        description="keep the partitioned Parquet the workers wrote (predict/partitions/) beside the tables built "
-                    "from it")
+        description="keep the partitioned Parquet the actors wrote (predict/partitions/, one file a batch of "
+                    "articles_per_batch articles) beside the tables built from it")
 
 
 class PredictConfig(_Section):

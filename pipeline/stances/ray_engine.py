@@ -24,9 +24,13 @@ Only the wiring lives here; the work is the local engine's own functions:
      should sit on its own devices.
 
    Every actor loads the version the driver resolved, so that all serve the same one;
-3. **write**: the rows go to partitioned Parquet (at least ``rows_per_partition`` rows a file) in
-   the staging folder of the output set; the driver reads the partitions back in order and builds
-   ``stances``, ``stance_articles`` and ``stance_pairs`` with the local engine's
+3. **write**: the actor that labels a batch writes its rows as one Parquet partition in the staging
+   folder of the output set (:func:`write_partition`: a name given by the batch's first article and
+   its contents, so that a batch Ray repeats after a lost worker rewrites the same file, written
+   whole or not at all) and returns only a one-row summary, from which the driver counts the
+   progress. No Ray task writes, so no worker process starts per partition. When the dataset is
+   done the driver stops Ray, reads the partitions back in name order (the articles' order) and
+   builds ``stances``, ``stance_articles`` and ``stance_pairs`` with the local engine's
    :class:`StanceTally` and :func:`finish_tables`.
 
 One stream of rows flows through the ``map_batches`` steps (the schemas
@@ -34,7 +38,7 @@ One stream of rows flows through the ``map_batches`` steps (the schemas
 (with its claim), an ``article`` row per article (its number of claims: the
 proof that every article came through once) and a ``reject`` row per
 front-half reject, so that a batch that Ray repeats after a lost worker
-repeats all it produced, and nothing is written twice.
+repeats all it produced, into the same partition.
 
 Ray is imported inside the functions that use it: importing this module (the
 stage runner does) does not import Ray, so the local engine never loads it.
@@ -42,10 +46,11 @@ stage runner does) does not import Ray, so the local engine never loads it.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import shutil
 import sys
-import threading
 import time
 import warnings
 from dataclasses import asdict, dataclass
@@ -183,25 +188,29 @@ class FrontHalfBatches:
 
 
 class ChampionBatches:
-    """A Ray Data actor: the model loaded once (the pinned registry version), over batches of rows."""
+    """A Ray Data actor: the model loaded once (the pinned registry version), over batches of rows, each
+    batch's labelled rows written as a partition in `folder` and summarised (:func:`write_partition`)."""
 
-    def __init__(self, model_uri: str, tracking_uri: str, rule_json: str | None, threads: int) -> None:
+    def __init__(self, model_uri: str, tracking_uri: str, rule_json: str | None, threads: int,
+                 folder: str) -> None:
         self.model = load_model_at(model_uri, tracking_uri)
         self.rule = DecisionRule.from_json(rule_json)
+        self.folder = Path(folder)
         set_torch_threads(threads)  # after loading: a model's loader may set its own count
 
     def __call__(self, batch: pd.DataFrame) -> pa.Table:
-        return model_rows(self.model, batch, self.rule)
+        return write_partition(model_rows(self.model, batch, self.rule), self.folder)
 
 
 class ArticleBatches:
     """A Ray Data actor of the fused plan: the front half and the model, each loaded once, over batches of
-    articles; a batch's pairs are labelled where they were made, so none crosses to another actor."""
+    articles; a batch's pairs are labelled and written where they were made, so none crosses to another
+    actor."""
 
     def __init__(self, sections: FrontSections, model_uri: str, tracking_uri: str, rule_json: str | None,
-                 threads: int) -> None:
+                 threads: int, folder: str) -> None:
         self.front = FrontHalfBatches(sections)
-        self.champion = ChampionBatches(model_uri, tracking_uri, rule_json, threads)
+        self.champion = ChampionBatches(model_uri, tracking_uri, rule_json, threads, folder)
 
     def __call__(self, batch: pd.DataFrame) -> pa.Table:
         return self.champion(self.front(batch).to_pandas())
@@ -366,65 +375,70 @@ def article_index(result: IngestResult) -> pd.DataFrame:
                          "title": [a["title"] for a in result.articles]}, dtype=object)
 
 
-# ------------------------------------------------------------ progress ---
+# ---------------------------------------------------------- partitions ---
 
-def partition_counts(path: Path) -> tuple[int, int]:
-    """(articles, pairs) in one finished partition file; raises while the file is still being written."""
-    kinds = pq.read_table(path, columns=["row_kind"]).column(0).to_pandas()
-    return int((kinds == ARTICLE).sum()), int((kinds == PAIR).sum())
+#: What an actor returns for each batch it wrote: the batch's first article (its place in the corpus),
+#: its articles, pairs and rows, and the partition's file name.
+SUMMARY = pa.schema([pa.field("first_order", pa.int64()), pa.field("n_articles", pa.int64()),
+                     pa.field("n_pairs", pa.int64()), pa.field("n_rows", pa.int64()), pa.field("file", pa.string())])
 
 
-class PartitionProgress:
-    """A thread that counts the articles and pairs in the partitions written so far and reports them
-    with the throughput and an ETA: a line every ``PIPELINE_PROGRESS_EVERY_S`` seconds (default 30;
-    every 2 s on a terminal)."""
+def partition_name(rows: pa.Table) -> str:
+    """The file name of a batch's partition: its first article's place in the corpus (so that the names
+    sort in the articles' order), then a digest of its rows' kinds and ids (so that two batches never
+    share a name, and the same batch, repeated after a lost worker, always gets the same one)."""
+    orders = [order for order in rows.column("article_order").to_pylist() if order >= 0]
+    digest = hashlib.sha1()
+    for name in ("row_kind", "article_id", "pair_id"):
+        digest.update("\x1f".join(map(str, rows.column(name).to_pylist())).encode("utf-8") + b"\x1e")
+    return f"part-{min(orders, default=10**12 - 1):012d}-{digest.hexdigest()[:16]}.parquet"
 
-    def __init__(self, folder: Path, total_articles: int, enabled: bool = True, poll_s: float = 1.0) -> None:
-        self.folder, self.total = folder, total_articles
+
+def write_partition(rows: pa.Table, folder: Path) -> pa.Table:
+    """Write one batch's :data:`MODEL_ROWS` as a partition in `folder`, whole or not at all (a temporary
+    file renamed into place), and return its :data:`SUMMARY` row."""
+    folder.mkdir(parents=True, exist_ok=True)
+    name = partition_name(rows)
+    temporary = folder / f".{name}.{os.getpid()}.tmp"
+    pq.write_table(rows, temporary)
+    os.replace(temporary, folder / name)
+    kinds = rows.column("row_kind").to_pylist()
+    orders = [order for order in rows.column("article_order").to_pylist() if order >= 0]
+    return pa.table({"first_order": [min(orders, default=-1)], "n_articles": [kinds.count(ARTICLE)],
+                     "n_pairs": [kinds.count(PAIR)], "n_rows": [len(kinds)], "file": [name]}, schema=SUMMARY)
+
+
+class BatchProgress:
+    """The articles and pairs done, from the actors' summaries as the driver receives them, reported with
+    the throughput and an ETA: a line every ``PIPELINE_PROGRESS_EVERY_S`` seconds (default 30; every 2 s
+    on a terminal), and once at the end."""
+
+    def __init__(self, total_articles: int, enabled: bool = True) -> None:
+        self.total = total_articles
         self.enabled = progress_enabled(enabled)
-        self.poll_s = poll_s
         every = 2.0 if sys.stderr.isatty() else 30.0
         self.every_s = float(os.environ.get("PIPELINE_PROGRESS_EVERY_S", every))
-        self.articles = self.pairs = 0
-        self._seen: set[str] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="predict-progress", daemon=True)
-        self.began = time.monotonic()
+        self.articles = self.pairs = self.partitions = 0
+        self.began = self._last = time.monotonic()
 
-    def __enter__(self) -> "PartitionProgress":
-        if self.enabled:
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join()
-
-    def poll(self) -> None:
-        """Count the partition files finished since the last poll."""
-        for path in sorted(self.folder.glob("*.parquet")) if self.folder.exists() else []:
-            if path.name in self._seen:
-                continue
-            try:
-                articles, pairs = partition_counts(path)
-            except (OSError, pa.ArrowException):
-                continue  # still being written
-            self._seen.add(path.name)
-            self.articles += articles
-            self.pairs += pairs
+    def add(self, summary: pd.DataFrame) -> None:
+        """Count the batches of one block of summaries; report if a line is due."""
+        self.articles += int(summary["n_articles"].sum())
+        self.pairs += int(summary["n_pairs"].sum())
+        self.partitions += len(summary)
+        now = time.monotonic()
+        if self.enabled and now - self._last >= self.every_s:
+            print(self.line(), file=sys.stderr, flush=True)
+            self._last = now
 
     def line(self) -> str:
         """The report now."""
         return throughput_line("predict (ray)", self.articles, self.total, self.pairs, time.monotonic() - self.began)
 
-    def _loop(self) -> None:
-        last = time.monotonic()
-        while not self._stop.wait(self.poll_s):
-            self.poll()
-            if time.monotonic() - last >= self.every_s:
-                print(self.line(), file=sys.stderr, flush=True)
-                last = time.monotonic()
+    def finish(self) -> None:
+        """The last report."""
+        if self.enabled:
+            print(self.line(), file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------- running ---
@@ -438,21 +452,22 @@ def quiet_ray_data() -> None:
 
 
 def run_dataset(blocks: list[Any], config: Config, model_uri: str, rule_json: str | None, plan: ActorPlan,
-                folder: Path) -> None:
-    """Front half and model over the article `blocks` (refs of :func:`kept_rows` tables) on Ray Data;
-    the rows written as Parquet partitions in `folder`, in the articles' order."""
+                folder: Path) -> Iterator[pd.DataFrame]:
+    """Front half and model over the article `blocks` (refs of :func:`kept_rows` tables) on Ray Data, the
+    actors writing each batch's rows as a partition in `folder`; yields the actors' :data:`SUMMARY` rows
+    as they come."""
     import ray.data
 
     quiet_ray_data()
     context = ray.data.DataContext.get_current()
-    context.execution_options.preserve_order = True  # partitions in the articles' order: the local row order
-    context.enable_progress_bars = False  # PartitionProgress reports articles and pairs instead
-    settings = config.predict.ray
-    per_batch = settings.articles_per_batch
+    # The partitions' names carry the articles' order, so the batches may finish in any order.
+    context.execution_options.preserve_order = False
+    context.enable_progress_bars = False  # BatchProgress reports articles and pairs instead
+    per_batch = config.predict.ray.articles_per_batch
     dataset = ray.data.from_arrow_refs(blocks)
     sections = FrontSections.from_config(config)
     champion = {"model_uri": model_uri, "tracking_uri": config.tracking_uri, "rule_json": rule_json,
-                "threads": plan.torch_threads}
+                "threads": plan.torch_threads, "folder": str(folder)}
     if plan.plan == "fused":
         dataset = dataset.map_batches(
             ArticleBatches, fn_constructor_kwargs={"sections": sections, **champion}, batch_size=per_batch,
@@ -467,12 +482,12 @@ def run_dataset(blocks: list[Any], config: Config, model_uri: str, rule_json: st
             ChampionBatches, fn_constructor_kwargs=champion, batch_size=config.predict.batch_size,
             batch_format="pandas", compute=ray.data.ActorPoolStrategy(size=plan.model_actors),
             num_cpus=plan.model_cpus)
-    dataset.write_parquet(str(folder), min_rows_per_file=settings.rows_per_partition, ray_remote_args={"num_cpus": 0})
+    yield from dataset.iter_batches(batch_size=None, batch_format="pandas")
 
 
 def read_partitions(folder: Path, batch_size: int = 65536) -> Iterator[pd.DataFrame]:
-    """The partition rows, file by file in name order (the order Ray wrote them in); integer columns
-    stay integers (nullable), as the local engine writes them."""
+    """The partition rows, file by file in name order (the articles' order, :func:`partition_name`);
+    integer columns stay integers (nullable), as the local engine writes them."""
     integers = {pa.int64(): pd.Int64Dtype()}.get
     for path in sorted(folder.glob("*.parquet")):
         for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
@@ -528,6 +543,7 @@ def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json:
     import ray
 
     ray.init(**init_kwargs(settings, config.tracking_uri, dict(os.environ)))
+    folder = staging / "partitions"
     try:
         cpus = cluster_cpus()
         plan = plan_actors(cpus, settings)
@@ -543,26 +559,25 @@ def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json:
             print(message, file=sys.stderr)
         read_seconds = time.perf_counter() - began
         articles = article_index(ingest)
-        folder = staging / "partitions"
         mapped = time.perf_counter()
+        folder.mkdir()
         if len(articles):
-            with PartitionProgress(folder, len(articles), config.predict.progress) as progress:
-                run_dataset(read.blocks, config, model_uri, rule_json, plan, folder)
-                progress.poll()
-            if progress.enabled:
-                print(progress.line(), file=sys.stderr)
-        else:
-            folder.mkdir()
-        tabled = time.perf_counter()
-        result = tables_from_partitions(folder, articles, staging)
-        timings = {"read_seconds": round(read_seconds, 2), "dataset_seconds": round(tabled - mapped, 2),
-                   "tables_seconds": round(time.perf_counter() - tabled, 2)}
+            progress = BatchProgress(len(articles), config.predict.progress)
+            for summary in run_dataset(read.blocks, config, model_uri, rule_json, plan, folder):
+                progress.add(summary)
+            progress.finish()
+        dataset_seconds = time.perf_counter() - mapped
+        del read  # the blocks' refs: nothing of the dataset outlives Ray
     finally:
+        # Before the tables: the driver's share of Ray (its object store client, the dataset's
+        # bookkeeping) is freed, so that it does not add to the tables' memory.
         ray.shutdown()
+    tabled = time.perf_counter()
+    result = tables_from_partitions(folder, articles, staging)
+    timings = {"read_seconds": round(read_seconds, 2), "dataset_seconds": round(dataset_seconds, 2),
+               "tables_seconds": round(time.perf_counter() - tabled, 2)}
     if not settings.keep_partitions:
-        for path in folder.glob("*"):
-            path.unlink()
-        folder.rmdir()
+        shutil.rmtree(folder)
     rejects = pd.concat([pd.DataFrame(ingest.rejects, columns=REJECT_COLUMNS).astype({"line": "Int64"}),
                          result["front_rejects"].astype({"line": "Int64"})], ignore_index=True)
     return {**result, "rejects": rejects, "ingest": ingest, **timings,
@@ -570,5 +585,5 @@ def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json:
 
 
 __all__ = ["ARTICLE_INPUT", "ActorPlan", "ArticleBatches", "describe_plan", "auth_environment", "ChampionBatches", "FRONT_ROWS", "FrontHalfBatches", "MODEL_ROWS",
-           "PartitionProgress", "front_rows", "init_kwargs", "model_rows", "plan_actors", "predict_on_ray",
+           "BatchProgress", "partition_name", "write_partition", "front_rows", "init_kwargs", "model_rows", "plan_actors", "predict_on_ray",
            "ray_address", "read_inputs", "tables_from_partitions"]
