@@ -64,7 +64,7 @@ import pyarrow.parquet as pq
 from pipeline.core.config import REPO_ROOT, Config, RayConfig
 from pipeline.core.decision import DecisionRule
 from pipeline.core.markers import marker_strings
-from pipeline.core.progress import progress_enabled, throughput_line
+from pipeline.core.progress import EVERY_ENV, progress_enabled, throughput_line
 from pipeline.core.tables import SCHEMAS
 from pipeline.frontend.articles import IngestResult, merge_results, read_path, safe_text
 from pipeline.frontend.runner import FrontHalf, FrontHalfResult, articles_from_table
@@ -383,15 +383,20 @@ SUMMARY = pa.schema([pa.field("first_order", pa.int64()), pa.field("n_articles",
                      pa.field("n_pairs", pa.int64()), pa.field("n_rows", pa.int64()), pa.field("file", pa.string())])
 
 
+def first_order(rows: pa.Table) -> int:
+    """The place in the corpus of a batch's first article (``article_order``); -1 for a batch of none."""
+    return min((order for order in rows.column("article_order").to_pylist() if order >= 0), default=-1)
+
+
 def partition_name(rows: pa.Table) -> str:
     """The file name of a batch's partition: its first article's place in the corpus (so that the names
     sort in the articles' order), then a digest of its rows' kinds and ids (so that two batches never
     share a name, and the same batch, repeated after a lost worker, always gets the same one)."""
-    orders = [order for order in rows.column("article_order").to_pylist() if order >= 0]
+    first = first_order(rows)
     digest = hashlib.sha1()
     for name in ("row_kind", "article_id", "pair_id"):
         digest.update("\x1f".join(map(str, rows.column(name).to_pylist())).encode("utf-8") + b"\x1e")
-    return f"part-{min(orders, default=10**12 - 1):012d}-{digest.hexdigest()[:16]}.parquet"
+    return f"part-{first if first >= 0 else 10**12 - 1:012d}-{digest.hexdigest()[:16]}.parquet"
 
 
 def write_partition(rows: pa.Table, folder: Path) -> pa.Table:
@@ -403,8 +408,7 @@ def write_partition(rows: pa.Table, folder: Path) -> pa.Table:
     pq.write_table(rows, temporary)
     os.replace(temporary, folder / name)
     kinds = rows.column("row_kind").to_pylist()
-    orders = [order for order in rows.column("article_order").to_pylist() if order >= 0]
-    return pa.table({"first_order": [min(orders, default=-1)], "n_articles": [kinds.count(ARTICLE)],
+    return pa.table({"first_order": [first_order(rows)], "n_articles": [kinds.count(ARTICLE)],
                      "n_pairs": [kinds.count(PAIR)], "n_rows": [len(kinds)], "file": [name]}, schema=SUMMARY)
 
 
@@ -417,7 +421,7 @@ class BatchProgress:
         self.total = total_articles
         self.enabled = progress_enabled(enabled)
         every = 2.0 if sys.stderr.isatty() else 30.0
-        self.every_s = float(os.environ.get("PIPELINE_PROGRESS_EVERY_S", every))
+        self.every_s = float(os.environ.get(EVERY_ENV, every))
         self.articles = self.pairs = self.partitions = 0
         self.began = self._last = time.monotonic()
 
