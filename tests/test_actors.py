@@ -34,6 +34,14 @@ def test_lookup_strips_articles_and_possessives_and_respects_case(dictionary):
     assert dictionary.lookup("us") is None  # a pronoun, not a state
 
 
+def test_dotted_aliases_are_found_although_lookup_strips_the_final_dot(dictionary):
+    # spaCy hands over "U.S." and lookup() strips the trailing dot: the alias must still resolve.
+    for surface in ("U.S.", "the U.S.", "U.S", "U.K.", "G.O.P."):
+        assert dictionary.lookup(surface) is not None, surface
+    assert dictionary.lookup("U.S.").name == "United States"
+    assert [entry.name for _, _, entry in dictionary.find("The U.S. said so.")] == ["United States"]
+
+
 def test_dictionary_rejects_entries_without_name_or_type():
     with pytest.raises(ValueError, match="needs 'name' and 'type'"):
         T.ActorDictionary.from_mapping({"actors": [{"name": "X"}]})
@@ -85,7 +93,7 @@ def test_every_seed_actor_is_in_the_dictionary_and_found(seed_tables, dictionary
     found = set(mentions["canonical"])
     seed_actors = {"United States", "Ukraine", "Russia", "NATO", "Europe", "Donald Trump", "Volodymyr Zelensky",
                    "Steve Witkoff", "Jared Kushner", "Sergey Lavrov", "Dmitry Peskov", "Iran", "White House",
-                   "US Congress", "European Union", "Donbas", "The West"}
+                   "United States Congress", "European Union", "Donbas", "The West"}
     assert seed_actors <= found
     for name in seed_actors | {"Kremlin", "Xinhua", "Miami", "Germany"}:
         assert dictionary.lookup(name) is not None, name

@@ -131,13 +131,13 @@ def test_candidates_of_a_tiny_gold_article():
     pairs = found.pairs
     assert found.n_articles == 1 and set(pairs["sentence_id"]) == {0, 1, 2}
     assert list(pairs.columns) == E.CANDIDATE_COLUMNS
-    assert ((pairs["sentence_id"] == 0) & (pairs["source"] == "Barack Obama") & (pairs["target"] == "US Congress")).any()
+    assert ((pairs["sentence_id"] == 0) & (pairs["source"] == "Barack Obama") & (pairs["target"] == "United States Congress")).any()
     assert ((pairs["sentence_id"] == 1) & (pairs["source"] == "Barack Obama")).any()  # "He said" -> Obama
     author = pairs[pairs["origin"] == "author"]  # the narrative sentence: the outlet towards its actors
     assert set(author["sentence_id"]) == {2} and set(author["source"]) == {"CNN"}
-    assert "US Senate" in set(author["target"])
+    assert "United States Senate" in set(author["target"])
     matcher = E.NameMatcher(found.names, config.lexicon)
-    assert matcher("x", "Barack Obama", "Obama") and matcher("x", "US Congress", "Congress")
+    assert matcher("x", "Barack Obama", "Obama") and matcher("x", "United States Congress", "Congress")
 
 
 def test_limit_articles_keeps_the_first_articles_in_every_table():

@@ -95,6 +95,8 @@ class ActorDictionary:
         for entry in entries:
             for alias in (entry.name, *entry.aliases):
                 self._exact.setdefault(alias, entry)
+                # lookup() normalizes the surface first ("U.S." -> "U.S"): key the alias the same way.
+                self._exact.setdefault(normalize_surface(alias), entry)
                 # All-caps aliases (US, EU, UN) are only matched exactly: "us" is a pronoun.
                 if not (alias.isupper() and len(alias) <= 4):
                     self._folded.setdefault(_fold(alias), entry)
