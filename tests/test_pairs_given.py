@@ -14,6 +14,7 @@ from pipeline.bench import pairs_given as P
 from pipeline.core.config import load_config
 from pipeline.core.metrics import bootstrap_interval
 from pipeline.core.tables import read_table
+from pipeline.frontend import gold_examples as G
 
 CONFIG = load_config("default")
 MARKERS, LEXICON = CONFIG.examples, CONFIG.lexicon
@@ -64,7 +65,7 @@ def test_a_name_given_in_full_is_found_by_its_surname_case_insensitively():
     text = P.pair_text("PELOSI said that President Trump lied.", "Nancy Pelosi", "Donald Trump", MARKERS, LEXICON)
     assert text == "<src>PELOSI</src> said that President <tgt>Trump</tgt> lied."
     # whole words only: "Trumpet" is no Trump
-    assert P.name_spans("Donald Trump", "The Trumpet sounded.", LEXICON) == []
+    assert G.name_spans("Donald Trump", "The Trumpet sounded.", LEXICON) == []
 
 
 def test_absent_entities_are_named_in_the_prefix_forms():

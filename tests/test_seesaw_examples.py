@@ -170,3 +170,41 @@ def test_the_stage_on_two_seesaw_train_articles(tmp_path, capsys):
     valid = report["splits"]["valid"]
     assert valid["examples_written"] == valid["examples_labelled"]  # valid keeps every neutral
     assert "gold read" in capsys.readouterr().out
+
+
+def gold_table(rows):
+    """A seesaw_triplets-like frame: (article, split, sentence, subject or None for the author, sentiment, object)."""
+    return pd.DataFrame([{"article_id": a, "split": split, "sentence_id": s, "subject": subject or "",
+                          "subject_is_author": subject is None, "sentiment": sentiment, "object": obj}
+                         for a, split, s, subject, sentiment, obj in rows])
+
+
+def test_gold_pairs_mark_both_entities_or_name_one_in_a_prefix_and_take_the_reverse_stance():
+    triplets = gold_table([
+        ("a", "train", 0, "Barack Obama", "NEG", "Congress"),
+        ("a", "train", 0, "Congress", "POS", "Barack Obama"),   # the reverse stance of the same sentence
+        ("a", "train", 1, "Loretta Lynch", "POS", "Barack Obama"),  # sentence 1 does not name Lynch
+        ("a", "train", 1, None, "NEG", "Republicans"),          # the author's: left out
+        ("a", "train", 1, "Not in the list", "POS", "Barack Obama"),
+        ("a", "train", 0, "Barack Obama", "NEG", "Congress"),   # an exact duplicate
+        ("a", "valid", 0, "Barack Obama", "POS", "Congress"),   # another split
+    ])
+    sentences = pd.DataFrame({"article_id": "a", "sentence_id": list(TEXTS), "text": list(TEXTS.values())})
+    examples, counts = G.gold_pair_examples(triplets, sentences, "train", MARKERS, LEXICON)
+    assert counts == {"read": 6, "author": 1, "not_listed": 1, "duplicate": 1, "conflicting": 0, "used": 3}
+    by_source = examples.set_index("source")
+    obama = by_source.loc["Barack Obama"]
+    assert obama["text"] == "President <src>Obama</src> criticized <tgt>Congress</tgt> on Friday."
+    assert obama["label"] == HOSTILE and pair_class(obama["dse_label"], obama["direction"]) == 3  # own stance wins
+    congress = by_source.loc["Congress"]
+    assert congress["label"] == SUPPORTIVE and pair_class(congress["dse_label"], congress["direction"]) == 1
+    lynch = by_source.loc["Loretta Lynch"]
+    assert lynch["text"] == "<src>Loretta Lynch</src>: Republicans praised <tgt>Obama</tgt>."
+
+
+def test_gold_pairs_with_both_polarities_in_one_direction_are_left_out():
+    triplets = gold_table([("a", "train", 0, "Barack Obama", "NEG", "Congress"),
+                           ("a", "train", 0, "Barack Obama", "POS", "Congress")])
+    sentences = pd.DataFrame({"article_id": ["a"], "sentence_id": [0], "text": [TEXTS[0]]})
+    examples, counts = G.gold_pair_examples(triplets, sentences, "train", MARKERS, LEXICON)
+    assert examples.empty and counts["conflicting"] == 2 and counts["used"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
@@ -51,6 +52,30 @@ def test_whole_article_candidates_join_dse_train_with_their_weight(tiny_rows, ti
     assert len(joined) == len(dse) + len(dse)  # the tiny rows again, as one canonical pair each, two directions
     assert joined["weight"].tolist() == [1.0] * len(dse) + [2.0] * len(dse)
     assert train.training_examples(config, "tfidf", dse)["weight"].eq(1.0).all()  # TF-IDF learns DSE alone
+
+
+def test_gold_pairs_of_seesaw_train_join_the_in_domain_examples_when_asked(tiny_rows, tiny_config):
+    settings = tiny_config.train.transformer.model_copy(update={"in_domain_weight": 2.0,
+                                                                "in_domain_neutral_per_positive": None})
+    config = tiny_config.model_copy(update={"train": tiny_config.train.model_copy(update={"transformer": settings})})
+    seesaw_tables(tiny_rows, config)
+    write_table(pd.DataFrame({"article_id": ["a", "a"], "split": ["train", "valid"], "sentence_id": [0, 0],
+                              "subject": ["Nancy Pelosi", "Nancy Pelosi"], "subject_is_author": [False, False],
+                              "sentiment": ["NEG", "POS"], "object": ["Donald Trump", "Donald Trump"]}),
+                "seesaw_triplets", config.tables_dir / "seesaw_triplets.parquet")
+    write_table(pd.DataFrame({"article_id": ["a"], "split": ["train"], "sentence_id": [0],
+                              "text": ["Pelosi attacked Trump on Friday."]}),
+                "seesaw_sentences", config.tables_dir / "seesaw_sentences.parquet")
+    dse = train.read_table(config.tables_dir / "examples_train.parquet", "examples")
+    without = train.training_examples(config, "transformer", dse)
+    with_gold = settings.model_copy(update={"in_domain_gold_pairs": True})
+    config = config.model_copy(update={"train": config.train.model_copy(update={"transformer": with_gold})})
+    joined = train.training_examples(config, "transformer", dse)
+    added = joined.iloc[len(without):]
+    assert len(added) == 2 and added["in_domain"].all() and added["weight"].eq(2.0).all()  # one pair, two directions
+    assert set(added["text"]) == {"<src>Pelosi</src> attacked <tgt>Trump</tgt> on Friday.",
+                                  "<tgt>Pelosi</tgt> attacked <src>Trump</src> on Friday."}
+    assert sorted(added["label"]) == ["hostile", "neutral"]  # Pelosi -> Trump hostile; Trump -> Pelosi none
 
 
 def test_a_rule_family_gets_its_decision_rule_on_seesaw_valid(tiny_rows, tiny_config):

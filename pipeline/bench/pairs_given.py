@@ -29,7 +29,6 @@ articles, not triplets (triplets of one article are not independent).
 from __future__ import annotations
 
 import json
-import re
 import time
 
 import mlflow
@@ -39,12 +38,10 @@ import pandas as pd
 from pipeline.bench.frontend import load_seesaw
 from pipeline.core.config import Config, ExamplesConfig, LexiconConfig
 from pipeline.core.labels import NEUTRAL
-from pipeline.core.markers import escape_markers, marker_strings
 from pipeline.core.metrics import bootstrap_interval, prf
 from pipeline.core.progress import progress
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
-from pipeline.frontend.gold import name_tokens
-from pipeline.frontend.pairs import marked_text
+from pipeline.frontend.gold_examples import locate_pair, pair_text
 from pipeline.stances.predict import label_texts
 from pipeline.tracking.registry import load_stance_model
 from pipeline.tracking.runs import git_commit, use_experiment
@@ -61,9 +58,6 @@ PUBLISHED = {
     "DSE2QA": 83.35,
     "BLOOMZ-176B 10-shot": 77.29,
 }
-
-Span = tuple[int, int]
-
 
 # --------------------------------------------------------------- triplets ---
 
@@ -92,68 +86,6 @@ def pair_given_triplets(triplets: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
               "n_not_listed": int(not_listed.sum()), "n_duplicate": len(kept) - len(deduplicated)}
     assert counts["n_read"] == counts["n_kept"] + sum(counts[f"n_{r}"] for r in REASONS)
     return deduplicated, counts
-
-
-# ------------------------------------------------------------------- text ---
-
-def _word_spans(pattern: str, text: str) -> list[Span]:
-    """Spans of every whole-word, case-insensitive match of a regex in the text."""
-    return [m.span() for m in re.finditer(rf"(?<!\w)(?:{pattern})(?!\w)", text, flags=re.IGNORECASE)]
-
-
-def distinctive_words(name: str, lexicon: LexiconConfig) -> list[str]:
-    """The name's words that can stand for it alone (as ``named_in_text`` reads them: more than two
-    letters, no title, no generic name word), most distinctive first: capitalised words before the
-    others, and within each the last first ("Donald Trump" -> trump, donald; "Republican lawmakers"
-    -> republican, lawmaker)."""
-    ranked = []
-    for position, word in enumerate(name.split()):
-        for token in name_tokens(word):
-            if len(token) > 2 and token not in lexicon.honorifics and token not in lexicon.generic_name_words:
-                ranked.append((not word[:1].isupper(), -position, token))
-    return list(dict.fromkeys(token for *_, token in sorted(ranked)))
-
-
-def name_spans(name: str, text: str, lexicon: LexiconConfig) -> list[Span]:
-    """Where the text names an entity, best first: every occurrence of the full name, else of its
-    distinctive words (:func:`distinctive_words` order, so a person is found by the surname; plural -s allowed)."""
-    spans = _word_spans(re.escape(name.strip()), text) if name.strip() else []
-    if spans:
-        return spans
-    found: list[Span] = []
-    for word in distinctive_words(name, lexicon):
-        found += _word_spans(rf"{re.escape(word)}(?:s|es)?(?:['’]s)?", text)
-    return found
-
-
-def _overlap(a: Span, b: Span) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
-
-
-def locate_pair(text: str, subject: str, object_: str, lexicon: LexiconConfig) -> tuple[Span | None, Span | None]:
-    """Non-overlapping spans of the subject and the object in the text (None where not found).
-
-    The longer name is placed first, at its first occurrence; the other at its
-    first occurrence that does not overlap it ("Trump" next to "the Trump
-    administration").
-    """
-    subject_spans, object_spans = name_spans(subject, text, lexicon), name_spans(object_, text, lexicon)
-    first, second = (subject_spans, object_spans) if len(subject) >= len(object_) else (object_spans, subject_spans)
-    placed = first[0] if first else None
-    other = next((s for s in second if placed is None or not _overlap(s, placed)), None)
-    return (placed, other) if len(subject) >= len(object_) else (other, placed)
-
-
-def pair_text(sentence: str, subject: str, object: str, markers: ExamplesConfig,  # noqa: A002 (the brief's name)
-              lexicon: LexiconConfig) -> str:
-    """The text the model reads for (subject -> object) in the sentence, in the project's marked format:
-    both marked in place where found, an entity not found named in a prefix (:func:`marked_text`)."""
-    text, _ = escape_markers(sentence, marker_strings(markers))
-    source_name, _ = escape_markers(subject, marker_strings(markers))
-    target_name, _ = escape_markers(object, marker_strings(markers))
-    source_span, target_span = locate_pair(text, subject, object, lexicon)
-    return marked_text(text, target_span, markers, source_span=source_span,
-                       source_name=source_name, target_name=target_name)
 
 
 # ---------------------------------------------------------------- scoring ---

@@ -25,6 +25,7 @@ read = matched + unmatched).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
@@ -33,8 +34,9 @@ import pandas as pd
 
 from pipeline.core.config import ExamplesConfig, LexiconConfig
 from pipeline.core.labels import HOSTILE, NEUTRAL, SUPPORTIVE, SWAP_PAIR_CLASS
+from pipeline.core.markers import escape_markers, marker_strings
 from pipeline.frontend.gold import GoldArticle, name_matches, name_tokens
-from pipeline.frontend.pairs import AUTHOR
+from pipeline.frontend.pairs import AUTHOR, marked_text
 
 NOT_LISTED = "Not in the list"
 POLARITY_LABEL = {"POS": SUPPORTIVE, "NEG": HOSTILE}
@@ -284,3 +286,116 @@ def recall_report(counts: Counter) -> dict:
     scored = report["entity"]["scored"] + report["author"]["scored"]
     report["all"] = {"scored": scored, "matched": matched, "recall": matched / scored if scored else 0.0}
     return report
+
+
+# --------------------------------------------------- a gold pair as text ---
+
+Span = tuple[int, int]
+
+
+def _word_spans(pattern: str, text: str) -> list[Span]:
+    """Spans of every whole-word, case-insensitive match of a regex in the text."""
+    return [m.span() for m in re.finditer(rf"(?<!\w)(?:{pattern})(?!\w)", text, flags=re.IGNORECASE)]
+
+
+def distinctive_words(name: str, lexicon: LexiconConfig) -> list[str]:
+    """The name's words that can stand for it alone (as ``named_in_text`` reads them: more than two
+    letters, no title, no generic name word), most distinctive first: capitalised words before the
+    others, and within each the last first ("Donald Trump" -> trump, donald; "Republican lawmakers"
+    -> republican, lawmaker)."""
+    ranked = []
+    for position, word in enumerate(name.split()):
+        for token in name_tokens(word):
+            if len(token) > 2 and token not in lexicon.honorifics and token not in lexicon.generic_name_words:
+                ranked.append((not word[:1].isupper(), -position, token))
+    return list(dict.fromkeys(token for *_, token in sorted(ranked)))
+
+
+def name_spans(name: str, text: str, lexicon: LexiconConfig) -> list[Span]:
+    """Where the text names an entity, best first: every occurrence of the full name, else of its
+    distinctive words (:func:`distinctive_words` order, so a person is found by the surname; plural -s allowed)."""
+    spans = _word_spans(re.escape(name.strip()), text) if name.strip() else []
+    if spans:
+        return spans
+    found: list[Span] = []
+    for word in distinctive_words(name, lexicon):
+        found += _word_spans(rf"{re.escape(word)}(?:s|es)?(?:['’]s)?", text)
+    return found
+
+
+def _overlap(a: Span, b: Span) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def locate_pair(text: str, subject: str, object_: str, lexicon: LexiconConfig) -> tuple[Span | None, Span | None]:
+    """Non-overlapping spans of the subject and the object in the text (None where not found).
+
+    The longer name is placed first, at its first occurrence; the other at its
+    first occurrence that does not overlap it ("Trump" next to "the Trump
+    administration").
+    """
+    subject_spans, object_spans = name_spans(subject, text, lexicon), name_spans(object_, text, lexicon)
+    first, second = (subject_spans, object_spans) if len(subject) >= len(object_) else (object_spans, subject_spans)
+    placed = first[0] if first else None
+    other = next((s for s in second if placed is None or not _overlap(s, placed)), None)
+    return (placed, other) if len(subject) >= len(object_) else (other, placed)
+
+
+def pair_text(sentence: str, subject: str, object: str, markers: ExamplesConfig,  # noqa: A002 (the brief's name)
+              lexicon: LexiconConfig) -> str:
+    """The text the model reads for (subject -> object) in the sentence, in the project's marked format:
+    both marked in place where found, an entity not found named in a prefix (:func:`marked_text`)."""
+    text, _ = escape_markers(sentence, marker_strings(markers))
+    source_name, _ = escape_markers(subject, marker_strings(markers))
+    target_name, _ = escape_markers(object, marker_strings(markers))
+    source_span, target_span = locate_pair(text, subject, object, lexicon)
+    return marked_text(text, target_span, markers, source_span=source_span,
+                       source_name=source_name, target_name=target_name)
+
+
+def gold_pair_examples(triplets: pd.DataFrame, sentences: pd.DataFrame, split: str, markers: ExamplesConfig,
+                       lexicon: LexiconConfig) -> tuple[pd.DataFrame, dict[str, int]]:
+    """A split's gold triplets read with the pair given, as labelled examples (``seesaw_examples`` columns
+    that :func:`pipeline.corpora.examples.in_domain_examples` reads), and how many were used or left out.
+
+    The candidates of the front half reach only the triplets whose entities it
+    finds in the sentence; this view teaches the rest too. Each listed, non-author
+    triplet (subject -> object) is its sentence marked by :func:`pair_text`: both
+    entities marked in place where named, one not named given in a prefix, as
+    ``eval-pairs`` reads them. Its pair class also takes the object's gold stance
+    on the subject in the same sentence (:func:`pair_class_of`); a direction with
+    both polarities is left out (``conflicting``). Author triplets, "Not in the
+    list" entities and exact duplicates are left out as ``eval-pairs`` leaves them
+    out, and counted; read = used + author + not_listed + duplicate + conflicting.
+    """
+    rows = triplets[triplets["split"] == split]
+    author = rows["subject_is_author"].astype(bool)
+    not_listed = ~author & ((rows["subject"] == NOT_LISTED) | (rows["object"] == NOT_LISTED))
+    kept = rows[~author & ~not_listed]
+    unique = kept.drop_duplicates(["article_id", "sentence_id", "subject", "object", "sentiment"])
+    counts = {"read": len(rows), "author": int(author.sum()), "not_listed": int(not_listed.sum()),
+              "duplicate": len(kept) - len(unique), "conflicting": 0, "used": 0}
+    text_of = {(a, int(s)): t for a, s, t in sentences[["article_id", "sentence_id", "text"]].itertuples(index=False)}
+    stances: dict[tuple, set[str]] = {}
+    for t in unique.itertuples(index=False):
+        stances.setdefault((t.article_id, int(t.sentence_id), t.subject, t.object), set()).add(
+            POLARITY_LABEL[t.sentiment])
+    records = []
+    for (article_id, sentence_id, subject, object_), own in stances.items():
+        pair_cls = pair_class_of(own, stances.get((article_id, sentence_id, object_, subject), set()))
+        if pair_cls is None:
+            counts["conflicting"] += len(own)
+            continue
+        if (article_id, sentence_id) not in text_of:
+            raise ValueError(f"gold triplet of article {article_id} names sentence {sentence_id}, "
+                             "which the sentences table lacks")
+        text = pair_text(text_of[(article_id, sentence_id)], subject, object_, markers, lexicon)
+        direction, dse_label = reading(text, pair_cls, markers)
+        row_id = f"seesaw-gold-{article_id}-{sentence_id}-{len(records)}"
+        records.append({"example_id": f"{row_id}-{direction}", "row_id": row_id, "split": split,
+                        "direction": direction, "source": subject, "target": object_, "text": text,
+                        "label": next(iter(own)), "dse_label": int(dse_label)})
+        counts["used"] += 1
+    assert counts["read"] == sum(counts[k] for k in ("used", "author", "not_listed", "duplicate", "conflicting"))
+    columns = ["example_id", "row_id", "split", "direction", "source", "target", "text", "label", "dse_label"]
+    return pd.DataFrame(records, columns=columns), counts

@@ -24,6 +24,7 @@ from pipeline.core.decision import DecisionRule, LabelledCandidates, tune_rule
 from pipeline.core.metrics import score_split
 from pipeline.core.tables import read_table, write_table, write_text_atomic
 from pipeline.corpora.examples import in_domain_examples
+from pipeline.frontend.gold_examples import gold_pair_examples
 from pipeline.frontend.pairs import AUTHOR
 from pipeline.models import build_model
 from pipeline.models.base import StanceModel
@@ -45,6 +46,15 @@ def training_examples(config: Config, family: str, dse_train: pd.DataFrame) -> p
     candidates = read_table(config.tables_dir / IN_DOMAIN_TRAIN, "seesaw_examples")
     in_domain = in_domain_examples(candidates, config.examples, settings.in_domain_neutral_per_positive,
                                    config.train.seed, all_neutrals=settings.in_domain_neutrals == "all")
+    if getattr(settings, "in_domain_gold_pairs", False):
+        gold_pairs, counts = gold_pair_examples(read_table(config.tables_dir / "seesaw_triplets.parquet", "seesaw_triplets"),
+                                                read_table(config.tables_dir / "seesaw_sentences.parquet", "seesaw_sentences"),
+                                                "train", config.examples, config.lexicon)
+        print(f"train {family}: SEESAW train gold triplets with the pair given: {counts['used']} used of "
+              f"{counts['read']} read ({counts['author']} author, {counts['not_listed']} not listed, "
+              f"{counts['duplicate']} duplicate, {counts['conflicting']} conflicting left out)")
+        in_domain = pd.concat([in_domain, in_domain_examples(gold_pairs, config.examples, None, config.train.seed)],
+                              ignore_index=True)
     return pd.concat([train, in_domain.assign(weight=in_domain["weight"] * float(weight), in_domain=True)],
                      ignore_index=True)
 

@@ -111,6 +111,11 @@ class TransformerConfig(FamilySettings):
         description="sample: train on a seeded sample of the neutral candidate pairs; all: on every one, each "
                     "weighted so that together they weigh as much as the sample (one-pass reading scores every "
                     "pair of a text it reads, so the extra pairs cost little)")
+    in_domain_gold_pairs: bool = Field(
+        default=False,
+        description="also train on every listed, non-author SEESAW train gold triplet read with the pair given "
+                    "(eval-pairs' format: both entities marked where the sentence names them, one it does not name "
+                    "in a prefix), at in_domain_weight; the candidate pairs reach only about half of them")
     one_pass: bool = Field(
         default=True,
         description="read each distinct claim text once, without markers, and score every pair in it from its "
