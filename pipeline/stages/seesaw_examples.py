@@ -11,9 +11,9 @@ candidate matches, with its reason) and ``seesaw_examples.json`` beside them
 (counts, candidate recall, unmatched by reason, label counts).
 
 ``seesaw_examples.neutral_sentences`` says which sentences of the train
-split give neutral examples (``annotated_only``, the default: those with at
-least one gold triplet, since SEESAW does not tell an unannotated sentence
-from one without stance); ``seesaw_examples.neutral_per_positive`` thins the
+split give neutral examples (``all``, the default; ``annotated_only``: those
+with at least one gold triplet, since SEESAW does not tell an unannotated
+sentence from one without stance); ``seesaw_examples.neutral_per_positive`` thins the
 train split's neutral examples. The valid split keeps every candidate pair
 (``sentence_annotated`` says which sentences hold a triplet): it is what the
 decision rule is tuned on, and ``eval-e2e`` counts a stance predicted in any
