@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.core.decision import DecisionRule, apply_rule, f1_curve, tune_rule
+from pipeline.core.decision import DecisionRule, LabelledCandidates, apply_rule, f1_curve, tune_rule
+from pipeline.core.labels import HOSTILE, NEUTRAL, SUPPORTIVE
 
 #            supportive hostile neutral
 PROBA = np.array([[0.50, 0.10, 0.40],
@@ -65,3 +66,15 @@ def test_a_tolerance_takes_the_highest_threshold_near_the_best_f1():
     loose, figures = tune_rule(proba, gold, np.zeros(8, bool), {"entity": 4}, thresholds, tolerance=0.25)
     # At 0.75: 2 right of 3 predicted, F1 4/7 = 0.571, within 0.25 of 0.8; at 0.9 (1 of 1) F1 0.4 is not.
     assert loose.entity_threshold == 0.75 and figures["entity_rule_best_f1"] == pytest.approx(0.8)
+
+
+def test_candidates_digest_changes_with_any_text_label_group_or_gold_count():
+    def candidates(texts=("a", "b"), gold=(SUPPORTIVE, NEUTRAL), author=(False, True), n_gold=None):
+        return LabelledCandidates(tuple(texts), np.array(gold, dtype=object), np.array(author),
+                                  n_gold or {"entity": 1, "author": 0})
+
+    base = candidates().digest()
+    assert base == candidates().digest() and len(base) == 16
+    changed = [candidates(texts=("a", "c")), candidates(gold=(HOSTILE, NEUTRAL)), candidates(author=(False, False)),
+               candidates(n_gold={"entity": 2, "author": 0})]
+    assert all(other.digest() != base for other in changed)

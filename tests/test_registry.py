@@ -15,6 +15,7 @@ from pipeline.core.decision import DecisionRule
 from pipeline.tracking.registry import (
     Candidate,
     choose_best,
+    compared_digest,
     config_alias,
     decide_promotion,
     family_version,
@@ -46,6 +47,19 @@ def test_a_version_validated_on_other_data_never_takes_the_champion_unless_force
     assert decide_promotion(small, holder, force=False)[0] is False
     assert decide_promotion(small, holder, force=True)[0] is True
     assert decide_promotion(small, None, force=False)[0] is True
+
+
+def test_a_whole_article_metric_is_compared_only_on_the_same_candidate_pairs():
+    tags = {"valid_digest": DSE_VALID, "valid_e2e_digest": "candidates-1"}
+    assert compared_digest(tags, "valid_macro_f1") == DSE_VALID
+    assert compared_digest(tags, "valid_e2e_entity_f1") == f"{DSE_VALID}+candidates-1"
+    assert compared_digest({"valid_digest": DSE_VALID}, "valid_e2e_entity_f1") == f"{DSE_VALID}+unknown"
+    old_front_half = candidate("1", 0.30, compared_digest(tags, "valid_e2e_entity_f1"))
+    new_front_half = candidate("2", 0.25, compared_digest(tags | {"valid_e2e_digest": "candidates-2"},
+                                                          "valid_e2e_entity_f1"))
+    assert choose_best([old_front_half, new_front_half], new_front_half.valid_digest).version == "2"
+    assert decide_promotion(new_front_half, old_front_half, force=False) == (
+        False, "the champion (version 1, config default) was validated on other data; scores are not comparable")
 
 
 def test_like_for_like_promotion_needs_a_better_score():

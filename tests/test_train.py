@@ -89,6 +89,8 @@ def test_a_rule_family_gets_its_decision_rule_on_seesaw_valid(tiny_rows, tiny_co
     run = MlflowClient().get_run(run_info["run_id"])
     rule = DecisionRule.from_json(run.data.tags["decision_rule"])
     assert rule.entity_threshold is not None and rule.author_threshold is None  # no author candidates
+    assert run.data.tags["valid_e2e_digest"] == train.labelled_candidates(
+        train.read_table(config.tables_dir / "seesaw_examples_valid.parquet", "seesaw_examples"), config).digest()
     assert 0.0 <= run.data.metrics["valid_e2e_entity_f1"] <= 1.0 and run.data.metrics["valid_e2e_candidates"] == 10
     proba = train.read_table(config.outputs_dir / "models" / "majority" / "seesaw_valid_proba.parquet",
                              "seesaw_valid_proba")

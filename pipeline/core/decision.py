@@ -13,6 +13,7 @@ predict`` and ``eval-e2e`` apply the same one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 
@@ -141,6 +142,14 @@ class LabelledCandidates:
     gold: np.ndarray
     is_author: np.ndarray
     n_gold: dict[str, int]
+
+    def digest(self) -> str:
+        """A short sha256 of what the rule is tuned and scored on (texts, gold labels, groups, gold counts):
+        two runs' whole-article figures are comparable only when their digests agree."""
+        hasher = hashlib.sha256(json.dumps(self.n_gold, sort_keys=True).encode())
+        for text, gold, author in zip(self.texts, self.gold, self.is_author):
+            hasher.update(f"{text}\x1f{gold}\x1f{int(author)}\x1e".encode())
+        return hasher.hexdigest()[:16]
 
     def score(self, proba: np.ndarray) -> dict[str, float]:
         """The rule figures of :func:`tune_rule` for directed probabilities `proba` of the candidates."""

@@ -28,6 +28,7 @@ from pipeline.frontend.gold_examples import gold_pair_examples
 from pipeline.frontend.pairs import AUTHOR
 from pipeline.models import build_model
 from pipeline.models.base import StanceModel
+from pipeline.tracking.registry import E2E_DIGEST_TAG
 from pipeline.tracking import runs as tracking
 
 IN_DOMAIN_TRAIN = "seesaw_examples_train.parquet"
@@ -131,6 +132,7 @@ def run(config: Config, families: list[str] | None = None) -> None:
             rule, e2e_metrics = tune_on_articles(config, model, family, valid_candidates, labelled)
             metrics |= e2e_metrics
             tags["decision_rule"] = rule.to_json()
+            tags[E2E_DIGEST_TAG] = labelled.digest()
         run_info = tracking.log_training(config, family, model_dir / "model", report, metrics,
                                          {"train": (train.drop(columns=["weight", "in_domain"]), train_path),
                                           "valid": (valid, valid_path)}, tags)

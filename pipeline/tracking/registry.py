@@ -29,6 +29,8 @@ from pipeline.tracking.store import open_store
 
 #: Version tags copied from the run at registration: what a version is and what it was validated on.
 VERSION_TAGS = ("model_family", "config_name", "valid_digest", "decision_rule")
+#: Run tag: the digest of the SEESAW valid candidate pairs a decision rule was tuned and scored on.
+E2E_DIGEST_TAG = "valid_e2e_digest"
 
 
 def champion_uri(config: Config) -> str:
@@ -193,6 +195,16 @@ def decide_promotion(best: Candidate, holder: Candidate | None, force: bool) -> 
     return better, "better on the same valid data" if better else "the champion scores higher"
 
 
+def compared_digest(tags: dict[str, str], metric: str) -> str | None:
+    """What a run's `metric` was measured on: its DSE valid digest, and for a whole-article metric
+    (``valid_e2e_*``) also the digest of the SEESAW valid candidate pairs it was scored on, so that a
+    change of the front half, which changes the candidates, never compares scores across them."""
+    digest = tags.get("valid_digest")
+    if not metric.startswith("valid_e2e_") or digest is None:
+        return digest
+    return f"{digest}+{tags.get(E2E_DIGEST_TAG, 'unknown')}"
+
+
 def _candidates(client: MlflowClient, name: str, metric: str) -> list[Candidate]:
     found = []
     for version in client.search_model_versions(f"name = '{name}'"):
@@ -200,7 +212,7 @@ def _candidates(client: MlflowClient, name: str, metric: str) -> list[Candidate]
             continue
         run = client.get_run(version.run_id)
         found.append(Candidate(version.version, run.data.tags.get("model_family", "?"),
-                               run.data.tags.get("config_name"), run.data.tags.get("valid_digest"),
+                               run.data.tags.get("config_name"), compared_digest(run.data.tags, metric),
                                run.data.metrics.get(metric), run.info.start_time))
     return found
 
