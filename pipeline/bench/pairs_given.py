@@ -41,14 +41,12 @@ from pipeline.core.labels import NEUTRAL
 from pipeline.core.metrics import bootstrap_interval, prf
 from pipeline.core.progress import progress
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
-from pipeline.frontend.gold_examples import locate_pair, pair_text
+from pipeline.frontend.gold_examples import (POLARITIES, locate_pair, pair_given_triplets, pair_text, sentence_text,
+                                            sentence_texts)
 from pipeline.stances.predict import label_texts
 from pipeline.tracking.registry import load_stance_model
 from pipeline.tracking.runs import git_commit, use_experiment
 
-NOT_LISTED = "Not in the list"
-POLARITIES = ("POS", "NEG")
-REASONS = ("author", "not_listed", "duplicate")
 KEYS = ["article_id", "sentence_id", "subject", "object", "sentiment"]
 
 #: Published SEESAW test micro-F1 (Wen et al., ACL 2024), for the report and the docs.
@@ -58,35 +56,6 @@ PUBLISHED = {
     "DSE2QA": 83.35,
     "BLOOMZ-176B 10-shot": 77.29,
 }
-
-# --------------------------------------------------------------- triplets ---
-
-def pair_given_triplets(triplets: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
-    """The gold triplets scored with the pair given, and how many were left out and why.
-
-    Reasons, each triplet counted once in this order: ``author`` (the
-    outlet's own stance), ``not_listed`` (subject or object "Not in the
-    list"), ``duplicate`` (an exact repeat of a kept triplet). Returns
-    (article_id, sentence_id, subject, object, sentiment) rows and counts
-    ``n_read = n_kept + n_author + n_not_listed + n_duplicate``.
-    """
-    unknown = sorted(set(triplets["sentiment"]) - set(POLARITIES))
-    if unknown:
-        raise ValueError(f"gold triplets with unknown sentiments {unknown}; expected {list(POLARITIES)}")
-    author = triplets["subject_is_author"].astype(bool)
-    not_listed = ~author & ((triplets["subject"] == NOT_LISTED) | (triplets["object"] == NOT_LISTED))
-    rest = triplets[~author & ~not_listed]
-    kept = pd.DataFrame({
-        "article_id": rest["article_id"].astype(str), "sentence_id": rest["sentence_id"].astype("int64"),
-        "subject": rest["subject"].astype(str), "object": rest["object"].astype(str),
-        "sentiment": rest["sentiment"].astype(str),
-    })
-    deduplicated = kept.drop_duplicates(ignore_index=True)
-    counts = {"n_read": len(triplets), "n_kept": len(deduplicated), "n_author": int(author.sum()),
-              "n_not_listed": int(not_listed.sum()), "n_duplicate": len(kept) - len(deduplicated)}
-    assert counts["n_read"] == counts["n_kept"] + sum(counts[f"n_{r}"] for r in REASONS)
-    return deduplicated, counts
-
 
 # ---------------------------------------------------------------- scoring ---
 
@@ -144,14 +113,10 @@ def forced_interval(gold: pd.Series, p_supportive, p_hostile, articles: pd.Serie
 def pair_texts(triplets: pd.DataFrame, sentences: pd.DataFrame, markers: ExamplesConfig,
                lexicon: LexiconConfig) -> pd.DataFrame:
     """Each scored triplet with its sentence's marked text and whether each entity was found in it."""
-    text_of = {(a, int(s)): t for a, s, t in sentences[["article_id", "sentence_id", "text"]].itertuples(index=False)}
+    text_of = sentence_texts(sentences)
     rows = []
     for t in triplets.itertuples(index=False):
-        key = (t.article_id, int(t.sentence_id))
-        if key not in text_of:
-            raise ValueError(f"gold triplet of article {t.article_id} names sentence {t.sentence_id}, "
-                             "which the sentences table lacks")
-        sentence = text_of[key]
+        sentence = sentence_text(text_of, t.article_id, t.sentence_id)
         source_span, target_span = locate_pair(sentence, t.subject, t.object, lexicon)
         rows.append({"text": pair_text(sentence, t.subject, t.object, markers, lexicon),
                      "subject_found": source_span is not None, "object_found": target_span is not None})

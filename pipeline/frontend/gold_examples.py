@@ -353,6 +353,53 @@ def pair_text(sentence: str, subject: str, object: str, markers: ExamplesConfig,
                        source_name=source_name, target_name=target_name)
 
 
+#: The gold polarities of a stance triplet.
+POLARITIES = ("POS", "NEG")
+#: Why ``eval-pairs`` leaves a gold triplet out (:func:`pair_given_triplets`), in the order they are tested.
+PAIR_GIVEN_REASONS = ("author", "not_listed", "duplicate")
+
+
+def pair_given_triplets(triplets: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The gold triplets scored with the pair given, and how many were left out and why.
+
+    Reasons, each triplet counted once in this order: ``author`` (the
+    outlet's own stance), ``not_listed`` (subject or object "Not in the
+    list"), ``duplicate`` (an exact repeat of a kept triplet). Returns
+    (article_id, sentence_id, subject, object, sentiment) rows and counts
+    ``n_read = n_kept + n_author + n_not_listed + n_duplicate``.
+    """
+    unknown = sorted(set(triplets["sentiment"]) - set(POLARITIES))
+    if unknown:
+        raise ValueError(f"gold triplets with unknown sentiments {unknown}; expected {list(POLARITIES)}")
+    author = triplets["subject_is_author"].astype(bool)
+    not_listed = ~author & ((triplets["subject"] == NOT_LISTED) | (triplets["object"] == NOT_LISTED))
+    rest = triplets[~author & ~not_listed]
+    kept = pd.DataFrame({
+        "article_id": rest["article_id"].astype(str), "sentence_id": rest["sentence_id"].astype("int64"),
+        "subject": rest["subject"].astype(str), "object": rest["object"].astype(str),
+        "sentiment": rest["sentiment"].astype(str),
+    })
+    deduplicated = kept.drop_duplicates(ignore_index=True)
+    counts = {"n_read": len(triplets), "n_kept": len(deduplicated), "n_author": int(author.sum()),
+              "n_not_listed": int(not_listed.sum()), "n_duplicate": len(kept) - len(deduplicated)}
+    assert counts["n_read"] == counts["n_kept"] + sum(counts[f"n_{r}"] for r in PAIR_GIVEN_REASONS)
+    return deduplicated, counts
+
+
+def sentence_texts(sentences: pd.DataFrame) -> dict[tuple[str, int], str]:
+    """The text of every (article_id, sentence_id) of a sentences table."""
+    return {(a, int(s)): t for a, s, t in sentences[["article_id", "sentence_id", "text"]].itertuples(index=False)}
+
+
+def sentence_text(text_of: dict[tuple[str, int], str], article_id: str, sentence_id: int) -> str:
+    """The sentence a gold triplet names; a clear error when the sentences table lacks it."""
+    key = (article_id, int(sentence_id))
+    if key not in text_of:
+        raise ValueError(f"gold triplet of article {article_id} names sentence {sentence_id}, "
+                         "which the sentences table lacks")
+    return text_of[key]
+
+
 def gold_pair_examples(triplets: pd.DataFrame, sentences: pd.DataFrame, split: str, markers: ExamplesConfig,
                        lexicon: LexiconConfig) -> tuple[pd.DataFrame, dict[str, int]]:
     """A split's gold triplets read with the pair given, as labelled examples (``seesaw_examples`` columns
@@ -368,28 +415,20 @@ def gold_pair_examples(triplets: pd.DataFrame, sentences: pd.DataFrame, split: s
     list" entities and exact duplicates are left out as ``eval-pairs`` leaves them
     out, and counted; read = used + author + not_listed + duplicate + conflicting.
     """
-    rows = triplets[triplets["split"] == split]
-    author = rows["subject_is_author"].astype(bool)
-    not_listed = ~author & ((rows["subject"] == NOT_LISTED) | (rows["object"] == NOT_LISTED))
-    kept = rows[~author & ~not_listed]
-    unique = kept.drop_duplicates(["article_id", "sentence_id", "subject", "object", "sentiment"])
-    counts = {"read": len(rows), "author": int(author.sum()), "not_listed": int(not_listed.sum()),
-              "duplicate": len(kept) - len(unique), "conflicting": 0, "used": 0}
-    text_of = {(a, int(s)): t for a, s, t in sentences[["article_id", "sentence_id", "text"]].itertuples(index=False)}
+    kept, left_out = pair_given_triplets(triplets[triplets["split"] == split])
+    counts = {"read": left_out["n_read"], **{reason: left_out[f"n_{reason}"] for reason in PAIR_GIVEN_REASONS},
+              "conflicting": 0, "used": 0}
+    text_of = sentence_texts(sentences)
     stances: dict[tuple, set[str]] = {}
-    for t in unique.itertuples(index=False):
-        stances.setdefault((t.article_id, int(t.sentence_id), t.subject, t.object), set()).add(
-            POLARITY_LABEL[t.sentiment])
+    for t in kept.itertuples(index=False):
+        stances.setdefault((t.article_id, t.sentence_id, t.subject, t.object), set()).add(POLARITY_LABEL[t.sentiment])
     records = []
     for (article_id, sentence_id, subject, object_), own in stances.items():
         pair_cls = pair_class_of(own, stances.get((article_id, sentence_id, object_, subject), set()))
         if pair_cls is None:
             counts["conflicting"] += len(own)
             continue
-        if (article_id, sentence_id) not in text_of:
-            raise ValueError(f"gold triplet of article {article_id} names sentence {sentence_id}, "
-                             "which the sentences table lacks")
-        text = pair_text(text_of[(article_id, sentence_id)], subject, object_, markers, lexicon)
+        text = pair_text(sentence_text(text_of, article_id, sentence_id), subject, object_, markers, lexicon)
         direction, dse_label = reading(text, pair_cls, markers)
         row_id = f"seesaw-gold-{article_id}-{sentence_id}-{len(records)}"
         records.append({"example_id": f"{row_id}-{direction}", "row_id": row_id, "split": split,

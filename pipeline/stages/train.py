@@ -48,9 +48,10 @@ def training_examples(config: Config, family: str, dse_train: pd.DataFrame) -> p
     in_domain = in_domain_examples(candidates, config.examples, settings.in_domain_neutral_per_positive,
                                    config.train.seed, all_neutrals=settings.in_domain_neutrals == "all")
     if getattr(settings, "in_domain_gold_pairs", False):
-        gold_pairs, counts = gold_pair_examples(read_table(config.tables_dir / "seesaw_triplets.parquet", "seesaw_triplets"),
-                                                read_table(config.tables_dir / "seesaw_sentences.parquet", "seesaw_sentences"),
-                                                "train", config.examples, config.lexicon)
+        seesaw = {name: read_table(config.tables_dir / f"seesaw_{name}.parquet", f"seesaw_{name}")
+                  for name in ("triplets", "sentences")}
+        gold_pairs, counts = gold_pair_examples(seesaw["triplets"], seesaw["sentences"], "train", config.examples,
+                                                config.lexicon)
         print(f"train {family}: SEESAW train gold triplets with the pair given: {counts['used']} used of "
               f"{counts['read']} read ({counts['author']} author, {counts['not_listed']} not listed, "
               f"{counts['duplicate']} duplicate, {counts['conflicting']} conflicting left out)")
