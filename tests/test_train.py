@@ -14,6 +14,7 @@ from pipeline.core.decision import DecisionRule
 from pipeline.core.tables import write_table
 from pipeline.corpora.examples import directed_examples
 from pipeline.models import load_model
+from pipeline.models.base import TEACHER_COLUMNS
 from pipeline.stages import train
 
 
@@ -76,6 +77,21 @@ def test_gold_pairs_of_seesaw_train_join_the_in_domain_examples_when_asked(tiny_
     assert set(added["text"]) == {"<src>Pelosi</src> attacked <tgt>Trump</tgt> on Friday.",
                                   "<tgt>Pelosi</tgt> attacked <src>Trump</src> on Friday."}
     assert sorted(added["label"]) == ["hostile", "neutral"]  # Pelosi -> Trump hostile; Trump -> Pelosi none
+
+
+def test_a_teacher_labels_every_training_row_with_its_pair_class_probabilities(tiny_config, tmp_path):
+    dse = train.read_table(tiny_config.tables_dir / "examples_train.parquet", "examples")
+    train.run(tiny_config, ["tfidf"])
+    teacher = tiny_config.outputs_dir / "models" / "tfidf" / "model"
+    labelled = train.with_teacher(dse.assign(weight=1.0, in_domain=False), str(teacher), "transformer")
+    expected = load_model(teacher).predict_pair_proba(dse["text"].tolist())
+    assert labelled[list(TEACHER_COLUMNS)].to_numpy() == pytest.approx(expected)
+    assert len(labelled) == len(dse) and labelled["text"].tolist() == dse["text"].tolist()
+    some = train.with_teacher(dse.assign(weight=1.0, in_domain=False), str(teacher), "transformer", dse.index[:2])
+    assert some[list(TEACHER_COLUMNS)].iloc[:2].to_numpy() == pytest.approx(expected[:2])
+    assert some[list(TEACHER_COLUMNS)].iloc[2:].isna().all().all()  # the others learn from gold alone
+    with pytest.raises(RuntimeError, match="no saved stance model for train.transformer.teacher"):
+        train.with_teacher(dse, str(tmp_path / "nowhere"), "transformer")
 
 
 def test_a_rule_family_gets_its_decision_rule_on_seesaw_valid(tiny_rows, tiny_config):

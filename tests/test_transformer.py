@@ -18,7 +18,7 @@ from pipeline.core.decision import LabelledCandidates  # noqa: E402
 from pipeline.core.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS  # noqa: E402
 from pipeline.corpora.examples import directed_examples  # noqa: E402
 from pipeline.models import build_model, load_model  # noqa: E402
-from pipeline.models.base import swap_roles  # noqa: E402
+from pipeline.models.base import TEACHER_COLUMNS, swap_roles  # noqa: E402
 from pipeline.models.encoders import resolve_model_path  # noqa: E402
 from pipeline.models.transformer import TransformerConfig  # noqa: E402
 from pipeline.models.transformer.device import resolve_inference  # noqa: E402
@@ -385,3 +385,54 @@ def test_checkpoints_on_articles_need_the_candidates(tiny_bert, tiny_examples):
     model = TransformerModel(tiny_settings(tiny_bert, one_pass=True, select_checkpoint="articles"), MARKERS)
     with pytest.raises(ValueError, match="decision.families"):
         model.fit(tiny_examples, tiny_examples, seed=3)
+
+
+def test_transitive_consistency_scores_each_batchs_closing_pairs_while_training(tiny_bert):
+    from tests.conftest import dse_row
+
+    # Two labelled links per sentence, never the closing pair: the first actor supports the second,
+    # who condemns the third.
+    sentences = [f"Alice praised Bob, who condemned Carol on day {day}." for day in range(8)]
+    rows = [dse_row(f"dse-train-{k:05d}", text, p, q, label)
+            for k, (text, p, q, label) in enumerate([(text, "Alice", "Bob", 1) for text in sentences]
+                                                    + [(text, "Bob", "Carol", 3) for text in sentences])]
+    examples = directed_examples(pd.DataFrame(rows), MARKERS)
+    closing = "<src>Alice</src> praised Bob, who condemned <tgt>Carol</tgt> on day 3."
+
+    def trained(weight: float) -> tuple[np.ndarray, dict]:
+        settings = tiny_settings(tiny_bert, one_pass=True, consistency="transitive", consistency_weight=weight,
+                                 mixed_precision="no", max_steps=6)
+        model = TransformerModel(settings, MARKERS)
+        report = model.fit(examples, examples, seed=4)
+        return model.predict_canonical_with([closing], "fp32")[0], report.params
+
+    without, _ = trained(0.0)
+    with_consistency, params = trained(5.0)
+    # One batch holds the 8 sentences, each with the path Alice -> Bob -> Carol and its reverse.
+    assert params["consistency_paths"] == 6 * 8 * 2
+    assert not np.allclose(with_consistency, without, atol=1e-4)
+
+
+def test_a_teacher_with_the_whole_weight_is_what_the_student_learns(tiny_bert, tiny_examples):
+    teacher = np.zeros((len(tiny_examples), len(PAIR_CLASS_NAMES)))
+    teacher[:, 3] = 1.0  # the teacher says "source opposes target" of every row, whatever the gold label
+    taught = tiny_examples.assign(**{column: teacher[:, k] for k, column in enumerate(TEACHER_COLUMNS)})
+    settings = tiny_settings(tiny_bert, one_pass=True, teacher="a teacher", distill_weight=1.0, max_steps=20,
+                             mixed_precision="no")
+    model = TransformerModel(settings, MARKERS)
+    model.fit(taught, tiny_examples, seed=3)
+    proba = model.predict_canonical_with(tiny_examples.loc[tiny_examples["direction"] == "pq", "text"].tolist(), "fp32")
+    assert (proba.argmax(axis=1) == 3).all()
+    with pytest.raises(ValueError, match="no teacher_p0"):
+        TransformerModel(settings, MARKERS).fit(tiny_examples, tiny_examples, seed=3)
+
+
+def test_rows_without_teacher_probabilities_learn_from_gold_alone():
+    from pipeline.models.transformer.model import teacher_targets
+
+    frame = pd.DataFrame({column: [0.2, np.nan] for column in TEACHER_COLUMNS})
+    soft = teacher_targets(frame)
+    assert soft[0] == pytest.approx([0.2] * 5) and not soft[1].any()
+    assert teacher_targets(pd.DataFrame({"text": ["x"]})) is None
+    with pytest.raises(ValueError, match="non-negative"):
+        teacher_targets(frame.assign(teacher_p0=[-1.0, np.nan]))

@@ -30,6 +30,8 @@ from pipeline.core.labels import (
 )
 
 MODEL_CARD = "stance_model.json"
+#: Columns of a training frame that hold a teacher model's pair-class probabilities (distillation).
+TEACHER_COLUMNS: tuple[str, ...] = tuple(f"teacher_p{k}" for k in range(len(PAIR_CLASS_NAMES)))
 
 
 @dataclass

@@ -15,19 +15,20 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from pipeline.core.config import Config, config_to_yaml
+from pipeline.core.config import REPO_ROOT, Config, config_to_yaml
 from pipeline.core.decision import DecisionRule, LabelledCandidates, tune_rule
 from pipeline.core.metrics import score_split
 from pipeline.core.tables import read_table, write_table, write_text_atomic
 from pipeline.corpora.examples import in_domain_examples
 from pipeline.frontend.gold_examples import gold_pair_examples
 from pipeline.frontend.pairs import AUTHOR
-from pipeline.models import build_model
-from pipeline.models.base import StanceModel
+from pipeline.models import build_model, load_model
+from pipeline.models.base import MODEL_CARD, TEACHER_COLUMNS, StanceModel
 from pipeline.tracking.registry import E2E_DIGEST_TAG
 from pipeline.tracking import runs as tracking
 
@@ -38,12 +39,23 @@ IN_DOMAIN_VALID = "seesaw_examples_valid.parquet"
 def training_examples(config: Config, family: str, dse_train: pd.DataFrame) -> pd.DataFrame:
     """DSE train, and for a family with a positive ``in_domain_weight`` SEESAW train's candidate
     pairs as directed examples; column ``weight`` holds each row's loss weight, ``in_domain`` whether
-    it comes from SEESAW."""
+    it comes from SEESAW; with a ``teacher`` the teacher's probabilities are in :data:`TEACHER_COLUMNS`."""
     settings = config.train.family(family)
     weight = getattr(settings, "in_domain_weight", 0.0)
     train = dse_train.assign(weight=1.0, in_domain=False)
-    if not weight:
+    if weight:
+        train = with_in_domain(config, family, train, float(weight))
+    teacher = getattr(settings, "teacher", None)
+    if teacher is None:
         return train
+    taught = train.index if getattr(settings, "distill_in_domain", False) else train.index[~train["in_domain"]]
+    return with_teacher(train, teacher, family, taught)
+
+
+def with_in_domain(config: Config, family: str, train: pd.DataFrame, weight: float) -> pd.DataFrame:
+    """`train` followed by SEESAW train's candidate pairs (and with ``in_domain_gold_pairs`` its gold
+    pairs) as directed examples of loss weight `weight`."""
+    settings = config.train.family(family)
     candidates = read_table(config.tables_dir / IN_DOMAIN_TRAIN, "seesaw_examples")
     in_domain = in_domain_examples(candidates, config.examples, settings.in_domain_neutral_per_positive,
                                    config.train.seed, all_neutrals=settings.in_domain_neutrals == "all")
@@ -57,8 +69,27 @@ def training_examples(config: Config, family: str, dse_train: pd.DataFrame) -> p
               f"{counts['duplicate']} duplicate, {counts['conflicting']} conflicting left out)")
         in_domain = pd.concat([in_domain, in_domain_examples(gold_pairs, config.examples, None, config.train.seed)],
                               ignore_index=True)
-    return pd.concat([train, in_domain.assign(weight=in_domain["weight"] * float(weight), in_domain=True)],
+    return pd.concat([train, in_domain.assign(weight=in_domain["weight"] * weight, in_domain=True)],
                      ignore_index=True)
+
+
+def with_teacher(train: pd.DataFrame, teacher: str, family: str, rows: pd.Index | None = None) -> pd.DataFrame:
+    """`train` with the pair-class probabilities of the saved model at `teacher` (a folder, relative
+    to the repository root or absolute) in :data:`TEACHER_COLUMNS`: the soft targets of distillation,
+    for the rows labelled `rows` (default all; the others get NaN, gold labels alone)."""
+    path = Path(teacher).expanduser()
+    path = path if path.is_absolute() else REPO_ROOT / path
+    if not (path / MODEL_CARD).exists():
+        raise RuntimeError(f"{path}: no saved stance model for train.{family}.teacher; train the teacher first "
+                           "(make train CONFIG=large writes outputs/large/models/<family>/model)")
+    rows = train.index if rows is None else rows
+    model = load_model(path)
+    started = time.perf_counter()
+    proba = np.full((len(train), len(TEACHER_COLUMNS)), np.nan)
+    proba[train.index.get_indexer(rows)] = model.predict_pair_proba(train.loc[rows, "text"].tolist())
+    print(f"train {family}: teacher {path} ({model.family}) labelled {len(rows)} of {len(train)} training rows "
+          f"in {time.perf_counter() - started:.0f}s")
+    return train.assign(**{column: proba[:, k] for k, column in enumerate(TEACHER_COLUMNS)})
 
 
 def gold_counts(config: Config) -> dict[str, int]:
@@ -135,7 +166,8 @@ def run(config: Config, families: list[str] | None = None) -> None:
             tags["decision_rule"] = rule.to_json()
             tags[E2E_DIGEST_TAG] = labelled.digest()
         run_info = tracking.log_training(config, family, model_dir / "model", report, metrics,
-                                         {"train": (train.drop(columns=["weight", "in_domain"]), train_path),
+                                         {"train": (train.drop(columns=["weight", "in_domain", *TEACHER_COLUMNS], errors="ignore"),
+                                                    train_path),
                                           "valid": (valid, valid_path)}, tags)
         write_text_atomic(model_dir / "run.json", json.dumps(run_info, indent=2))
         rule_line = ""

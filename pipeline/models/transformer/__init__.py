@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from pipeline.core.config import FamilySettings
 from pipeline.models.registry import declare
@@ -116,6 +116,24 @@ class TransformerConfig(FamilySettings):
         description="also train on every listed, non-author SEESAW train gold triplet read with the pair given "
                     "(eval-pairs' format: both entities marked where the sentence names them, one it does not name "
                     "in a prefix), at in_domain_weight; the candidate pairs reach only about half of them")
+    consistency: Literal["none", "transitive"] = Field(
+        default="none",
+        description="transitive: for every path x -> y -> z among the pairs of one training text, also score "
+                    "(x, z) and pull its stance towards the balanced composition of the two links' (a friend's "
+                    "enemy is an enemy; Wen et al., ACL 2024); one-pass reading only; consistency.py")
+    consistency_weight: float = Field(default=0.5, ge=0, description="weight of the transitive consistency loss "
+                                                                     "beside the labelled pairs' loss")
+    teacher: str | None = Field(
+        default=None,
+        description="distillation: a saved model folder of any family (make train CONFIG=large writes "
+                    "outputs/large/models/<family>/model) whose pair-class probabilities on every training row "
+                    "become soft targets beside the gold labels; None: gold labels alone")
+    distill_weight: float = Field(default=0.5, ge=0, le=1,
+                                  description="share of the loss given to the teacher's soft targets")
+    distill_in_domain: bool = Field(
+        default=False,
+        description="also take the teacher's soft targets on the whole-article (SEESAW train) rows; false: on "
+                    "DSE train alone, for a teacher that never learned the candidates (configs/large.yaml)")
     one_pass: bool = Field(
         default=True,
         description="read each distinct claim text once, without markers, and score every pair in it from its "
@@ -127,6 +145,14 @@ class TransformerConfig(FamilySettings):
         description="canonical: train and predict on the source-first reading of each pair; both: also train on "
                     "the swapped reading (direction-swap augmentation, twice the examples) and average the two "
                     "readings' predictions (twice the prediction cost)")
+
+
+    @model_validator(mode="after")
+    def _consistency_needs_one_pass(self) -> "TransformerConfig":
+        if self.consistency != "none" and not self.one_pass:
+            raise ValueError("train.transformer.consistency=transitive scores the closing pairs of one text in one "
+                             "reading: it needs one_pass=true")
+        return self
 
 
 declare("transformer", TransformerConfig, "pipeline.models.transformer.model:TransformerModel")

@@ -19,6 +19,7 @@ from pipeline.core.config import ExamplesConfig
 from pipeline.core.labels import PAIR_CLASS_NAMES, SWAP_PAIR_CLASS, directed_proba
 from pipeline.core.metrics import five_class_scores
 from pipeline.models.base import (
+    TEACHER_COLUMNS,
     FitReport,
     StanceModel,
     canonical_examples,
@@ -28,6 +29,7 @@ from pipeline.models.base import (
 )
 from pipeline.models.encoders import resolve_model_path
 from pipeline.models.transformer import TransformerConfig
+from pipeline.models.transformer.consistency import transitive_loss, transitive_paths
 from pipeline.models.transformer.device import (
     cpu_has_native_bf16,
     pick_device,
@@ -65,6 +67,32 @@ def quiet_libraries() -> None:
     transformers_logging.disable_progress_bar()
 
 HEAD_FILE = "head.safetensors"
+
+
+def teacher_targets(train: pd.DataFrame) -> np.ndarray | None:
+    """The teacher's pair-class probabilities of the training rows, renormalised, and all zero for a
+    row the teacher did not label (NaN: it learns from its gold label alone); None without them."""
+    if not set(TEACHER_COLUMNS) <= set(train.columns):
+        return None
+    soft = np.array(train[list(TEACHER_COLUMNS)], dtype=np.float64)  # a copy: rows are zeroed below
+    unlabelled = np.isnan(soft).all(axis=1)
+    soft[unlabelled] = 0.0
+    if not np.isfinite(soft).all() or (soft < 0).any():
+        raise ValueError("teacher probabilities must be finite and non-negative (or NaN for a whole row)")
+    return soft / np.clip(soft.sum(axis=1, keepdims=True), 1e-12, None)
+
+
+def with_closing_pairs(batch: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
+    """A one-pass batch with the closing pairs of its transitive paths appended after its own pairs,
+    and the paths (:func:`~pipeline.models.transformer.consistency.transitive_paths`)."""
+    closing_text, closing_spans, paths = transitive_paths(batch["pair_text"].cpu().numpy(),
+                                                          batch["pair_spans"].cpu().numpy())
+    device = batch["pair_text"].device
+    extended = dict(batch)
+    if len(closing_text):
+        extended["pair_text"] = torch.cat([batch["pair_text"], torch.as_tensor(closing_text, device=device)])
+        extended["pair_spans"] = torch.cat([batch["pair_spans"], torch.as_tensor(closing_spans, device=device)])
+    return extended, torch.as_tensor(paths, device=device)
 
 
 class TransformerModel(StanceModel):
@@ -201,6 +229,10 @@ class TransformerModel(StanceModel):
         started = time.perf_counter()
         data = self._encode(train["text"].tolist())
         targets = pair_targets(train)
+        soft_targets = teacher_targets(train)
+        if settings.teacher is not None and soft_targets is None:
+            raise ValueError(f"train.transformer.teacher={settings.teacher!r} is set but the training rows carry "
+                             f"no {TEACHER_COLUMNS[0]}.. columns (the train stage adds them)")
         valid_data = self._encode(self._readings(valid["text"].tolist()))
         valid_gold = valid["dse_label"].to_numpy()
         articles = self._encode_articles()
@@ -219,8 +251,9 @@ class TransformerModel(StanceModel):
         for member in range(settings.seeds):
             seed_everything(seed + member)
             network = self._new_network(path, seed + member)
-            seen += self._train_network(network, data, targets, weights, row_weights, valid_data, valid_gold,
-                                        articles, total, steps_per_epoch, seed + member, member, report, started)
+            seen += self._train_network(network, data, targets, soft_targets, weights, row_weights, valid_data,
+                                        valid_gold, articles, total, steps_per_epoch, seed + member, member, report,
+                                        started)
             networks.append(network.eval())
         self.networks, self._fast = networks, {}
         report.params["train_examples_per_second"] = round(seen / (time.perf_counter() - started), 2)
@@ -228,14 +261,17 @@ class TransformerModel(StanceModel):
         return report
 
     def _train_network(self, network: nn.Module, data: dict[str, Any], targets: np.ndarray,
-                       weights: np.ndarray, row_weights: np.ndarray, valid_data: dict[str, Any],
+                       soft_targets: np.ndarray | None, weights: np.ndarray, row_weights: np.ndarray,
+                       valid_data: dict[str, Any],
                        valid_gold: np.ndarray, articles: "tuple[dict[str, Any], np.ndarray, np.ndarray] | None",
                        total: int, steps_per_epoch: int, seed: int, member: int,
                        report: FitReport, started: float) -> int:
         """Train one network for `total` steps, evaluating on valid `evals_per_epoch` times an epoch and
         restoring the best checkpoint (by ``select_checkpoint``); appends to `report`; returns the
         examples seen. The loss is class-weighted (`weights`) and row-weighted (`row_weights`: a
-        corpus's weight). `articles` (:meth:`_encode_articles`) adds the whole-article figures."""
+        corpus's weight); with `soft_targets` (a teacher's pair-class probabilities) it is blended
+        with the cross-entropy against them by ``distill_weight``. `articles`
+        (:meth:`_encode_articles`) adds the whole-article figures."""
 
         settings = self.settings
         warmup = int(settings.warmup_ratio * total)
@@ -264,7 +300,7 @@ class TransformerModel(StanceModel):
         prefix = f"seed {seed}: " if settings.seeds > 1 else ""
         report.params[f"eval_steps{'_' + str(member) if member else ''}"] = str(eval_steps)
 
-        best_score, best_state, step, seen = -1.0, None, 0, 0
+        best_score, best_state, step, seen, path_count = -1.0, None, 0, 0, 0
         running, running_n = 0.0, 0
         network.train()
         while step < total:
@@ -273,12 +309,27 @@ class TransformerModel(StanceModel):
                     batch = _collate(data, index, self.tokenizer.pad_token_id, self.device)
                 else:
                     batch, index = _collate_texts(data, index, text_pairs, self.tokenizer.pad_token_id, self.device)
+                paths = None
+                if settings.consistency == "transitive":
+                    batch, paths = with_closing_pairs(batch)
+                    path_count += len(paths)
                 with self._autocast():
                     logits = network(**batch)
                 target = torch.as_tensor(targets[index], device=self.device)
                 row_weight = torch.as_tensor(row_weights[index], dtype=torch.float32, device=self.device)
+                labelled = logits[:len(index)].float()
                 # The weighted mean of CrossEntropyLoss(weight=...), each row also scaled by its corpus weight.
-                loss = (loss_fn(logits.float(), target) * row_weight).sum() / (class_weight[target] * row_weight).sum()
+                row_loss = loss_fn(labelled, target)
+                if soft_targets is not None:
+                    # A row the teacher labelled mixes its gold and soft cross-entropies (same class weight);
+                    # a row it did not (all-zero soft targets) keeps its gold loss alone.
+                    soft = torch.as_tensor(soft_targets[index], dtype=torch.float32, device=self.device)
+                    mix = settings.distill_weight * soft.sum(dim=-1)
+                    soft_loss = -(soft * torch.log_softmax(labelled, dim=-1)).sum(dim=-1) * class_weight[target]
+                    row_loss = (1.0 - mix) * row_loss + mix * soft_loss
+                loss = (row_loss * row_weight).sum() / (class_weight[target] * row_weight).sum()
+                if paths is not None:
+                    loss = loss + settings.consistency_weight * transitive_loss(logits, paths)
                 optimizer.zero_grad(set_to_none=True)
                 scaler.scale(loss).backward()
                 scaler.unscale_(optimizer)
@@ -319,6 +370,8 @@ class TransformerModel(StanceModel):
                     network.train()
                 if step >= total:
                     break
+        if settings.consistency == "transitive":
+            report.params[f"consistency_paths{'_' + str(member) if member else ''}"] = path_count
         if best_state is not None:
             network.load_state_dict(best_state)
         return seen
