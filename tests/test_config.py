@@ -6,6 +6,7 @@ import yaml
 from pipeline.core.config import (
     CONFIG_DIR,
     DEFAULT_LEXICON,
+    REPO_ROOT,
     Config,
     ConfigError,
     apply_overrides,
@@ -53,7 +54,7 @@ def test_no_config_file_restates_a_default(name):
 
 
 def test_the_shipped_configs_are_checked():
-    assert {"default", "best", "smoke"} <= set(_config_files())
+    assert {"default", "best", "large", "distilled", "smoke"} <= set(_config_files())
 
 
 def test_restated_keys_are_found(tmp_path):
@@ -163,3 +164,14 @@ def test_a_long_offending_value_is_not_repeated_in_the_message():
     with pytest.raises(ConfigError) as error:
         load_config("default", ["model=[tfidf,svm]"])
     assert "c_grid" not in str(error.value)  # the whole train section is not echoed back
+
+
+def test_the_large_config_trains_mpnet_on_dse_alone_under_a_registered_model_of_its_own():
+    large, default = load_config("large"), load_config("default")
+    assert large.train.transformer.model_path == "all-mpnet-base-v2"
+    assert large.train.transformer.in_domain_weight == 0
+    assert large.mlflow.registered_model != default.mlflow.registered_model  # never races predict's champion
+    assert large.mlflow.champion_metric == "valid_macro_f1"
+    # The distilled config's teacher is the large config's hybrid, where make train CONFIG=large saves it.
+    teacher = load_config("distilled").train.transformer.teacher
+    assert REPO_ROOT / teacher == large.outputs_dir / "models" / "hybrid" / "model"
