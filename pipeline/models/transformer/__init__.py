@@ -19,9 +19,10 @@ Training: Hugging Face ``datasets`` for the encoded data, length-grouped
 shuffled batches with dynamic padding, AdamW with linear warmup and decay,
 class-weighted cross-entropy, the best checkpoint on valid (DSE macro-F1, or with
 ``select_checkpoint: articles`` SEESAW valid's triplet F1 under a tuned rule), every
-seed from the config. CPU by default, in bf16 autocast where the CPU has
-native bf16 (AMX or AVX512-BF16), else fp32; a GPU when present (mixed
-precision).
+seed from the config; optionally a teacher's soft targets beside the gold
+labels (distillation) and a transitive-consistency loss over the pairs of one
+text. CPU by default, in bf16 autocast where the CPU has native bf16 (AMX or
+AVX512-BF16), else fp32; a GPU when present (mixed precision).
 
 Saved folder: the encoder's ``config.json`` (label maps in id2label/label2id)
 and ``model.safetensors``, the tokenizer with its marker tokens, and
@@ -33,8 +34,8 @@ of a pair share one canonical text, which is encoded once.
 
 Modules: ``device`` (threads, bf16 support, seeds), ``encoding`` (markers and
 entity-preserving truncation), ``network`` (the pair classifier and its
-batches), ``quantize`` (the int8 copy) and ``model`` (training, prediction,
-saving). This module holds the settings and registers the family; the heavy
+batches), ``quantize`` (the int8 copy), ``consistency`` (transitive paths and
+their loss) and ``model`` (training, prediction, saving). This module holds the settings and registers the family; the heavy
 modules (torch, transformers) load when a model is first built or loaded.
 """
 
