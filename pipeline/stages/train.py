@@ -165,10 +165,9 @@ def run(config: Config, families: list[str] | None = None) -> None:
             metrics |= e2e_metrics
             tags["decision_rule"] = rule.to_json()
             tags[E2E_DIGEST_TAG] = labelled.digest()
+        logged_train = train.drop(columns=["weight", "in_domain", *TEACHER_COLUMNS], errors="ignore")
         run_info = tracking.log_training(config, family, model_dir / "model", report, metrics,
-                                         {"train": (train.drop(columns=["weight", "in_domain", *TEACHER_COLUMNS], errors="ignore"),
-                                                    train_path),
-                                          "valid": (valid, valid_path)}, tags)
+                                         {"train": (logged_train, train_path), "valid": (valid, valid_path)}, tags)
         write_text_atomic(model_dir / "run.json", json.dumps(run_info, indent=2))
         rule_line = ""
         if "decision_rule" in tags:

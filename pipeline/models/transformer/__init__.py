@@ -35,8 +35,9 @@ of a pair share one canonical text, which is encoded once.
 Modules: ``device`` (threads, bf16 support, seeds), ``encoding`` (markers and
 entity-preserving truncation), ``network`` (the pair classifier and its
 batches), ``quantize`` (the int8 copy), ``consistency`` (transitive paths and
-their loss) and ``model`` (training, prediction, saving). This module holds the settings and registers the family; the heavy
-modules (torch, transformers) load when a model is first built or loaded.
+their loss) and ``model`` (training, prediction, saving). This module holds the
+settings and registers the family; the heavy modules (torch, transformers) load
+when a model is first built or loaded.
 """
 
 from __future__ import annotations
@@ -127,8 +128,8 @@ class TransformerConfig(FamilySettings):
     teacher: str | None = Field(
         default=None,
         description="distillation: a saved model folder of any family (make train CONFIG=large writes "
-                    "outputs/large/models/<family>/model) whose pair-class probabilities on every training row "
-                    "become soft targets beside the gold labels; None: gold labels alone")
+                    "outputs/large/models/<family>/model) whose pair-class probabilities on the DSE training rows "
+                    "(see distill_in_domain) become soft targets beside the gold labels; None: gold labels alone")
     distill_weight: float = Field(default=0.5, ge=0, le=1,
                                   description="share of the loss given to the teacher's soft targets")
     distill_in_domain: bool = Field(
@@ -146,7 +147,6 @@ class TransformerConfig(FamilySettings):
         description="canonical: train and predict on the source-first reading of each pair; both: also train on "
                     "the swapped reading (direction-swap augmentation, twice the examples) and average the two "
                     "readings' predictions (twice the prediction cost)")
-
 
     @model_validator(mode="after")
     def _consistency_needs_one_pass(self) -> "TransformerConfig":
