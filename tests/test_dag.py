@@ -16,7 +16,11 @@ import re
 import shutil
 import subprocess
 
-from pipeline.core.config import REPO_ROOT
+import pytest
+
+from pipeline.core.config import REPO_ROOT, load_config
+from pipeline.models.base import MODEL_CARD
+from pipeline.stages.plan import plan_text
 
 
 def dry_run(smoke_run, tmp_path, goal: str, extra: list[str], state=None, engine: str = "") -> list[str]:
@@ -111,3 +115,34 @@ def test_predict_on_ray_runs_no_front_half_stage(smoke_run, tmp_path):
     assert stages(local) == ["predict"] and re.search(r"--alongside \S*make .*never-built/pairs\.parquet", local[0])
     assert stages(dry_run(smoke_run, tmp_path, "pairs", unbuilt, state=tmp_path / "local")) == [
         "articles,claims", "actors,pairs"]
+
+
+def test_a_distilled_family_depends_on_its_teacher(tmp_path):
+    """The teacher's model card is a prerequisite of the student: a retrained teacher retrains it."""
+    teacher = tmp_path / "teacher"
+    config = load_config("smoke", ["train.models=[majority,tfidf,transformer]", f"train.transformer.teacher={teacher}"])
+    lines = plan_text(config).splitlines()
+    assert f"$(OUTPUTS_DIR)/models/transformer/run.json: {teacher / MODEL_CARD}" in lines
+    assert not any("teacher" in line for line in plan_text(load_config("smoke")).splitlines())
+
+
+def test_a_teacher_path_make_cannot_name_is_refused(tmp_path):
+    config = load_config("smoke", ["train.models=[majority,tfidf,transformer]",
+                                   f"train.transformer.teacher={tmp_path / 'my teacher'}"])
+    with pytest.raises(ValueError, match="make cannot name this path"):
+        plan_text(config)
+
+
+def test_a_missing_teacher_stops_make_before_any_training_of_its_student(smoke_run, tmp_path):
+    """The teacher belongs to another config's run: make says how to train it and trains nothing."""
+    teacher = tmp_path / "teacher"
+    overrides = [*smoke_run["overrides"], "train.models=[majority,tfidf,transformer]",
+                 f"train.transformer.teacher={teacher}", f"paths.outputs_dir={tmp_path / 'outputs'}"]
+    state = tmp_path / "state"
+    shutil.copytree(smoke_run["root"] / "state", state, symlinks=True)
+    command = ["make", "--no-print-directory", "train", "RUN=echo would-run", "CONFIG=smoke", f"STATE={state}",
+               f"ARGS={' '.join(overrides)}"]
+    done = subprocess.run(command, cwd=REPO_ROOT, env=smoke_run["env"], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert f"{teacher / MODEL_CARD}: no saved stance model for train.transformer.teacher" in done.stderr
+    assert "would-run train --family transformer" not in done.stdout

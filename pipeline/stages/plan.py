@@ -17,6 +17,7 @@ from pipeline.core.config import CONFIG_DIR, REPO_ROOT, Config, write_if_changed
 from pipeline.corpora.base import corpus_adapter, table_file
 from pipeline.corpora.fetch import parse_manifest
 from pipeline.frontend.articles import input_files
+from pipeline.models.base import MODEL_CARD
 from pipeline.models.registry import family_sources
 
 PLAN_FILE = "plan.mk"
@@ -69,7 +70,29 @@ def plan_text(config: Config) -> str:
         if needs:
             prerequisites = " ".join(f"$(OUTPUTS_DIR)/models/{n}/run.json" for n in needs)
             lines.append(f"$(OUTPUTS_DIR)/models/{family}/run.json: {prerequisites}")
+    for family in order:
+        lines.extend(teacher_rules(config, family))
     return "\n".join(lines) + "\n"
+
+
+def teacher_rules(config: Config, family: str) -> list[str]:
+    """Make rules for a family distilled from a saved model (``train.<family>.teacher``): the
+    teacher's model card is a prerequisite, so a retrained teacher retrains the student. The teacher
+    belongs to another config's run, which this make cannot build: a missing one stops make with
+    the command that trains it."""
+    teacher = getattr(config.train.family(family), "teacher", None)
+    if teacher is None:
+        return []
+    path = Path(teacher).expanduser()
+    card = _relative((path if path.is_absolute() else REPO_ROOT / path) / MODEL_CARD)
+    if any(char in card for char in " \t'$:#%\\"):
+        raise ValueError(f"train.{family}.teacher={teacher!r}: make cannot name this path as a prerequisite; "
+                         "use a path without spaces, quotes or any of $ : # % \\")
+    message = (f"{card}: no saved stance model for train.{family}.teacher; train the teacher first "
+               "(make train CONFIG=large writes outputs/large/models/<family>/model)")
+    return [f"$(OUTPUTS_DIR)/models/{family}/run.json: {card}",
+            f"{card}:",
+            f"\t@echo '{message}' >&2; exit 1"]
 
 
 def _size_and_time(path: Path) -> list[int]:
