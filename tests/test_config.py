@@ -170,6 +170,8 @@ def test_the_large_config_trains_mpnet_on_dse_alone_under_a_registered_model_of_
     large, default = load_config("large"), load_config("default")
     assert large.train.transformer.model_path == "all-mpnet-base-v2"
     assert large.train.transformer.in_domain_weight == 0
+    # The recipe chosen on DSE valid: marked pairs read both ways round (docs/benchmarks.md, "The DSE record").
+    assert not large.train.transformer.one_pass and large.train.transformer.readings == "both"
     assert large.mlflow.registered_model != default.mlflow.registered_model  # never races predict's champion
     assert large.mlflow.champion_metric == "valid_macro_f1"
     # The distilled config's teacher is the large config's hybrid, where make train CONFIG=large saves it.
