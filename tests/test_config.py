@@ -54,7 +54,7 @@ def test_no_config_file_restates_a_default(name):
 
 
 def test_the_shipped_configs_are_checked():
-    assert {"default", "best", "large", "distilled", "smoke"} <= set(_config_files())
+    assert {"default", "best", "large", "large-articles", "distilled", "smoke"} <= set(_config_files())
 
 
 def test_restated_keys_are_found(tmp_path):
@@ -177,3 +177,14 @@ def test_the_large_config_trains_mpnet_on_dse_alone_under_a_registered_model_of_
     # The distilled config's teacher is the large config's hybrid, where make train CONFIG=large saves it.
     teacher = load_config("distilled").train.transformer.teacher
     assert REPO_ROOT / teacher == large.outputs_dir / "models" / "hybrid" / "model"
+
+
+def test_the_large_articles_config_races_the_default_on_whole_articles():
+    """The larger encoder on the default's whole-article recipe: same registered model, same champion
+    metric, so the better of the two is the champion that make predict serves."""
+    large, default = load_config("large-articles"), load_config("default")
+    assert large.train.transformer.model_path == "all-mpnet-base-v2"
+    assert large.train.transformer.in_domain_weight == default.train.transformer.in_domain_weight > 0
+    assert large.mlflow.registered_model == default.mlflow.registered_model
+    assert large.mlflow.champion_metric == default.mlflow.champion_metric
+    assert large.decision == default.decision
