@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 import pandas as pd
 
-from pipeline.core.config import ExamplesConfig
+from pipeline.core.config import REPO_ROOT, ExamplesConfig
 from pipeline.core.decision import LabelledCandidates
 from pipeline.core.markers import swap_roles  # noqa: F401  (re-exported: the families read both ways)
 from pipeline.core.labels import (
@@ -32,6 +32,18 @@ from pipeline.core.labels import (
 MODEL_CARD = "stance_model.json"
 #: Columns of a training frame that hold a teacher model's pair-class probabilities (distillation).
 TEACHER_COLUMNS: tuple[str, ...] = tuple(f"teacher_p{k}" for k in range(len(PAIR_CLASS_NAMES)))
+
+
+def teacher_folder(teacher: str) -> Path:
+    """The saved model folder that a ``teacher`` setting names (relative to the repository root, or absolute)."""
+    path = Path(teacher).expanduser()
+    return path if path.is_absolute() else REPO_ROOT / path
+
+
+def missing_teacher_message(folder: str, family: str) -> str:
+    """The one-line error for a teacher folder without a saved stance model."""
+    return (f"{folder}: no saved stance model for train.{family}.teacher; train the teacher first "
+            "(make train CONFIG=large writes outputs/large/models/<family>/model)")
 
 
 @dataclass

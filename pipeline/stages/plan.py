@@ -17,7 +17,7 @@ from pipeline.core.config import CONFIG_DIR, REPO_ROOT, Config, write_if_changed
 from pipeline.corpora.base import corpus_adapter, table_file
 from pipeline.corpora.fetch import parse_manifest
 from pipeline.frontend.articles import input_files
-from pipeline.models.base import MODEL_CARD
+from pipeline.models.base import MODEL_CARD, missing_teacher_message, teacher_folder
 from pipeline.models.registry import family_sources
 
 PLAN_FILE = "plan.mk"
@@ -83,13 +83,11 @@ def teacher_rules(config: Config, family: str) -> list[str]:
     teacher = getattr(config.train.family(family), "teacher", None)
     if teacher is None:
         return []
-    path = Path(teacher).expanduser()
-    card = _relative((path if path.is_absolute() else REPO_ROOT / path) / MODEL_CARD)
+    card = _relative(teacher_folder(teacher) / MODEL_CARD)
     if any(char in card for char in " \t'$:#%\\"):
         raise ValueError(f"train.{family}.teacher={teacher!r}: make cannot name this path as a prerequisite; "
                          "use a path without spaces, quotes or any of $ : # % \\")
-    message = (f"{card}: no saved stance model for train.{family}.teacher; train the teacher first "
-               "(make train CONFIG=large writes outputs/large/models/<family>/model)")
+    message = missing_teacher_message(card, family)
     return [f"$(OUTPUTS_DIR)/models/{family}/run.json: {card}",
             f"{card}:",
             f"\t@echo '{message}' >&2; exit 1"]

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pipeline.core.config import REPO_ROOT, Config, config_to_yaml
+from pipeline.core.config import Config, config_to_yaml
 from pipeline.core.decision import DecisionRule, LabelledCandidates, tune_rule
 from pipeline.core.metrics import score_split
 from pipeline.core.tables import read_table, write_table, write_text_atomic
@@ -28,7 +28,7 @@ from pipeline.corpora.examples import in_domain_examples
 from pipeline.frontend.gold_examples import gold_pair_examples
 from pipeline.frontend.pairs import AUTHOR
 from pipeline.models import build_model, load_model
-from pipeline.models.base import MODEL_CARD, TEACHER_COLUMNS, StanceModel
+from pipeline.models.base import MODEL_CARD, TEACHER_COLUMNS, StanceModel, missing_teacher_message, teacher_folder
 from pipeline.tracking.registry import E2E_DIGEST_TAG
 from pipeline.tracking import runs as tracking
 
@@ -77,11 +77,9 @@ def with_teacher(train: pd.DataFrame, teacher: str, family: str, rows: pd.Index 
     """`train` with the pair-class probabilities of the saved model at `teacher` (a folder, relative
     to the repository root or absolute) in :data:`TEACHER_COLUMNS`: the soft targets of distillation,
     for the rows labelled `rows` (default all; the others get NaN, gold labels alone)."""
-    path = Path(teacher).expanduser()
-    path = path if path.is_absolute() else REPO_ROOT / path
+    path = teacher_folder(teacher)
     if not (path / MODEL_CARD).exists():
-        raise RuntimeError(f"{path}: no saved stance model for train.{family}.teacher; train the teacher first "
-                           "(make train CONFIG=large writes outputs/large/models/<family>/model)")
+        raise RuntimeError(missing_teacher_message(str(path), family))
     rows = train.index if rows is None else rows
     model = load_model(path)
     started = time.perf_counter()
