@@ -15,6 +15,7 @@ from mlflow.tracking import MlflowClient
 from pipeline.__main__ import STAGES
 from pipeline.bench import speed as S
 from pipeline.core.config import ConfigError, SpeedConfig, load_config
+from pipeline.core.decision import DecisionRule
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL
 
 # ------------------------------------------------------------------ FLOPs ---
@@ -106,10 +107,15 @@ def test_counted_model_finds_a_hybrids_transformer_member():
 
 def test_stance_tables_count_every_pair_and_affiliations_default_to_the_actor():
     pairs = pd.DataFrame({"article_id": ["x", "x", "y"], "source": ["A", "A", "B"], "target": ["B", "B", "A"],
-                          "source_affiliation": ["Land", "Land", None], "target_affiliation": [None, None, "Land"]})
-    labels = pd.DataFrame({"label": [HOSTILE, NEUTRAL, HOSTILE], "confidence": [0.9, 0.8, 0.7]})
+                          "source_affiliation": ["Land", "Land", None], "target_affiliation": [None, None, "Land"],
+                          "origin": ["mention", "mention", "speaker"]})
+    labels = pd.DataFrame({"label": [HOSTILE, NEUTRAL, HOSTILE], "confidence": [0.9, 0.8, 0.7],
+                           "p_supportive": [0.05, 0.1, 0.1], "p_hostile": [0.9, 0.1, 0.7]})
     articles = pd.DataFrame({"article_id": ["x", "y", "z"], "title": ["X", "Y", "Z"]})
-    stance_pairs, stance_articles = S.stance_tables(pairs, labels, articles, Counter({"x": 2, "y": 1}))
+    rule = DecisionRule(article_entity_threshold=0.8)
+    stance_pairs, stance_articles, article_pairs = S.stance_tables(pairs, labels, articles, Counter({"x": 2, "y": 1}),
+                                                                   rule)
+    assert article_pairs[["article_id", "n_claims", "label"]].values.tolist() == [["x", 2, HOSTILE], ["y", 1, NEUTRAL]]
     assert stance_articles["n_pairs"].tolist() == [2, 1, 0] and stance_articles["n_claims"].tolist() == [2, 1, 0]
     assert stance_articles["n_hostile"].tolist() == [1, 1, 0]
     affiliation = stance_pairs[stance_pairs["level"] == "affiliation"]

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from pipeline.core.decision import DecisionRule, LabelledCandidates, apply_rule, f1_curve, tune_rule
+from pipeline.core.decision import (
+    DecisionRule,
+    LabelledCandidates,
+    apply_rule,
+    article_evidence,
+    article_labels,
+    f1_curve,
+    tune_article_rule,
+    tune_rule,
+)
 from pipeline.core.labels import HOSTILE, NEUTRAL, SUPPORTIVE
 
 #            supportive hostile neutral
@@ -78,3 +88,44 @@ def test_candidates_digest_changes_with_any_text_label_group_or_gold_count():
     changed = [candidates(texts=("a", "c")), candidates(gold=(HOSTILE, NEUTRAL)), candidates(author=(False, False)),
                candidates(n_gold={"entity": 2, "author": 0})]
     assert all(other.digest() != base for other in changed)
+
+
+# ---------------------------------------------------------- article level ---
+
+def _claims(rows):
+    return pd.DataFrame(rows, columns=["article_id", "source", "target", "label", "p_supportive", "p_hostile"])
+
+
+def test_article_evidence_combines_a_pairs_claims_by_noisy_or():
+    rows = _claims([("a", "X", "Y", NEUTRAL, 0.1, 0.5), ("a", "X", "Y", HOSTILE, 0.0, 0.6),
+                    ("a", "Y", "X", NEUTRAL, 0.2, 0.1), ("b", "X", "Y", SUPPORTIVE, 1.0, 0.0)])
+    evidence = article_evidence(rows, ["article_id", "source", "target"])
+    assert evidence[["article_id", "source", "target"]].values.tolist() == [["a", "X", "Y"], ["a", "Y", "X"],
+                                                                             ["b", "X", "Y"]]
+    assert evidence["n_claims"].tolist() == [2, 1, 1] and evidence["n_hostile"].tolist() == [1, 0, 0]
+    assert evidence["hostility"].tolist() == pytest.approx([1 - 0.5 * 0.4, 0.1, 0.0])
+    assert evidence["support"].tolist() == pytest.approx([0.1, 0.2, 1.0], abs=1e-5)  # certainty is clipped
+
+
+def test_article_labels_hold_the_combined_strength_to_the_groups_threshold():
+    rows = _claims([("a", "X", "Y", NEUTRAL, 0.1, 0.5), ("a", "X", "Y", NEUTRAL, 0.0, 0.5),
+                    ("a", "Y", "X", SUPPORTIVE, 0.6, 0.1), ("a", "Z", "X", NEUTRAL, 0.3, 0.3)])
+    evidence = article_evidence(rows, ["article_id", "source", "target"])
+    author = np.array([False, False, True])
+    # Two claims at 0.5 hostility make 0.75 together: above 0.7, where neither claim alone is.
+    rule = DecisionRule(article_entity_threshold=0.7, article_author_threshold=0.2)
+    assert article_labels(evidence, author, rule).tolist() == [HOSTILE, NEUTRAL, SUPPORTIVE]  # a tie goes to support
+    # Without article thresholds: the majority of the stanced claims, neutral where none is stanced.
+    assert not DecisionRule(0.5, 0.5).has_article_rule() and rule.has_article_rule()
+    assert article_labels(evidence, author, DecisionRule(0.5, 0.5)).tolist() == [NEUTRAL, SUPPORTIVE, NEUTRAL]
+    assert DecisionRule.from_json(rule.to_json()) == rule
+
+
+def test_article_tuning_scores_a_pair_once_against_the_articles_gold():
+    evidence = pd.DataFrame({"support": [0.9, 0.2, 0.1, 0.05], "hostility": [0.0, 0.7, 0.4, 0.3]})
+    gold = pd.Series([frozenset({SUPPORTIVE}), frozenset({SUPPORTIVE, HOSTILE}), frozenset(), frozenset({HOSTILE})])
+    thresholds, figures = tune_article_rule(evidence, gold, np.zeros(4, bool), {"entity": 5, "author": 0},
+                                            np.array([0.25, 0.35, 0.5, 0.8]))
+    # 0.35: three predicted, two right (P 2/3, R 2/5); 0.25 adds a right one (3/4, 3/5): F1 2/3 is the best.
+    assert thresholds == {"entity": 0.25, "author": None}
+    assert figures["article_entity_f1"] == pytest.approx(2 / 3) and figures["article_entity_predicted"] == 4

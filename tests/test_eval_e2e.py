@@ -8,6 +8,7 @@ from mlflow.tracking import MlflowClient
 
 from pipeline.bench import e2e as E
 from pipeline.core.config import load_config, load_lexicon
+from pipeline.core.decision import DecisionRule
 from pipeline.core.tables import read_table
 from pipeline.frontend.runner import FrontHalf
 
@@ -100,6 +101,30 @@ def test_article_counts_add_up_to_the_scores_and_the_bootstrap_brackets_them():
     assert interval["entity_strict_f1_low"] <= metrics["entity_strict_f1"] <= interval["entity_strict_f1_high"]
     assert interval["entity_strict_f1_low"] < interval["entity_strict_f1_high"]
     assert interval == E.bootstrap_f1(counts, ["x", "y", "z"], samples=500, confidence=0.9, seed=1)
+
+
+def test_article_triplets_combine_a_pairs_candidates_and_the_lenient_scheme_scores_them():
+    candidates = pd.DataFrame({"article_id": ["x"] * 4, "sentence_id": [0, 1, 2, 2],
+                               "source": ["Obama", "Obama", "Obama", "CNN"],
+                               "target": ["Congress", "Congress", "Republicans", "Obama"],
+                               "origin": ["mention", "speaker", "mention", "author"]})
+    labels = pd.DataFrame({"label": ["neutral", "neutral", "hostile", "neutral"],
+                           "p_supportive": [0.0, 0.1, 0.0, 0.5], "p_hostile": [0.6, 0.6, 0.5, 0.0]})
+    rule = DecisionRule(0.55, 0.55, article_entity_threshold=0.8, article_author_threshold=0.9)
+    found = E.article_triplets(candidates, labels, rule)
+    # Obama -> Congress: two claims at 0.6 make 0.84, above 0.8; Obama -> Republicans (0.5) is not;
+    # the author's 0.5 is below its 0.9.
+    assert found[["source", "target", "polarity", "is_author", "sentence_id"]].values.tolist() == [
+        ["Obama", "Congress", "NEG", False, -1]]
+    assert found["confidence"].tolist() == pytest.approx([1 - 0.4 * 0.4])
+    claim_level = pred([("x", 2, "Obama", "Republicans", "NEG", False)])
+    g = gold([("x", 0, "Barack Obama", "Congress", "NEG", False)])
+    metrics, flagged, _ = E.score(claim_level, g, E.NameMatcher(NAMES, LEXICON), found)
+    assert metrics["entity_lenient_f1"] == 1.0 and metrics["entity_strict_f1"] == 0.0
+    assert flagged["matched_lenient"].tolist() == [False]  # its article-level triplet is not Obama -> Republicans
+    counts = E.article_counts(claim_level, g, E.NameMatcher(NAMES, LEXICON), found)
+    lenient = counts[(counts["group"] == "entity") & (counts["scheme"] == "lenient")]
+    assert lenient[["n_predicted", "n_gold", "n_matched"]].sum().tolist() == [1, 1, 1]
 
 
 def test_floor_baseline_labels_every_pair_with_the_train_majority():

@@ -46,6 +46,20 @@ def test_triplets_leave_out_authors_unlisted_and_duplicates_and_reconcile():
         P.pair_given_triplets(frame.assign(sentiment="MEH"))
 
 
+def test_article_gold_counts_one_triplet_per_article_pair_and_polarity():
+    frame = triplets_frame([
+        ("a", 0, "Donald Trump", False, "NEG", "Nancy Pelosi"),
+        ("a", 3, "Donald Trump", False, "NEG", "Nancy Pelosi"),  # the same stance in another sentence
+        ("a", 4, "Donald Trump", False, "POS", "Nancy Pelosi"),  # the other polarity counts apart
+        ("a", 1, None, True, "POS", "Donald Trump"),
+        ("a", 2, None, True, "POS", "Donald Trump"),
+        ("a", 2, "Not in the list", False, "NEG", "Nancy Pelosi"),
+        ("b", 0, None, True, "NEG", "Not in the list"),
+        ("b", 1, "Donald Trump", False, "NEG", "Nancy Pelosi"),  # another article
+    ])
+    assert G.article_gold_counts(frame) == {"entity": 3, "author": 1}
+
+
 def marks(text: str) -> list[tuple[str, str]]:
     """The (marker, inner text) of every marked span."""
     return re.findall(r"<(src|tgt)>(.*?)</\1>", text)

@@ -139,6 +139,28 @@ def test_predict_corpus_counts_reconcile_and_articles_without_pairs_get_zero_row
     assert (russia.target, russia.n_pairs) == ("Ukraine", 15)
 
 
+def test_article_pairs_combine_each_articles_claims_across_batches(tmp_path):
+    write_corpus(tmp_path, n_articles=5, claims_per_article=3)  # per article: praised, attacked, praised
+    result = P.predict_corpus(KeywordModel(), tmp_path, tmp_path / "out", batch_size=4)  # articles straddle batches
+    by_article = read_table(tmp_path / "out" / "stance_article_pairs.parquet", "stance_article_pairs")
+    assert len(by_article) == 10 == result["counts"]["n_article_pairs"] and by_article["n_claims"].sum() == 30
+    assert len(pd.read_csv(tmp_path / "out" / "stance_article_pairs.csv")) == 10
+    lavrov = by_article[by_article["source"] == "Sergey Lavrov"]
+    assert lavrov[["n_claims", "n_supportive", "n_hostile"]].drop_duplicates().values.tolist() == [[3, 2, 1]]
+    assert lavrov["support"].tolist() == pytest.approx([1 - 0.2 * 0.9 * 0.2] * 5)
+    assert lavrov["hostility"].tolist() == pytest.approx([1 - 0.9 * 0.2 * 0.9] * 5)
+    assert (lavrov["source_affiliation"] + "/" + lavrov["target_affiliation"]).eq("Russia/Ukraine").all()
+    # The version's rule without article thresholds: the majority of the stanced claims.
+    assert lavrov["label"].eq("supportive").all() and result["counts"]["n_article_supportive"] == 5
+    assert by_article.loc[by_article["source"] == "Volodymyr Zelensky", "label"].eq("neutral").all()
+    # With them: the combined support, 0.964, against the threshold.
+    for threshold, expected in ((0.95, "supportive"), (0.97, "neutral")):
+        rule = DecisionRule(article_entity_threshold=threshold, article_author_threshold=0.5)
+        P.predict_corpus(KeywordModel(), tmp_path, tmp_path / "out", batch_size=4, rule=rule)
+        again = read_table(tmp_path / "out" / "stance_article_pairs.parquet", "stance_article_pairs")
+        assert again.loc[again["source"] == "Sergey Lavrov", "label"].eq(expected).all()
+
+
 def test_a_corpus_without_pairs_writes_empty_tables_not_errors(tmp_path):
     write_corpus(tmp_path, n_articles=0, empty_articles=2)
     result = P.predict_corpus(KeywordModel(), tmp_path, tmp_path / "out", batch_size=8)
@@ -296,12 +318,20 @@ def test_output_differences_are_up_to_row_order_and_count_what_differs(tmp_path)
                             "p_supportive": [0.1, 0.2], "confidence": [0.7, 0.6]})
     pairs = pd.DataFrame({"level": ["actor"], "source": ["A"], "target": ["B"], "n_pairs": [2], "mean_stance": [0.5]})
     articles = pd.DataFrame({"article_id": ["a1"], "n_pairs": [2]})
-    for folder, frame in ((first, stances), (second, stances.iloc[::-1].assign(p_supportive=[0.2, 0.1 + 1e-4]))):
+    article_pairs = pd.DataFrame({"article_id": ["a1", "a1"], "source": ["A", "B"], "target": ["B", "A"],
+                                  "is_author": [False, False], "support": [0.3, 0.1], "label": ["neutral", "hostile"]})
+    for folder, frame, by_article in ((first, stances, article_pairs),
+                                      (second, stances.iloc[::-1].assign(p_supportive=[0.2, 0.1 + 1e-4]),
+                                       article_pairs.iloc[::-1].assign(support=[0.1, 0.3 + 1e-3],
+                                                                       label=["neutral", "neutral"]))):
         folder.mkdir()
         frame.to_parquet(folder / "stances.parquet")
         pairs.to_parquet(folder / "stance_pairs.parquet")
         articles.to_parquet(folder / "stance_articles.parquet")
+        by_article.to_parquet(folder / "stance_article_pairs.parquet")
     found = P.output_differences(first, second)
+    assert found["stance_article_pairs"]["rows_differing"] == 1  # B -> A: hostile against neutral
+    assert found["stance_article_pairs"]["max_float_difference"] == pytest.approx(1e-3)
     assert found["stances"]["rows_differing"] == 0 and found["stances"]["max_float_difference"] == 0.0
     assert found["stances"]["max_probability_difference"] == pytest.approx(1e-4)
     assert found["stance_pairs"] == {"rows": 1, "rows_differing": 0, "max_probability_difference": 0.0,

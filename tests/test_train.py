@@ -41,6 +41,13 @@ def seesaw_tables(tiny_rows, config) -> None:
     recall = {group: {"scored": n, "matched": n, "recall": 1.0} for group, n in (("entity", 4), ("author", 0))}
     report = {"splits": {"valid": {"candidate_recall": recall}}}
     (config.tables_dir / "seesaw_examples.json").write_text(json.dumps(report), encoding="utf-8")
+    # Valid's gold at the article level: two entity triplets (one repeated in another sentence) and
+    # one "Not in the list", which is not counted.
+    write_table(pd.DataFrame({"article_id": ["a"] * 4, "split": ["valid"] * 4, "sentence_id": [0, 1, 1, 2],
+                              "subject": ["Nancy Pelosi", "Nancy Pelosi", "Joe Biden", "Not in the list"],
+                              "subject_is_author": [False] * 4, "sentiment": ["NEG", "NEG", "POS", "POS"],
+                              "object": ["Donald Trump", "Donald Trump", "Nancy Pelosi", "Joe Biden"]}),
+                "seesaw_triplets", config.tables_dir / "seesaw_triplets.parquet")
 
 
 def test_whole_article_candidates_join_dse_train_with_their_weight(tiny_rows, tiny_config):
@@ -105,6 +112,9 @@ def test_a_rule_family_gets_its_decision_rule_on_seesaw_valid(tiny_rows, tiny_co
     run = MlflowClient().get_run(run_info["run_id"])
     rule = DecisionRule.from_json(run.data.tags["decision_rule"])
     assert rule.entity_threshold is not None and rule.author_threshold is None  # no author candidates
+    assert rule.article_entity_threshold is not None and rule.article_author_threshold is None
+    assert train.article_gold(config) == {"entity": 2, "author": 0}
+    assert 0.0 <= run.data.metrics["valid_e2e_article_entity_f1"] <= 1.0
     assert run.data.tags["valid_e2e_digest"] == train.labelled_candidates(
         train.read_table(config.tables_dir / "seesaw_examples_valid.parquet", "seesaw_examples"), config).digest()
     assert 0.0 <= run.data.metrics["valid_e2e_entity_f1"] <= 1.0 and run.data.metrics["valid_e2e_candidates"] == 10

@@ -24,8 +24,11 @@ matching per article), so no prediction is counted twice. Three schemes:
 
 - ``strict``: same sentence, subject and object matched, same polarity;
 - ``lenient``: same article, subject and object matched, same polarity, the
-  sentence ignored (triplets deduplicated per article first): what a
-  corpus-level stance table sees;
+  sentence ignored: what a corpus-level stance table sees. The predictions are
+  the article's stances of its pairs under the rule's article thresholds
+  (:func:`pipeline.core.decision.article_labels`, as ``make predict``'s
+  ``stance_article_pairs``); a rule without them (from before they existed)
+  gives the claim-level triplets deduplicated per article;
 - ``pair``: as strict but the polarity ignored: did the system find who
   takes a stance on whom at all.
 
@@ -51,7 +54,7 @@ import pandas as pd
 
 from pipeline.bench.frontend import load_seesaw
 from pipeline.core.config import Config, LexiconConfig, flatten, lexicon_digest
-from pipeline.core.decision import DecisionRule
+from pipeline.core.decision import DecisionRule, article_evidence, article_labels
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
 from pipeline.core.metrics import prf
 from pipeline.core.progress import progress
@@ -153,6 +156,31 @@ def predicted_triplets(candidates: pd.DataFrame, labels: pd.DataFrame) -> pd.Dat
     }).astype({"sentence_id": "int64"})
 
 
+def article_triplets(candidates: pd.DataFrame, labels: pd.DataFrame, rule: DecisionRule) -> pd.DataFrame:
+    """The article-level triplets of the rule's article thresholds: per article and directed pair, the
+    stance of the noisy-or of its candidates' probabilities (`labels`: the decided claim labels and
+    the probabilities, one row per candidate), in :func:`predicted_triplets`' columns; sentence_id -1."""
+    if len(candidates) != len(labels):
+        raise ValueError(f"{len(labels)} labels for {len(candidates)} candidate pairs")
+    keys = ["article_id", "source", "target", "is_author"]
+    rows = pd.DataFrame({"article_id": candidates["article_id"].to_numpy(), "source": candidates["source"].to_numpy(),
+                         "target": candidates["target"].to_numpy(),
+                         "is_author": (candidates["origin"] == "author").to_numpy(),
+                         "label": labels["label"].to_numpy(), "p_supportive": labels["p_supportive"].to_numpy(),
+                         "p_hostile": labels["p_hostile"].to_numpy()})
+    evidence = article_evidence(rows, keys)
+    decided = article_labels(evidence, evidence["is_author"].to_numpy(), rule)
+    stanced = decided != NEUTRAL
+    chosen = evidence[stanced]
+    return pd.DataFrame({
+        "article_id": chosen["article_id"].to_numpy(), "sentence_id": np.full(len(chosen), -1, dtype="int64"),
+        "source": chosen["source"].to_numpy(), "target": chosen["target"].to_numpy(),
+        "polarity": pd.Series(decided[stanced], dtype=object).map(POLARITY).to_numpy(),
+        "is_author": chosen["is_author"].to_numpy(dtype=bool),
+        "confidence": np.maximum(chosen["support"], chosen["hostility"]).to_numpy(dtype=float), "text": "",
+    })
+
+
 class ConstantModel:
     """A floor: every pair gets the same label, with confidence 1 (pyfunc-like `predict`)."""
     def __init__(self, label: str) -> None:
@@ -243,16 +271,26 @@ def _flags(full: pd.DataFrame, matched: pd.DataFrame, keys: list[str]) -> pd.Ser
     return pd.Series(merged["_hit"].fillna(False).astype(bool).to_numpy(), index=full.index)
 
 
-def score(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
+def scheme_predictions(pred: pd.DataFrame, article_pred: pd.DataFrame | None, scheme: str) -> pd.DataFrame:
+    """The predictions a scheme scores: the article-level triplets for ``lenient`` when there are any."""
+    return article_pred if scheme == "lenient" and article_pred is not None else pred
+
+
+def score(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher,
+          article_pred: pd.DataFrame | None = None) -> tuple[dict[str, float], pd.DataFrame, pd.DataFrame]:
     """Every group and scheme: metrics ``{group}_{scheme}_{precision,recall,f1,n_predicted,n_gold,n_matched}``,
-    and the predicted and gold triplets flagged with their strict and lenient matches."""
+    and the predicted and gold triplets flagged with their strict and lenient matches. `article_pred`
+    (:func:`article_triplets`), when given, is what the lenient scheme scores; a claim-level triplet
+    is then flagged lenient when its article-level triplet was matched."""
     metrics: dict[str, float] = {}
     pred, gold = pred.reset_index(drop=True), gold.reset_index(drop=True)
     pred_flags = {s: pd.Series(False, index=pred.index) for s in ("strict", "lenient")}
     gold_flags = {s: pd.Series(False, index=gold.index) for s in ("strict", "lenient")}
     for group, is_author in GROUPS.items():
-        p_group, g_group = pred[pred["is_author"] == is_author], gold[gold["is_author"] == is_author]
+        g_group = gold[gold["is_author"] == is_author]
         for scheme in SCHEMES:
+            scored = scheme_predictions(pred, article_pred, scheme)
+            p_group = scored[scored["is_author"] == is_author]
             p_hit, g_hit = match_triplets(p_group, g_group, matcher, scheme)
             n_matched = int(p_hit["hit"].sum())
             assert n_matched == int(g_hit["hit"].sum()), "a one-to-one matching pairs as many of each side"
@@ -269,12 +307,15 @@ def score(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher) -> tuple
     return metrics, flagged_pred, flagged_gold
 
 
-def article_counts(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher) -> pd.DataFrame:
+def article_counts(pred: pd.DataFrame, gold: pd.DataFrame, matcher: NameMatcher,
+                   article_pred: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per article, group and scheme: predicted, gold and matched triplets (the sums give :func:`score`'s)."""
     frames = []
     for group, is_author in GROUPS.items():
-        p_group, g_group = pred[pred["is_author"] == is_author], gold[gold["is_author"] == is_author]
+        g_group = gold[gold["is_author"] == is_author]
         for scheme in SCHEMES:
+            scored = scheme_predictions(pred, article_pred, scheme)
+            p_group = scored[scored["is_author"] == is_author]
             p_hit, g_hit = match_triplets(p_group, g_group, matcher, scheme)
             counts = pd.concat([p_hit.groupby("article_id").agg(n_predicted=("hit", "size"), n_matched=("hit", "sum")),
                                 g_hit.groupby("article_id").agg(n_gold=("hit", "size"))], axis=1).fillna(0)
@@ -377,8 +418,9 @@ def run(config: Config) -> None:
         rule = DecisionRule.from_json(provenance.get("decision_rule"))
         labels = decide(raw, candidates.pairs["origin"], rule)
         pred = predicted_triplets(candidates.pairs, labels)
-        metrics, flagged_pred, flagged_gold = score(pred, gold, matcher)
-        metrics |= bootstrap_f1(article_counts(pred, gold, matcher), sorted(candidates.names),
+        article_pred = article_triplets(candidates.pairs, labels, rule) if rule.has_article_rule() else None
+        metrics, flagged_pred, flagged_gold = score(pred, gold, matcher, article_pred)
+        metrics |= bootstrap_f1(article_counts(pred, gold, matcher, article_pred), sorted(candidates.names),
                                 config.evaluate.bootstrap_samples, config.evaluate.confidence, config.train.seed)
         metrics |= {"n_articles": candidates.n_articles, "n_candidates": len(candidates.pairs),
                     "n_predicted": len(pred), **gold_counts,

@@ -12,7 +12,7 @@ configured path only), the bench
    model" (after a warm-up of ``speed.warmup_texts`` texts, not counted; the
    load is reported apart);
 2. builds the stance tables from the labels with predict's own functions
-   (:class:`pipeline.stances.predict.StanceTally` for ``stance_pairs``,
+   (:class:`pipeline.stances.predict.StanceTally` for ``stance_pairs`` and ``stance_article_pairs``,
    :func:`pipeline.stances.predict.article_rows` for ``stance_articles``):
    "the tables";
 3. scores the triplets against SEESAW's gold as eval-e2e does
@@ -201,11 +201,12 @@ def matmul_ceiling(path: str, size: int, repeats: int) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- tables ---
 
-def stance_tables(pairs: pd.DataFrame, labels: pd.DataFrame, articles: pd.DataFrame,
-                  n_claims: Counter) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The ``stance_pairs`` and ``stance_articles`` frames of labelled candidate pairs, built as predict
-    builds them (an actor without a known affiliation stands for itself). `articles` has article_id
-    and title; `n_claims` counts each article's claims."""
+def stance_tables(pairs: pd.DataFrame, labels: pd.DataFrame, articles: pd.DataFrame, n_claims: Counter,
+                  rule: DecisionRule = DecisionRule()) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The ``stance_pairs``, ``stance_articles`` and ``stance_article_pairs`` (under `rule`) frames of
+    labelled candidate pairs, built as predict builds them (an actor without a known affiliation
+    stands for itself). `articles` has article_id and title; `n_claims` counts each article's claims;
+    `labels` has the label, the confidence and the probabilities."""
     if len(pairs) != len(labels):
         raise ValueError(f"{len(labels)} labels for {len(pairs)} candidate pairs")
     stances = pd.DataFrame({
@@ -213,11 +214,15 @@ def stance_tables(pairs: pd.DataFrame, labels: pd.DataFrame, articles: pd.DataFr
         "target": pairs["target"].to_numpy(),
         "source_affiliation": pairs["source_affiliation"].fillna(pairs["source"]).to_numpy(),
         "target_affiliation": pairs["target_affiliation"].fillna(pairs["target"]).to_numpy(),
+        "origin": pairs["origin"].to_numpy(),
         "label": labels["label"].to_numpy(), "confidence": labels["confidence"].astype(float).to_numpy(),
+        "p_supportive": labels["p_supportive"].astype(float).to_numpy(),
+        "p_hostile": labels["p_hostile"].astype(float).to_numpy(),
     })
-    tally = StanceTally()  # predict's own counting
+    tally = StanceTally(rule)  # predict's own counting
     tally.add(stances)
-    return tally.aggregator.frame(), article_rows(articles, n_claims, tally.label_counts)
+    return (tally.aggregator.frame(), article_rows(articles, n_claims, tally.label_counts),
+            tally.article_pairs.frame(rule))
 
 
 # --------------------------------------------------------------- figures ---
@@ -315,7 +320,7 @@ def measure_path(config: Config, pyfunc: Any, counted: Any | None, front: FrontR
     labels = decide(label_candidates(pyfunc, texts, config.e2e.batch_size), pairs["origin"], rule)
     model_seconds = time.perf_counter() - started
     started = time.perf_counter()
-    stance_tables(pairs, labels, front.articles, front.n_claims)
+    stance_tables(pairs, labels, front.articles, front.n_claims, rule)
     tables_seconds = time.perf_counter() - started
     return {"labels": labels, "warmup_seconds": warmup_seconds, "model_seconds": model_seconds,
             "tables_seconds": tables_seconds, "counts": dict(counted.read_counts) if counted is not None else None}

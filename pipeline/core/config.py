@@ -647,6 +647,11 @@ class DecisionConfig(_Section):
         default=0.0, ge=0, lt=1,
         description="the rule takes the highest threshold whose SEESAW valid triplet F1 is within this of the "
                     "best: fewer, surer triplets where F1 is flat (0: the best threshold itself)")
+    article_rule: bool = Field(
+        default=True,
+        description="also tune article thresholds on SEESAW valid's article-level triplets: an article's stance of "
+                    "one actor on another from the noisy-or of the pair's claims (what eval-e2e's lenient scheme "
+                    "and predict's stance_article_pairs use); false: the majority of the pair's stanced claims")
 
 
 class SeesawExamplesConfig(_Section):

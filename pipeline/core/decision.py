@@ -9,6 +9,16 @@ larger of the two. :func:`tune_rule` chooses the thresholds on labelled
 candidates (SEESAW valid) to maximise the F1 of the triplets they give; the
 rule travels with the registered model (a version tag) so that ``make
 predict`` and ``eval-e2e`` apply the same one.
+
+An article's stance of one actor on another is a second decision, from all the
+claims of the article that pair the two: their stance probabilities are
+combined by noisy-or (the chance that at least one claim carries the stance,
+:func:`article_evidence`), so a pair that several claims hint at outweighs one
+that a single claim hints at equally, and the combined strength is held to an
+article threshold per group (:func:`article_labels`), tuned by
+:func:`tune_article_rule` on the article-level triplets of SEESAW valid.
+Without article thresholds (a rule from before them), an article's stance is
+that of the majority of its stanced claims.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ import json
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 
 from pipeline.core.labels import HOSTILE, LABELS, NEUTRAL, SUPPORTIVE
 
@@ -27,16 +38,31 @@ GROUPS = ("entity", "author")
 
 @dataclass(frozen=True)
 class DecisionRule:
-    """Thresholds on the larger stance probability; None in a group: the most probable label."""
+    """Thresholds on the larger stance probability; None in a group: the most probable label.
+
+    The ``article_*`` thresholds hold an article's combined strength of a pair's stance (see the module);
+    None: the majority of the pair's stanced claims."""
 
     entity_threshold: float | None = None
     author_threshold: float | None = None
+    article_entity_threshold: float | None = None
+    article_author_threshold: float | None = None
 
     def threshold(self, group: str) -> float | None:
         """The threshold of ``entity`` or ``author`` pairs."""
         if group not in GROUPS:
             raise ValueError(f"unknown group {group!r}; expected one of {GROUPS}")
         return self.entity_threshold if group == "entity" else self.author_threshold
+
+    def article_threshold(self, group: str) -> float | None:
+        """The article threshold of ``entity`` or ``author`` pairs."""
+        if group not in GROUPS:
+            raise ValueError(f"unknown group {group!r}; expected one of {GROUPS}")
+        return self.article_entity_threshold if group == "entity" else self.article_author_threshold
+
+    def has_article_rule(self) -> bool:
+        """Whether an article's stances come from combined strengths (else from its claims' majority)."""
+        return self.article_entity_threshold is not None or self.article_author_threshold is not None
 
     def to_json(self) -> str:
         """The rule as one line of JSON (a version tag, a run parameter)."""
@@ -127,6 +153,92 @@ def tune_rule(proba: np.ndarray, gold: np.ndarray, is_author: np.ndarray, n_gold
                     f"{group}_rule_recall": curve[best, 1], f"{group}_rule_f1": curve[best, 2],
                     f"{group}_rule_predicted": curve[best, 3], f"{group}_rule_best_f1": best_f1}
     return DecisionRule(chosen["entity"], chosen["author"]), figures
+
+
+#: The columns :func:`article_evidence` gives per article and directed pair, besides the keys.
+EVIDENCE_COLUMNS = ["n_claims", "n_supportive", "n_hostile", "support", "hostility"]
+_CERTAIN = 1.0 - 1e-6  # a probability of one would make the noisy-or's log infinite
+
+
+def article_evidence(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group of `keys` (an article and a directed pair): the claims, the claims labelled supportive
+    and hostile, and the noisy-or of the claims' supportive and hostile probabilities.
+
+    `rows` has the `keys`, ``p_supportive``, ``p_hostile`` and ``label`` (a claim-level label)."""
+    grouped = rows[keys].assign(
+        n_claims=1, n_supportive=(rows["label"] == SUPPORTIVE).astype(int),
+        n_hostile=(rows["label"] == HOSTILE).astype(int),
+        log_not_support=np.log1p(-np.clip(rows["p_supportive"].to_numpy(dtype=float), 0.0, _CERTAIN)),
+        log_not_hostility=np.log1p(-np.clip(rows["p_hostile"].to_numpy(dtype=float), 0.0, _CERTAIN)),
+    ).groupby(keys, sort=False, dropna=False).sum().reset_index()
+    return combined_evidence(grouped, keys)
+
+
+def combined_evidence(sums: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """:data:`EVIDENCE_COLUMNS` from summed counts and log(1 - p) columns (``log_not_support``,
+    ``log_not_hostility``); sums of several batches of one group may be added first."""
+    return sums[keys].assign(
+        n_claims=sums["n_claims"].astype("int64"), n_supportive=sums["n_supportive"].astype("int64"),
+        n_hostile=sums["n_hostile"].astype("int64"),
+        support=-np.expm1(sums["log_not_support"].to_numpy(dtype=float)),
+        hostility=-np.expm1(sums["log_not_hostility"].to_numpy(dtype=float)))
+
+
+def article_labels(evidence: pd.DataFrame, is_author: np.ndarray, rule: DecisionRule) -> np.ndarray:
+    """An article's stance of each pair of :func:`article_evidence` (LABELS names).
+
+    With the group's article threshold: the larger combined strength when it reaches the threshold.
+    Without: the stance of most of the pair's stanced claims (ties to the larger strength), neutral
+    when none is stanced."""
+    support = evidence["support"].to_numpy(dtype=float)
+    hostility = evidence["hostility"].to_numpy(dtype=float)
+    stance = np.where(support >= hostility, SUPPORTIVE, HOSTILE).astype(object)
+    n_supportive, n_hostile = evidence["n_supportive"].to_numpy(), evidence["n_hostile"].to_numpy()
+    by_claims = np.where(n_supportive > n_hostile, SUPPORTIVE, np.where(n_hostile > n_supportive, HOSTILE, stance))
+    labels = np.where(n_supportive + n_hostile > 0, by_claims, NEUTRAL).astype(object)
+    is_author = np.asarray(is_author, dtype=bool)
+    for group, members in (("entity", ~is_author), ("author", is_author)):
+        threshold = rule.article_threshold(group)
+        if threshold is not None:
+            labels[members] = np.where(np.maximum(support, hostility)[members] >= threshold, stance[members], NEUTRAL)
+    return labels
+
+
+def tune_article_rule(evidence: pd.DataFrame, gold: pd.Series, is_author: np.ndarray, n_gold: dict[str, int],
+                      thresholds: np.ndarray | None = None) -> tuple[dict[str, float | None], dict[str, float]]:
+    """The article thresholds that maximise each group's article-level triplet F1.
+
+    `evidence` is :func:`article_evidence` of labelled candidates, `gold` per row the set of gold
+    stances (LABELS names) that any of the pair's claims carries, `n_gold` the article-level gold
+    triplets per group (a pair with both stances counts twice; one prediction can find only one).
+    Returns ``{"entity": t, "author": t}`` (None for a group without pairs) and, per group, the
+    chosen threshold's ``article_{group}_{precision,recall,f1,predicted,threshold}``."""
+    thresholds = np.round(np.arange(0.05, 1.0, 0.01), 2) if thresholds is None else np.asarray(thresholds)
+    strength = np.maximum(evidence["support"].to_numpy(dtype=float), evidence["hostility"].to_numpy(dtype=float))
+    stance = np.where(evidence["support"].to_numpy() >= evidence["hostility"].to_numpy(), SUPPORTIVE, HOSTILE)
+    correct = np.array([label in stances for label, stances in zip(stance, gold)], dtype=bool)
+    is_author = np.asarray(is_author, dtype=bool)
+    chosen: dict[str, float | None] = {}
+    figures: dict[str, float] = {}
+    for group, members in (("entity", ~is_author), ("author", is_author)):
+        if not members.any():
+            chosen[group] = None
+            continue
+        rows = []
+        for threshold in thresholds:
+            predicted = members & (strength >= threshold)
+            hits, n_predicted = int((predicted & correct).sum()), int(predicted.sum())
+            precision = hits / n_predicted if n_predicted else 0.0
+            recall = hits / n_gold[group] if n_gold.get(group) else 0.0
+            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+            rows.append((precision, recall, f1, n_predicted))
+        curve = np.asarray(rows, dtype=float)
+        best = int(np.argmax(curve[:, 2]))
+        chosen[group] = float(thresholds[best])
+        figures |= {f"article_{group}_threshold": float(thresholds[best]),
+                    f"article_{group}_precision": curve[best, 0], f"article_{group}_recall": curve[best, 1],
+                    f"article_{group}_f1": curve[best, 2], f"article_{group}_predicted": curve[best, 3]}
+    return chosen, figures
 
 
 @dataclass(frozen=True)

@@ -219,6 +219,22 @@ SCHEMAS: dict[str, pa.Schema] = {
         _field("mean_confidence", pa.float64()),
         _field("n_articles", pa.int64()),
     ]),
+    # One row per article and directed actor pair: the article's stance of the source on the target, from
+    # the noisy-or of the pair's claims under the model's article thresholds (pipeline/core/decision.py).
+    "stance_article_pairs": pa.schema([
+        _field("article_id", pa.string()),
+        _field("source", pa.string()),
+        _field("target", pa.string()),
+        _field("source_affiliation", pa.string()),
+        _field("target_affiliation", pa.string()),
+        _field("is_author", pa.bool_()),
+        _field("n_claims", pa.int64()),
+        _field("n_supportive", pa.int64()),
+        _field("n_hostile", pa.int64()),
+        _field("support", pa.float64()),
+        _field("hostility", pa.float64()),
+        _field("label", pa.string()),
+    ]),
     # One row per input article, also those without claims or pairs (zero counts).
     "stance_articles": pa.schema([
         _field("article_id", pa.string()),

@@ -386,6 +386,17 @@ def pair_given_triplets(triplets: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
     return deduplicated, counts
 
 
+def article_gold_counts(triplets: pd.DataFrame) -> dict[str, int]:
+    """The article-level gold triplets to find, entity and author apart: distinct (article, subject,
+    object, sentiment) of the triplets whose entities are listed (the author's count by object alone),
+    which is what ``eval-e2e``'s lenient scheme scores against."""
+    author = triplets["subject_is_author"].astype(bool)
+    listed = (triplets["object"] != NOT_LISTED) & (author | (triplets["subject"] != NOT_LISTED))
+    kept = triplets[listed].assign(subject=triplets["subject"].where(~author, ""), is_author=author)
+    distinct = kept.drop_duplicates(["article_id", "subject", "object", "sentiment", "is_author"])
+    return {"entity": int((~distinct["is_author"]).sum()), "author": int(distinct["is_author"].sum())}
+
+
 def sentence_texts(sentences: pd.DataFrame) -> dict[tuple[str, int], str]:
     """The text of every (article_id, sentence_id) of a sentences table."""
     return {(a, int(s)): t for a, s, t in sentences[["article_id", "sentence_id", "text"]].itertuples(index=False)}

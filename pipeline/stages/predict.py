@@ -89,6 +89,8 @@ def report(provenance: dict, counts: dict, pairs, seconds: float, peak_mb: float
           f"hostile {counts['n_hostile']}, neutral {counts['n_neutral']}; {counts['n_actor_pairs']} actor pairs, "
           f"{counts['n_affiliation_pairs']} affiliation pairs; {seconds:.1f}s, peak RSS {peak_mb:.0f} MB "
           f"-> {out}")
+    print(f"article level (stance_article_pairs): {counts['n_article_pairs']} article pairs, supportive "
+          f"{counts['n_article_supportive']}, hostile {counts['n_article_hostile']}")
     sys.stdout.flush()
     for level in (ACTOR, AFFILIATION):
         at_level = pairs[pairs["level"] == level]

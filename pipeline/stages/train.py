@@ -15,17 +15,26 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from pipeline.core.config import Config, config_to_yaml
-from pipeline.core.decision import DecisionRule, LabelledCandidates, tune_rule
+from pipeline.core.decision import (
+    DecisionRule,
+    LabelledCandidates,
+    apply_rule,
+    article_evidence,
+    tune_article_rule,
+    tune_rule,
+)
+from pipeline.core.labels import NEUTRAL
 from pipeline.core.metrics import score_split
 from pipeline.core.tables import read_table, write_table, write_text_atomic
 from pipeline.corpora.examples import in_domain_examples
-from pipeline.frontend.gold_examples import gold_pair_examples
+from pipeline.frontend.gold_examples import article_gold_counts, gold_pair_examples
 from pipeline.frontend.pairs import AUTHOR
 from pipeline.models import build_model, load_model
 from pipeline.models.base import MODEL_CARD, TEACHER_COLUMNS, StanceModel, missing_teacher_message, teacher_folder
@@ -107,6 +116,30 @@ def labelled_candidates(candidates: pd.DataFrame, config: Config) -> LabelledCan
                               (candidates["origin"] == AUTHOR).to_numpy(), gold_counts(config))
 
 
+def article_gold(config: Config) -> dict[str, int]:
+    """SEESAW valid's article-level gold triplets to find, entity and author apart."""
+    triplets = read_table(config.tables_dir / "seesaw_triplets.parquet", "seesaw_triplets")
+    return article_gold_counts(triplets[triplets["split"] == "valid"])
+
+
+def with_article_rule(rule: DecisionRule, candidates: pd.DataFrame, proba: np.ndarray,
+                      n_gold: dict[str, int]) -> tuple[DecisionRule, dict[str, float]]:
+    """`rule` with article thresholds tuned on the labelled candidates (SEESAW valid) and their
+    probabilities `proba`, and the article-level figures (``article_{group}_*``)."""
+    keys = ["article_id", "source", "target", "is_author"]
+    rows = candidates[["article_id", "source", "target", "label"]].assign(
+        is_author=(candidates["origin"] == AUTHOR).to_numpy(), p_supportive=proba[:, 0], p_hostile=proba[:, 1])
+    evidence = article_evidence(rows.rename(columns={"label": "gold"}).assign(
+        label=apply_rule(proba, rows["is_author"].to_numpy(), rule)), keys)
+    stanced = rows[rows["label"] != NEUTRAL]
+    gold_sets = stanced.groupby(keys, sort=False)["label"].agg(frozenset)
+    gold = evidence.set_index(keys).index.map(lambda key: gold_sets.get(key, frozenset()))
+    thresholds, figures = tune_article_rule(evidence, pd.Series(gold, index=evidence.index),
+                                            evidence["is_author"].to_numpy(), n_gold)
+    return replace(rule, article_entity_threshold=thresholds["entity"],
+                   article_author_threshold=thresholds["author"]), figures
+
+
 def tune_on_articles(config: Config, model: StanceModel, family: str, candidates: pd.DataFrame,
                      labelled: LabelledCandidates) -> tuple[DecisionRule, dict[str, float]]:
     """Label every SEESAW valid candidate pair and choose the family's decision rule there.
@@ -121,6 +154,9 @@ def tune_on_articles(config: Config, model: StanceModel, family: str, candidates
     seconds = time.perf_counter() - started
     rule, figures = tune_rule(proba, labelled.gold, labelled.is_author, labelled.n_gold,
                               tolerance=config.decision.tolerance)
+    if config.decision.article_rule:
+        rule, article_figures = with_article_rule(rule, candidates, proba, article_gold(config))
+        figures |= article_figures
     write_table(candidates[["example_id", "article_id", "sentence_id", "source", "target", "origin",
                             "source_evidence", "target_evidence", "label"]].assign(
                     p_supportive=proba[:, 0], p_hostile=proba[:, 1], p_neutral=proba[:, 2]),
@@ -172,6 +208,9 @@ def run(config: Config, families: list[str] | None = None) -> None:
             rule_line = (f"; SEESAW valid triplets under rule {tags['decision_rule']}: entity F1 "
                          f"{metrics.get('valid_e2e_entity_f1', np.nan):.4f}, author F1 "
                          f"{metrics.get('valid_e2e_author_f1', np.nan):.4f}")
+            if "valid_e2e_article_entity_f1" in metrics:
+                rule_line += (f"; article-level entity F1 {metrics['valid_e2e_article_entity_f1']:.4f}, author F1 "
+                              f"{metrics.get('valid_e2e_article_author_f1', np.nan):.4f}")
         print(f"train {family}: valid macro-F1 {metrics['valid_macro_f1']:.4f}, micro-F1 "
               f"{metrics['valid_micro_f1']:.4f} ({train_seconds:.0f}s; chosen {report.params}){rule_line}; "
               f"MLflow run {run_info['run_id']}")

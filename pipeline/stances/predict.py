@@ -15,6 +15,12 @@ with ``predict.model_uri``) to the marked text of each pair, and writes under
   number of articles (:mod:`pipeline.stances.network`);
 - ``stance_articles.parquet`` / ``.csv``: one row per article, with zero
   counts for an article without claims or pairs (it is no error);
+- ``stance_article_pairs.parquet`` / ``.csv``: one row per article and directed
+  actor pair: its claims, how many were labelled supportive and hostile, the
+  noisy-or strengths of support and hostility over those claims, and the
+  article's stance under the rule's article thresholds
+  (:func:`pipeline.core.decision.article_labels`; what ``eval-e2e``'s lenient
+  scheme scores);
 - ``network_{actor,affiliation}.graphml`` and ``.png``: the actor network;
 - ``predict_summary.json``: the model version used, the counts, the time.
 
@@ -39,7 +45,7 @@ import pandas as pd
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from pipeline.core.decision import DecisionRule, apply_rule
+from pipeline.core.decision import DecisionRule, apply_rule, article_labels, combined_evidence
 from pipeline.core.labels import LABELS
 from pipeline.core.tables import (
     SCHEMAS,
@@ -266,12 +272,65 @@ def article_rows(articles: pd.DataFrame, n_claims: Counter, label_counts: dict[s
     })
 
 
-class StanceTally:
-    """What the per-article rows and the pair aggregates need of the stance rows, counted batch by batch
-    (memory grows with the distinct actor pairs and the articles, not with the stance rows)."""
+class ArticlePairTally:
+    """The `stance_article_pairs` rows, summed batch by batch: per article and directed actor pair, the
+    claims, the stanced claims and the sums of log(1 - p) that give the noisy-or strengths. Partial sums
+    are merged every ``MERGE_BATCHES`` batches, so memory follows the distinct article pairs."""
+
+    KEYS = ["article_id", "source", "target", "is_author"]
+    SUMS = ["n_claims", "n_supportive", "n_hostile", "log_not_support", "log_not_hostility"]
+    MERGE_BATCHES = 64
 
     def __init__(self) -> None:
+        self._parts: list[pd.DataFrame] = []
+        self.n_rows = 0
+
+    def add(self, stances: pd.DataFrame) -> None:
+        """Sum one batch of `stances` rows."""
+        if stances.empty:
+            return
+        self.n_rows += len(stances)
+        certain = 1.0 - 1e-6
+        rows = pd.DataFrame({
+            "article_id": stances["article_id"].to_numpy(), "source": stances["source"].to_numpy(),
+            "target": stances["target"].to_numpy(), "is_author": (stances["origin"] == AUTHOR).to_numpy(),
+            "source_affiliation": stances["source_affiliation"].to_numpy(),
+            "target_affiliation": stances["target_affiliation"].to_numpy(), "n_claims": 1,
+            "n_supportive": (stances["label"] == LABELS[0]).to_numpy(dtype="int64"),
+            "n_hostile": (stances["label"] == LABELS[1]).to_numpy(dtype="int64"),
+            "log_not_support": np.log1p(-np.clip(stances["p_supportive"].to_numpy(dtype=float), 0.0, certain)),
+            "log_not_hostility": np.log1p(-np.clip(stances["p_hostile"].to_numpy(dtype=float), 0.0, certain)),
+        })
+        self._parts.append(self._summed(rows))
+        if len(self._parts) >= self.MERGE_BATCHES:
+            self._parts = [self._summed(pd.concat(self._parts, ignore_index=True))]
+
+    def _summed(self, rows: pd.DataFrame) -> pd.DataFrame:
+        grouped = rows.groupby(self.KEYS, sort=False)
+        return grouped[self.SUMS].sum().join(grouped[["source_affiliation", "target_affiliation"]].first()).reset_index()
+
+    def frame(self, rule: DecisionRule) -> pd.DataFrame:
+        """The `stance_article_pairs` table under `rule`, in order of article, then most claims."""
+        columns = SCHEMAS["stance_article_pairs"].names
+        if not self._parts:
+            return pd.DataFrame({name: pd.Series(dtype=SCHEMAS["stance_article_pairs"].field(name).type.to_pandas_dtype())
+                                 for name in columns})
+        sums = self._summed(pd.concat(self._parts, ignore_index=True))
+        evidence = combined_evidence(sums, [*self.KEYS, "source_affiliation", "target_affiliation"])
+        evidence["label"] = article_labels(evidence, evidence["is_author"].to_numpy(), rule)
+        return evidence.sort_values(["article_id", "n_claims", "source", "target"], ascending=[True, False, True, True],
+                                    kind="stable", ignore_index=True)[columns]
+
+
+class StanceTally:
+    """What the per-article rows and the pair aggregates need of the stance rows, counted batch by batch
+    (memory grows with the distinct actor pairs and the articles, not with the stance rows). `rule` is
+    the model's decision rule, whose article thresholds decide `stance_article_pairs`."""
+
+    def __init__(self, rule: DecisionRule = DecisionRule()) -> None:
+        self.rule = rule
         self.aggregator = PairAggregator()
+        self.article_pairs = ArticlePairTally()
         self.label_counts: dict[str, Counter] = {label: Counter() for label in LABELS}
         self.n_claims: Counter = Counter()
         self.rows = 0
@@ -279,6 +338,7 @@ class StanceTally:
     def add(self, stances: pd.DataFrame) -> None:
         """Count one batch of `stances` rows."""
         self.aggregator.add(stances)
+        self.article_pairs.add(stances)
         self.rows += len(stances)
         for label in LABELS:
             self.label_counts[label].update(stances.loc[stances["label"] == label, "article_id"])
@@ -292,12 +352,18 @@ def finish_tables(articles: pd.DataFrame, tally: StanceTally, n_pairs_read: int,
     write_both(per_article, "stance_articles", out / "stance_articles.parquet")
     pairs = tally.aggregator.frame()
     write_both(pairs, "stance_pairs", out / "stance_pairs.parquet")
+    article_pairs = tally.article_pairs.frame(tally.rule)
+    write_both(article_pairs, "stance_article_pairs", out / "stance_article_pairs.parquet")
     counts = {
         "n_articles": len(articles), "n_articles_with_pairs": int((per_article["n_pairs"] > 0).sum()),
         "n_claims": sum(tally.n_claims.values()), "n_pairs": tally.rows,
         **{f"n_{label}": sum(tally.label_counts[label].values()) for label in LABELS},
         **{f"n_{level}_pairs": int((pairs["level"] == level).sum()) for level in LEVELS},
+        "n_article_pairs": len(article_pairs),
+        **{f"n_article_{label}": int((article_pairs["label"] == label).sum()) for label in LABELS},
     }
+    if int(article_pairs["n_claims"].sum()) != tally.rows:
+        raise AssertionError(f"article pairs do not add up to the {tally.rows} stance rows")
     for level in LEVELS:
         if int(pairs.loc[pairs["level"] == level, "n_pairs"].sum()) != tally.rows:
             raise AssertionError(f"{level} aggregates do not add up to the {tally.rows} stance rows")
@@ -324,7 +390,7 @@ def predict_corpus(model: StanceModel, tables: Path, out: Path, batch_size: int,
     stances, per-article rows and the pair aggregates under `out`. Returns the counts (they reconcile)
     and the aggregate frame."""
     check_corpus_tables(tables)
-    tally = StanceTally()
+    tally = StanceTally(rule)
     with TableStream("stances", out / "stances.parquet", out / "stances.csv") as stream:
         for stances in iter_stances(model, tables / "pairs.parquet", tables / "claims.parquet", batch_size, progress,
                                     rule):
@@ -353,8 +419,9 @@ def write_networks(pairs: pd.DataFrame, out: Path, labels: list[str], min_count:
 
 #: The tables both engines write, each with the columns that identify its rows, and the columns that
 #: hold floating-point figures (equal up to a tolerance, as batches of other shapes round otherwise).
-OUTPUT_KEYS = {"stances": ["pair_id"], "stance_pairs": ["level", "source", "target"], "stance_articles": ["article_id"]}
-FLOAT_COLUMNS = (*PROBABILITIES, "confidence", "mean_confidence", "mean_stance")
+OUTPUT_KEYS = {"stances": ["pair_id"], "stance_pairs": ["level", "source", "target"],
+               "stance_article_pairs": ["article_id", "source", "target", "is_author"], "stance_articles": ["article_id"]}
+FLOAT_COLUMNS = (*PROBABILITIES, "confidence", "mean_confidence", "mean_stance", "support", "hostility")
 
 
 def output_differences(first: Path, second: Path) -> dict[str, dict[str, Any]]:
@@ -383,5 +450,5 @@ def output_differences(first: Path, second: Path) -> dict[str, dict[str, Any]]:
     return found
 
 
-__all__ = ["ClaimLookup", "StanceTally", "TableStream", "check_corpus_tables", "finish_tables", "iter_stances",
+__all__ = ["ArticlePairTally", "ClaimLookup", "StanceTally", "TableStream", "check_corpus_tables", "finish_tables", "iter_stances",
            "label_pairs", "output_differences", "label_texts", "predict_corpus", "stance_frame", "write_networks"]

@@ -30,7 +30,7 @@ Only the wiring lives here; the work is the local engine's own functions:
    whole or not at all) and returns only a one-row summary, from which the driver counts the
    progress. No Ray task writes, so no worker process starts per partition. When the dataset is
    done the driver stops Ray, reads the partitions back in name order (the articles' order) and
-   builds ``stances``, ``stance_articles`` and ``stance_pairs`` with the local engine's
+   builds ``stances``, ``stance_articles``, ``stance_pairs`` and ``stance_article_pairs`` with the local engine's
    :class:`StanceTally` and :func:`finish_tables`.
 
 One stream of rows flows through the ``map_batches`` steps (the schemas
@@ -498,14 +498,15 @@ def read_partitions(folder: Path, batch_size: int = 65536) -> Iterator[pd.DataFr
             yield batch.to_pandas(types_mapper=integers)
 
 
-def tables_from_partitions(folder: Path, articles: pd.DataFrame, out: Path) -> dict:
-    """``stances`` (Parquet and CSV), ``stance_articles`` and ``stance_pairs`` under `out` from the
-    partitions, with the local engine's tally; the front half's rejects in the result.
+def tables_from_partitions(folder: Path, articles: pd.DataFrame, out: Path, rule: DecisionRule = DecisionRule()) -> dict:
+    """``stances`` (Parquet and CSV), ``stance_articles``, ``stance_pairs`` and ``stance_article_pairs``
+    (under the decision `rule`) under `out` from the partitions, with the local engine's tally; the
+    front half's rejects in the result.
 
     Every article must have come through exactly once (one ``article`` row): a repeated or lost batch
     is an error, never a silently doubled or missing row.
     """
-    tally = StanceTally()
+    tally = StanceTally(rule)
     seen: dict[str, int] = {}
     rejects: list[pd.DataFrame] = []
     with TableStream("stances", out / "stances.parquet", out / "stances.csv") as stream:
@@ -577,7 +578,7 @@ def predict_on_ray(config: Config, files: list[Path], model_uri: str, rule_json:
         # bookkeeping) is freed, so that it does not add to the tables' memory.
         ray.shutdown()
     tabled = time.perf_counter()
-    result = tables_from_partitions(folder, articles, staging)
+    result = tables_from_partitions(folder, articles, staging, DecisionRule.from_json(rule_json))
     timings = {"read_seconds": round(read_seconds, 2), "dataset_seconds": round(dataset_seconds, 2),
                "tables_seconds": round(time.perf_counter() - tabled, 2)}
     if not settings.keep_partitions:
