@@ -180,9 +180,11 @@ print(f"{len(errors)} errors of {len(valid_pred)} valid examples ({len(errors) /
 # ## 4. The seed: stance table and network
 #
 # `make predict` on the seed article (or on `INPUT=`): one row per claim and
-# directed pair, and the actor network at the level of people and of
-# affiliations (edges coloured by net stance, as wide as their number of
-# non-neutral claims).
+# directed pair; the article's stance of each actor on another, from all the
+# claims that pair them (`stance_article_pairs`: the noisy-or of their stance
+# probabilities against the model's article thresholds); and the actor network
+# at the level of people and of affiliations (edges coloured by net stance, as
+# wide as their number of non-neutral claims).
 
 # %%
 predict_dir = config.outputs_dir / config.predict.output_subdir
@@ -199,6 +201,12 @@ else:
          "label", "confidence", "claim"]].round(3))
     print(f"seed stance table: {len(stances)} rows, {int(shown['non_neutral'].sum())} non-neutral, "
           f"{stances['article_id'].nunique()} article(s)")
+    if (predict_dir / "stance_article_pairs.parquet").exists():
+        article_pairs = read_table(predict_dir / "stance_article_pairs.parquet", "stance_article_pairs")
+        stanced = article_pairs[article_pairs["label"] != "neutral"]
+        display(stanced.head(config.notebook.stance_rows)[
+            ["article_id", "source", "target", "n_claims", "support", "hostility", "label"]].round(3))
+        print(f"article level: {len(article_pairs)} article pairs, {len(stanced)} with a stance")
 
 # %%
 if stance_pairs is not None:

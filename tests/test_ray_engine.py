@@ -337,7 +337,8 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 
 def assert_same_tables(local: Path, ray: Path) -> None:
-    """stances, stance_pairs and stance_articles equal up to row order and 1e-9 on probabilities."""
+    """stances, stance_pairs, stance_article_pairs and stance_articles equal up to row order and 1e-9 on
+    probabilities."""
     for table, found in output_differences(local, ray).items():
         assert found["rows_differing"] == 0, (table, found)
         assert found["max_probability_difference"] <= 1e-9 and found["max_float_difference"] <= 1e-9, (table, found)
