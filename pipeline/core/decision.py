@@ -108,7 +108,13 @@ def f1_curve(proba: np.ndarray, gold: np.ndarray, n_gold: int, thresholds: np.nd
     proba = np.asarray(proba, dtype=float)
     strength = np.maximum(proba[:, _SUPPORTIVE], proba[:, _HOSTILE])
     stance = np.where(proba[:, _SUPPORTIVE] >= proba[:, _HOSTILE], SUPPORTIVE, HOSTILE)
-    correct = stance == np.asarray(gold, dtype=object)
+    return threshold_curve(strength, stance == np.asarray(gold, dtype=object), n_gold, thresholds)
+
+
+def threshold_curve(strength: np.ndarray, correct: np.ndarray, n_gold: int, thresholds: np.ndarray) -> np.ndarray:
+    """(thresholds, 4) of precision, recall, F1 and predictions when every item whose `strength` reaches
+    a threshold is predicted, `correct` says which predictions are right, and `n_gold` are to be found."""
+    strength, correct = np.asarray(strength, dtype=float), np.asarray(correct, dtype=bool)
     order = np.argsort(-strength, kind="stable")
     sorted_strength, cumulative = strength[order], np.cumsum(correct[order])
     rows = []
@@ -160,23 +166,33 @@ EVIDENCE_COLUMNS = ["n_claims", "n_supportive", "n_hostile", "support", "hostili
 _CERTAIN = 1.0 - 1e-6  # a probability of one would make the noisy-or's log infinite
 
 
-def article_evidence(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Per group of `keys` (an article and a directed pair): the claims, the claims labelled supportive
-    and hostile, and the noisy-or of the claims' supportive and hostile probabilities.
+#: What :func:`evidence_sums` adds up per group: sums of several batches of rows add up again.
+SUM_COLUMNS = ["n_claims", "n_supportive", "n_hostile", "log_not_support", "log_not_hostility"]
 
-    `rows` has the `keys`, ``p_supportive``, ``p_hostile`` and ``label`` (a claim-level label)."""
-    grouped = rows[keys].assign(
-        n_claims=1, n_supportive=(rows["label"] == SUPPORTIVE).astype(int),
-        n_hostile=(rows["label"] == HOSTILE).astype(int),
+
+def evidence_sums(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group of `keys` (an article and a directed pair), the :data:`SUM_COLUMNS`: the claims, the
+    claims labelled supportive and hostile, and the sums of log(1 - p) of the claims' supportive and
+    hostile probabilities. `rows` has the `keys`, ``p_supportive``, ``p_hostile`` and ``label`` (a
+    claim-level label)."""
+    return rows[keys].assign(
+        n_claims=1, n_supportive=(rows["label"] == SUPPORTIVE).to_numpy(dtype="int64"),
+        n_hostile=(rows["label"] == HOSTILE).to_numpy(dtype="int64"),
         log_not_support=np.log1p(-np.clip(rows["p_supportive"].to_numpy(dtype=float), 0.0, _CERTAIN)),
         log_not_hostility=np.log1p(-np.clip(rows["p_hostile"].to_numpy(dtype=float), 0.0, _CERTAIN)),
-    ).groupby(keys, sort=False, dropna=False).sum().reset_index()
-    return combined_evidence(grouped, keys)
+    ).groupby(keys, sort=False, dropna=False)[SUM_COLUMNS].sum().reset_index()
+
+
+def article_evidence(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group of `keys` (an article and a directed pair): the claims, the claims labelled supportive
+    and hostile, and the noisy-or of the claims' supportive and hostile probabilities
+    (:data:`EVIDENCE_COLUMNS`); `rows` as for :func:`evidence_sums`."""
+    return combined_evidence(evidence_sums(rows, keys), keys)
 
 
 def combined_evidence(sums: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """:data:`EVIDENCE_COLUMNS` from summed counts and log(1 - p) columns (``log_not_support``,
-    ``log_not_hostility``); sums of several batches of one group may be added first."""
+    """:data:`EVIDENCE_COLUMNS` from the :data:`SUM_COLUMNS` of :func:`evidence_sums` (those of several
+    batches of one group added up first, where they came in batches)."""
     return sums[keys].assign(
         n_claims=sums["n_claims"].astype("int64"), n_supportive=sums["n_supportive"].astype("int64"),
         n_hostile=sums["n_hostile"].astype("int64"),
@@ -221,23 +237,14 @@ def tune_article_rule(evidence: pd.DataFrame, gold: pd.Series, is_author: np.nda
     chosen: dict[str, float | None] = {}
     figures: dict[str, float] = {}
     for group, members in (("entity", ~is_author), ("author", is_author)):
-        if not members.any():
-            chosen[group] = None
-            continue
-        rows = []
-        for threshold in thresholds:
-            predicted = members & (strength >= threshold)
-            hits, n_predicted = int((predicted & correct).sum()), int(predicted.sum())
-            precision = hits / n_predicted if n_predicted else 0.0
-            recall = hits / n_gold[group] if n_gold.get(group) else 0.0
-            f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-            rows.append((precision, recall, f1, n_predicted))
-        curve = np.asarray(rows, dtype=float)
-        best = int(np.argmax(curve[:, 2]))
-        chosen[group] = float(thresholds[best])
-        figures |= {f"article_{group}_threshold": float(thresholds[best]),
-                    f"article_{group}_precision": curve[best, 0], f"article_{group}_recall": curve[best, 1],
-                    f"article_{group}_f1": curve[best, 2], f"article_{group}_predicted": curve[best, 3]}
+        chosen[group] = None
+        if members.any():
+            curve = threshold_curve(strength[members], correct[members], n_gold.get(group, 0), thresholds)
+            best = int(np.argmax(curve[:, 2]))
+            chosen[group] = float(thresholds[best])
+            figures |= {f"article_{group}_threshold": float(thresholds[best]),
+                        f"article_{group}_precision": curve[best, 0], f"article_{group}_recall": curve[best, 1],
+                        f"article_{group}_f1": curve[best, 2], f"article_{group}_predicted": curve[best, 3]}
     return chosen, figures
 
 

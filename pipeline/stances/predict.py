@@ -45,7 +45,14 @@ import pandas as pd
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from pipeline.core.decision import DecisionRule, apply_rule, article_labels, combined_evidence
+from pipeline.core.decision import (
+    SUM_COLUMNS,
+    DecisionRule,
+    apply_rule,
+    article_labels,
+    combined_evidence,
+    evidence_sums,
+)
 from pipeline.core.labels import LABELS
 from pipeline.core.tables import (
     SCHEMAS,
@@ -273,12 +280,13 @@ def article_rows(articles: pd.DataFrame, n_claims: Counter, label_counts: dict[s
 
 
 class ArticlePairTally:
-    """The `stance_article_pairs` rows, summed batch by batch: per article and directed actor pair, the
-    claims, the stanced claims and the sums of log(1 - p) that give the noisy-or strengths. Partial sums
-    are merged every ``MERGE_BATCHES`` batches, so memory follows the distinct article pairs."""
+    """The `stance_article_pairs` rows, summed batch by batch (:func:`pipeline.core.decision.evidence_sums`:
+    per article and directed actor pair, sums that add up across batches, so an article may run on
+    into the next batch). Partial sums are merged every ``MERGE_BATCHES`` batches, so memory follows
+    the distinct article pairs, not the stance rows."""
 
     KEYS = ["article_id", "source", "target", "is_author"]
-    SUMS = ["n_claims", "n_supportive", "n_hostile", "log_not_support", "log_not_hostility"]
+    AFFILIATIONS = ["source_affiliation", "target_affiliation"]
     MERGE_BATCHES = 64
 
     def __init__(self) -> None:
@@ -290,36 +298,25 @@ class ArticlePairTally:
         if stances.empty:
             return
         self.n_rows += len(stances)
-        certain = 1.0 - 1e-6
-        rows = pd.DataFrame({
-            "article_id": stances["article_id"].to_numpy(), "source": stances["source"].to_numpy(),
-            "target": stances["target"].to_numpy(), "is_author": (stances["origin"] == AUTHOR).to_numpy(),
-            "source_affiliation": stances["source_affiliation"].to_numpy(),
-            "target_affiliation": stances["target_affiliation"].to_numpy(), "n_claims": 1,
-            "n_supportive": (stances["label"] == LABELS[0]).to_numpy(dtype="int64"),
-            "n_hostile": (stances["label"] == LABELS[1]).to_numpy(dtype="int64"),
-            "log_not_support": np.log1p(-np.clip(stances["p_supportive"].to_numpy(dtype=float), 0.0, certain)),
-            "log_not_hostility": np.log1p(-np.clip(stances["p_hostile"].to_numpy(dtype=float), 0.0, certain)),
-        })
-        self._parts.append(self._summed(rows))
+        rows = stances.assign(is_author=(stances["origin"] == AUTHOR).to_numpy())
+        first = rows.groupby(self.KEYS, sort=False)[self.AFFILIATIONS].first()
+        self._parts.append(evidence_sums(rows, self.KEYS).join(first, on=self.KEYS))
         if len(self._parts) >= self.MERGE_BATCHES:
-            self._parts = [self._summed(pd.concat(self._parts, ignore_index=True))]
+            self._parts = [self._merged()]
 
-    def _summed(self, rows: pd.DataFrame) -> pd.DataFrame:
-        grouped = rows.groupby(self.KEYS, sort=False)
-        return grouped[self.SUMS].sum().join(grouped[["source_affiliation", "target_affiliation"]].first()).reset_index()
+    def _merged(self) -> pd.DataFrame:
+        grouped = pd.concat(self._parts, ignore_index=True).groupby(self.KEYS, sort=False)
+        return grouped[SUM_COLUMNS].sum().join(grouped[self.AFFILIATIONS].first()).reset_index()
 
     def frame(self, rule: DecisionRule) -> pd.DataFrame:
         """The `stance_article_pairs` table under `rule`, in order of article, then most claims."""
-        columns = SCHEMAS["stance_article_pairs"].names
+        schema = SCHEMAS["stance_article_pairs"]
         if not self._parts:
-            return pd.DataFrame({name: pd.Series(dtype=SCHEMAS["stance_article_pairs"].field(name).type.to_pandas_dtype())
-                                 for name in columns})
-        sums = self._summed(pd.concat(self._parts, ignore_index=True))
-        evidence = combined_evidence(sums, [*self.KEYS, "source_affiliation", "target_affiliation"])
+            return pd.DataFrame({field.name: pd.Series(dtype=field.type.to_pandas_dtype()) for field in schema})
+        evidence = combined_evidence(self._merged(), [*self.KEYS, *self.AFFILIATIONS])
         evidence["label"] = article_labels(evidence, evidence["is_author"].to_numpy(), rule)
         return evidence.sort_values(["article_id", "n_claims", "source", "target"], ascending=[True, False, True, True],
-                                    kind="stable", ignore_index=True)[columns]
+                                    kind="stable", ignore_index=True)[schema.names]
 
 
 class StanceTally:
