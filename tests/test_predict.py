@@ -161,6 +161,26 @@ def test_article_pairs_combine_each_articles_claims_across_batches(tmp_path):
         assert again.loc[again["source"] == "Sergey Lavrov", "label"].eq(expected).all()
 
 
+def test_article_pairs_are_handed_on_as_soon_as_their_article_closes():
+    def rows(article_id, n, p_hostile=0.5):
+        return pd.DataFrame({"article_id": article_id, "source": "A", "target": "B", "origin": "mention",
+                             "source_affiliation": "A", "target_affiliation": "B", "label": "neutral",
+                             "p_supportive": 0.0, "p_hostile": [p_hostile] * n})
+
+    handed: list[list[str]] = []
+    tally = P.ArticlePairTally(DecisionRule(article_entity_threshold=0.7),
+                               lambda frame: handed.append(frame["article_id"].tolist()))
+    tally.add(rows("a1", 1))
+    assert handed == []  # a1 may run on into the next batch
+    tally.add(pd.concat([rows("a1", 1), rows("a2", 1)], ignore_index=True))
+    assert handed == [["a1"]]
+    tally.add(rows("a3", 2))
+    tally.close()
+    assert handed == [["a1"], ["a2"], ["a3"]] and tally.n_claims == 5 and tally.n_rows == 5
+    # a1's two claims at 0.5 make 0.75 (hostile), a2's one 0.5 (neutral), a3's two again 0.75.
+    assert tally.label_counts == {"hostile": 2, "neutral": 1}
+
+
 def test_a_corpus_without_pairs_writes_empty_tables_not_errors(tmp_path):
     write_corpus(tmp_path, n_articles=0, empty_articles=2)
     result = P.predict_corpus(KeywordModel(), tmp_path, tmp_path / "out", batch_size=8)

@@ -221,8 +221,9 @@ def stance_tables(pairs: pd.DataFrame, labels: pd.DataFrame, articles: pd.DataFr
     })
     tally = StanceTally(rule)  # predict's own counting
     tally.add(stances)
+    tally.article_pairs.close()
     return (tally.aggregator.frame(), article_rows(articles, n_claims, tally.label_counts),
-            tally.article_pairs.frame(rule))
+            tally.article_pairs.frame())
 
 
 # --------------------------------------------------------------- figures ---

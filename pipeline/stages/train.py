@@ -6,8 +6,10 @@ valid tables as dataset inputs, the logged model). A family with an
 (:func:`pipeline.corpora.examples.in_domain_examples`). A family listed in
 ``decision.families`` then labels every candidate pair of SEESAW valid and
 gets the decision rule that maximises its triplet F1 there
-(:mod:`pipeline.core.decision`); the rule and its figures go with the run,
-and the rule with the registered version. The test split is not read here;
+(:mod:`pipeline.core.decision`), and with ``decision.article_rule`` the
+article thresholds that maximise the F1 of the article-level triplets; the
+rule and its figures go with the run, and the rule with the registered
+version. The test split is not read here;
 `evaluate` scores it once per trained model.
 """
 

@@ -38,7 +38,7 @@ import sys
 from collections import Counter, OrderedDict
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Iterator, Protocol
+from typing import Any, Callable, Iterator, Protocol
 
 import numpy as np
 import pandas as pd
@@ -280,54 +280,83 @@ def article_rows(articles: pd.DataFrame, n_claims: Counter, label_counts: dict[s
 
 
 class ArticlePairTally:
-    """The `stance_article_pairs` rows, summed batch by batch (:func:`pipeline.core.decision.evidence_sums`:
-    per article and directed actor pair, sums that add up across batches, so an article may run on
-    into the next batch). Partial sums are merged every ``MERGE_BATCHES`` batches, so memory follows
-    the distinct article pairs, not the stance rows."""
+    """The `stance_article_pairs` rows of a stream of stance batches, decided by `rule` and handed to
+    `sink` article by article (when no sink is given they are kept, for :meth:`frame`).
+
+    The rows of one article come together, in one batch or running on into the next (both engines write
+    them in article order; :class:`PairAggregator` refuses anything else), so only the last article
+    of the stream is held open: memory follows the pairs of one article, not the corpus. An article's
+    rows come out with most claims first."""
 
     KEYS = ["article_id", "source", "target", "is_author"]
     AFFILIATIONS = ["source_affiliation", "target_affiliation"]
-    MERGE_BATCHES = 64
 
-    def __init__(self) -> None:
-        self._parts: list[pd.DataFrame] = []
-        self.n_rows = 0
+    def __init__(self, rule: DecisionRule = DecisionRule(),
+                 sink: Callable[[pd.DataFrame], None] | None = None) -> None:
+        self.rule = rule
+        self._sink = sink
+        self._kept: list[pd.DataFrame] = []
+        self._open: pd.DataFrame | None = None  # summed rows of the articles not yet closed
+        self.n_rows = self.n_claims = 0
+        self.label_counts: Counter = Counter()
 
     def add(self, stances: pd.DataFrame) -> None:
-        """Sum one batch of `stances` rows."""
+        """Sum one batch of `stances` rows; hand on the articles it closes."""
         if stances.empty:
             return
         self.n_rows += len(stances)
         rows = stances.assign(is_author=(stances["origin"] == AUTHOR).to_numpy())
         first = rows.groupby(self.KEYS, sort=False)[self.AFFILIATIONS].first()
-        self._parts.append(evidence_sums(rows, self.KEYS).join(first, on=self.KEYS))
-        if len(self._parts) >= self.MERGE_BATCHES:
-            self._parts = [self._merged()]
+        summed = evidence_sums(rows, self.KEYS).join(first, on=self.KEYS)
+        pending = summed if self._open is None else self._summed(pd.concat([self._open, summed], ignore_index=True))
+        last = stances["article_id"].iloc[-1]
+        closing = pending["article_id"] != last
+        self._emit(pending[closing])
+        self._open = pending[~closing].reset_index(drop=True)
 
-    def _merged(self) -> pd.DataFrame:
-        grouped = pd.concat(self._parts, ignore_index=True).groupby(self.KEYS, sort=False)
+    def close(self) -> None:
+        """Hand on the last article."""
+        if self._open is not None:
+            self._emit(self._open)
+            self._open = None
+
+    def frame(self) -> pd.DataFrame:
+        """The rows kept (when there is no sink), after :meth:`close`."""
+        schema = SCHEMAS["stance_article_pairs"]
+        if not self._kept:
+            return pd.DataFrame({field.name: pd.Series(dtype=field.type.to_pandas_dtype()) for field in schema})
+        return pd.concat(self._kept, ignore_index=True)
+
+    def _summed(self, parts: pd.DataFrame) -> pd.DataFrame:
+        grouped = parts.groupby(self.KEYS, sort=False)
         return grouped[SUM_COLUMNS].sum().join(grouped[self.AFFILIATIONS].first()).reset_index()
 
-    def frame(self, rule: DecisionRule) -> pd.DataFrame:
-        """The `stance_article_pairs` table under `rule`, in order of article, then most claims."""
-        schema = SCHEMAS["stance_article_pairs"]
-        if not self._parts:
-            return pd.DataFrame({field.name: pd.Series(dtype=field.type.to_pandas_dtype()) for field in schema})
-        evidence = combined_evidence(self._merged(), [*self.KEYS, *self.AFFILIATIONS])
-        evidence["label"] = article_labels(evidence, evidence["is_author"].to_numpy(), rule)
-        return evidence.sort_values(["article_id", "n_claims", "source", "target"], ascending=[True, False, True, True],
-                                    kind="stable", ignore_index=True)[schema.names]
+    def _emit(self, sums: pd.DataFrame) -> None:
+        if sums.empty:
+            return
+        evidence = combined_evidence(sums, [*self.KEYS, *self.AFFILIATIONS])
+        evidence["label"] = article_labels(evidence, evidence["is_author"].to_numpy(), self.rule)
+        order = evidence.assign(_article=pd.factorize(evidence["article_id"])[0])
+        decided = order.sort_values(["_article", "n_claims", "source", "target"], ascending=[True, False, True, True],
+                                    kind="stable", ignore_index=True)[SCHEMAS["stance_article_pairs"].names]
+        self.n_claims += int(decided["n_claims"].sum())
+        self.label_counts.update(decided["label"])
+        if self._sink is None:
+            self._kept.append(decided)
+        else:
+            self._sink(decided)
 
 
 class StanceTally:
     """What the per-article rows and the pair aggregates need of the stance rows, counted batch by batch
     (memory grows with the distinct actor pairs and the articles, not with the stance rows). `rule` is
-    the model's decision rule, whose article thresholds decide `stance_article_pairs`."""
+    the model's decision rule, whose article thresholds decide the `stance_article_pairs` rows handed
+    to `article_sink` (see :class:`ArticlePairTally`)."""
 
-    def __init__(self, rule: DecisionRule = DecisionRule()) -> None:
-        self.rule = rule
+    def __init__(self, rule: DecisionRule = DecisionRule(),
+                 article_sink: Callable[[pd.DataFrame], None] | None = None) -> None:
         self.aggregator = PairAggregator()
-        self.article_pairs = ArticlePairTally()
+        self.article_pairs = ArticlePairTally(rule, article_sink)
         self.label_counts: dict[str, Counter] = {label: Counter() for label in LABELS}
         self.n_claims: Counter = Counter()
         self.rows = 0
@@ -349,17 +378,17 @@ def finish_tables(articles: pd.DataFrame, tally: StanceTally, n_pairs_read: int,
     write_both(per_article, "stance_articles", out / "stance_articles.parquet")
     pairs = tally.aggregator.frame()
     write_both(pairs, "stance_pairs", out / "stance_pairs.parquet")
-    article_pairs = tally.article_pairs.frame(tally.rule)
-    write_both(article_pairs, "stance_article_pairs", out / "stance_article_pairs.parquet")
+    tally.article_pairs.close()
+    by_article = tally.article_pairs
     counts = {
         "n_articles": len(articles), "n_articles_with_pairs": int((per_article["n_pairs"] > 0).sum()),
         "n_claims": sum(tally.n_claims.values()), "n_pairs": tally.rows,
         **{f"n_{label}": sum(tally.label_counts[label].values()) for label in LABELS},
         **{f"n_{level}_pairs": int((pairs["level"] == level).sum()) for level in LEVELS},
-        "n_article_pairs": len(article_pairs),
-        **{f"n_article_{label}": int((article_pairs["label"] == label).sum()) for label in LABELS},
+        "n_article_pairs": sum(by_article.label_counts.values()),
+        **{f"n_article_{label}": by_article.label_counts[label] for label in LABELS},
     }
-    if int(article_pairs["n_claims"].sum()) != tally.rows:
+    if by_article.n_claims != tally.rows:
         raise AssertionError(f"article pairs do not add up to the {tally.rows} stance rows")
     for level in LEVELS:
         if int(pairs.loc[pairs["level"] == level, "n_pairs"].sum()) != tally.rows:
@@ -387,12 +416,15 @@ def predict_corpus(model: StanceModel, tables: Path, out: Path, batch_size: int,
     stances, per-article rows and the pair aggregates under `out`. Returns the counts (they reconcile)
     and the aggregate frame."""
     check_corpus_tables(tables)
-    tally = StanceTally(rule)
-    with TableStream("stances", out / "stances.parquet", out / "stances.csv") as stream:
+    with TableStream("stances", out / "stances.parquet", out / "stances.csv") as stream, \
+            TableStream("stance_article_pairs", out / "stance_article_pairs.parquet",
+                        out / "stance_article_pairs.csv") as by_article:
+        tally = StanceTally(rule, by_article.write)
         for stances in iter_stances(model, tables / "pairs.parquet", tables / "claims.parquet", batch_size, progress,
                                     rule):
             stream.write(stances)
             tally.add(stances)
+        tally.article_pairs.close()
     for batch in pq.ParquetFile(tables / "claims.parquet").iter_batches(batch_size=65536, columns=["article_id"]):
         tally.n_claims.update(batch.column(0).to_pylist())
     articles = pq.read_table(tables / "articles.parquet", columns=["article_id", "title"]).to_pandas()

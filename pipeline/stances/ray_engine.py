@@ -506,10 +506,12 @@ def tables_from_partitions(folder: Path, articles: pd.DataFrame, out: Path, rule
     Every article must have come through exactly once (one ``article`` row): a repeated or lost batch
     is an error, never a silently doubled or missing row.
     """
-    tally = StanceTally(rule)
     seen: dict[str, int] = {}
     rejects: list[pd.DataFrame] = []
-    with TableStream("stances", out / "stances.parquet", out / "stances.csv") as stream:
+    with TableStream("stances", out / "stances.parquet", out / "stances.csv") as stream, \
+            TableStream("stance_article_pairs", out / "stance_article_pairs.parquet",
+                        out / "stance_article_pairs.csv") as by_article:
+        tally = StanceTally(rule, by_article.write)
         for frame in read_partitions(folder):
             kind = frame["row_kind"]
             stances = frame.loc[kind == PAIR, STANCE_COLUMNS].reset_index(drop=True)
@@ -520,6 +522,7 @@ def tables_from_partitions(folder: Path, articles: pd.DataFrame, out: Path, rule
                 seen[article_id] = seen.get(article_id, 0) + 1
                 tally.n_claims[article_id] += int(n_claims)
             rejects.append(frame.loc[kind == REJECT, REJECT_COLUMNS])
+        tally.article_pairs.close()
     repeated = sorted(a for a, n in seen.items() if n > 1)
     missing = sorted(set(articles["article_id"]) - set(seen))
     if repeated or missing:
