@@ -129,15 +129,15 @@ def with_article_rule(rule: DecisionRule, candidates: pd.DataFrame, proba: np.nd
     """`rule` with article thresholds tuned on the labelled candidates (SEESAW valid) and their
     probabilities `proba`, and the article-level figures (``article_{group}_*``)."""
     keys = ["article_id", "source", "target", "is_author"]
-    rows = candidates[["article_id", "source", "target", "label"]].assign(
-        is_author=(candidates["origin"] == AUTHOR).to_numpy(), p_supportive=proba[:, 0], p_hostile=proba[:, 1])
-    evidence = article_evidence(rows.rename(columns={"label": "gold"}).assign(
-        label=apply_rule(proba, rows["is_author"].to_numpy(), rule)), keys)
-    stanced = rows[rows["label"] != NEUTRAL]
-    gold_sets = stanced.groupby(keys, sort=False)["label"].agg(frozenset)
-    gold = evidence.set_index(keys).index.map(lambda key: gold_sets.get(key, frozenset()))
-    thresholds, figures = tune_article_rule(evidence, pd.Series(gold, index=evidence.index),
-                                            evidence["is_author"].to_numpy(), n_gold)
+    is_author = (candidates["origin"] == AUTHOR).to_numpy()
+    rows = candidates[["article_id", "source", "target"]].assign(
+        is_author=is_author, gold=candidates["label"].to_numpy(), label=apply_rule(proba, is_author, rule),
+        p_supportive=proba[:, 0], p_hostile=proba[:, 1])
+    evidence = article_evidence(rows, keys)
+    gold_sets = rows[rows["gold"] != NEUTRAL].groupby(keys, sort=False)["gold"].agg(frozenset)
+    gold = evidence.join(gold_sets, on=keys)["gold"].apply(lambda found: found if isinstance(found, frozenset)
+                                                         else frozenset())
+    thresholds, figures = tune_article_rule(evidence, gold, evidence["is_author"].to_numpy(), n_gold)
     return replace(rule, article_entity_threshold=thresholds["entity"],
                    article_author_threshold=thresholds["author"]), figures
 

@@ -372,13 +372,12 @@ class StanceTally:
 
 def finish_tables(articles: pd.DataFrame, tally: StanceTally, n_pairs_read: int, out: Path) -> dict:
     """Write `stance_articles` (every article of `articles`: article_id, title) and `stance_pairs` under
-    `out` from the tally; check that the counts reconcile with the `n_pairs_read` pairs. Returns the
-    counts and the aggregate frame."""
+    `out` from the tally; check that the counts, also those of the article pairs the caller streamed and
+    closed, reconcile with the `n_pairs_read` pairs. Returns the counts and the aggregate frame."""
     per_article = article_rows(articles, tally.n_claims, tally.label_counts)
     write_both(per_article, "stance_articles", out / "stance_articles.parquet")
     pairs = tally.aggregator.frame()
     write_both(pairs, "stance_pairs", out / "stance_pairs.parquet")
-    tally.article_pairs.close()
     by_article = tally.article_pairs
     counts = {
         "n_articles": len(articles), "n_articles_with_pairs": int((per_article["n_pairs"] > 0).sum()),
