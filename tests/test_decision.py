@@ -12,8 +12,12 @@ from pipeline.core.decision import (
     apply_rule,
     article_evidence,
     article_labels,
+    claim_labels,
     f1_curve,
+    pair_context,
+    pooled_stance,
     tune_article_rule,
+    tune_claim_gate,
     tune_rule,
 )
 from pipeline.core.labels import HOSTILE, NEUTRAL, SUPPORTIVE
@@ -129,3 +133,58 @@ def test_article_tuning_scores_a_pair_once_against_the_articles_gold():
     # 0.35: three predicted, two right (P 2/3, R 2/5); 0.25 adds a right one (3/4, 3/5): F1 2/3 is the best.
     assert thresholds == {"entity": 0.25, "author": None}
     assert figures["article_entity_f1"] == pytest.approx(2 / 3) and figures["article_entity_predicted"] == 4
+
+
+def _pairs(rows):
+    """Claims' pairs of whole articles: (article, source, target, author?, p_supportive, p_hostile)."""
+    frame = pd.DataFrame(rows, columns=["article_id", "source", "target", "is_author", "p_supportive", "p_hostile"])
+    return frame.assign(p_neutral=1.0 - frame["p_supportive"] - frame["p_hostile"])
+
+
+def test_pair_context_gives_each_claim_its_pairs_article_strength_and_mean_log_odds():
+    rows = _pairs([("a", "X", "Y", False, 0.1, 0.5), ("b", "X", "Y", False, 0.6, 0.2),
+                   ("a", "X", "Y", False, 0.1, 0.5), ("a", "Y", "X", False, 0.4, 0.1)])
+    context = pair_context(rows)
+    assert context["article_strength"].tolist() == pytest.approx([0.75, 0.6, 0.75, 0.4])
+    assert context["mean_log_odds"].tolist() == pytest.approx([np.log(0.2), np.log(3), np.log(0.2), np.log(4)])
+    assert pair_context(rows.head(0)).empty
+
+
+def test_pooled_stance_blends_a_claims_log_odds_with_its_pairs_mean():
+    own, mean = np.array([0.5, 0.5, -0.2, 0.0]), np.array([-2.0, -0.4, 1.0, 0.0])
+    assert pooled_stance(own, mean, None).tolist() == [SUPPORTIVE, SUPPORTIVE, HOSTILE, SUPPORTIVE]
+    # Half and half: 0.5 - 2.0 < 0, 0.5 - 0.4 > 0, -0.2 + 1.0 > 0; a tie reads supportive, as apply_rule's.
+    assert pooled_stance(own, mean, 0.5).tolist() == [HOSTILE, SUPPORTIVE, SUPPORTIVE, SUPPORTIVE]
+
+
+def test_claim_labels_gate_a_claim_on_its_articles_pair_and_pool_its_polarity():
+    rows = _pairs([("a", "X", "Y", False, 0.10, 0.60),   # alone above the claim threshold; article 0.8 with the next
+                   ("a", "X", "Y", False, 0.05, 0.50),
+                   ("a", "Z", "Y", False, 0.10, 0.60),   # alone in its article: 0.6 < gate 0.7
+                   ("b", "X", "Y", False, 0.55, 0.45),   # supportive alone, hostile over the article
+                   ("b", "X", "Y", False, 0.02, 0.90),
+                   ("a", "", "Y", True, 0.10, 0.60)])    # the author's: gate 0.5
+    plain = DecisionRule(0.55, 0.55)
+    assert not plain.decides_by_article()
+    assert claim_labels(rows, plain).tolist() == [HOSTILE, NEUTRAL, HOSTILE, SUPPORTIVE, HOSTILE, HOSTILE]
+    rule = DecisionRule(0.5, 0.55, gate_entity_threshold=0.7, gate_author_threshold=0.5, polarity_pooling=0.5)
+    assert rule.decides_by_article() and DecisionRule.from_json(rule.to_json()) == rule
+    # Claim 4 reaches 0.55 alone and reads hostile once pooled with the article's other claim of the pair.
+    assert claim_labels(rows, rule).tolist() == [HOSTILE, HOSTILE, NEUTRAL, HOSTILE, HOSTILE, HOSTILE]
+    assert claim_labels(rows, DecisionRule(0.5, 0.55, gate_entity_threshold=0.7)).tolist() == [
+        HOSTILE, HOSTILE, NEUTRAL, SUPPORTIVE, HOSTILE, HOSTILE]
+
+
+def test_claim_gate_tuning_keeps_a_gate_only_where_it_raises_f1():
+    # Article a's pair is joined by two claims, b's and c's by one each: the lone claims are wrong.
+    rows = _pairs([("a", "X", "Y", False, 0.1, 0.6), ("a", "X", "Y", False, 0.1, 0.6),
+                   ("b", "X", "Y", False, 0.1, 0.7), ("c", "X", "Y", False, 0.1, 0.65),
+                   ("a", "", "Y", True, 0.1, 0.6)])
+    gold = np.array([HOSTILE, HOSTILE, NEUTRAL, NEUTRAL, HOSTILE], dtype=object)
+    chosen, figures = tune_claim_gate(rows, gold, {"entity": 2, "author": 1}, None,
+                                      thresholds=np.array([0.5, 0.6, 0.65, 0.7]), gates=np.array([0.8, 0.9]))
+    # No gate: at best 2 right of 4 (F1 2/3); gate 0.8 keeps a's two claims alone (F1 1).
+    assert chosen["entity"] == (0.5, 0.8) and figures["entity_rule_f1"] == pytest.approx(1.0)
+    assert figures["entity_rule_ungated_f1"] == pytest.approx(2 / 3) and figures["entity_rule_gate"] == 0.8
+    # The author's one claim is right without a gate, so none is kept.
+    assert chosen["author"] == (0.5, None) and "author_rule_gate" not in figures

@@ -121,6 +121,16 @@ def test_forced_and_open_readings_on_known_answers():
         P.score_pair_given(pd.Series(["neutral"]), [0.4], [0.4], [0.2])
 
 
+def test_pooled_reading_blends_each_sentence_with_its_articles_same_pair():
+    scored = pd.DataFrame({"article_id": ["a", "a", "a", "b"], "subject": ["X", "X", "Y", "X"],
+                           "object": ["Y", "Y", "X", "Y"]})
+    p_supportive, p_hostile = np.array([0.6, 0.05, 0.6, 0.6]), np.array([0.4, 0.9, 0.4, 0.4])
+    # a's X -> Y: log-odds 0.41 and -2.89, mean -1.24; half and half the first reads NEG. Y -> X and b's
+    # X -> Y stand alone.
+    assert P.pooled_polarity(scored, p_supportive, p_hostile, 0.5).tolist() == ["NEG", "NEG", "POS", "POS"]
+    assert P.pooled_polarity(scored, p_supportive, p_hostile, 0.0).tolist() == ["POS", "NEG", "POS", "POS"]
+
+
 def test_article_bootstrap_contains_the_estimate_and_is_seeded():
     rng = np.random.default_rng(3)
     n = 200
@@ -198,4 +208,11 @@ def test_run_scores_a_fake_champion_and_writes_its_tables(tmp_path, monkeypatch,
     assert fake.logged["run_name"] == "pairs-given-default"
     assert fake.logged["metrics"]["valid_pairs_given_forced_micro_f1"] == pytest.approx(2 / 3)
     assert len(fake.logged["artifacts"]) == 2 and fake.logged["tags"]["model_family"] == "f"
-    assert "84.11" in capsys.readouterr().out
+    assert "84.11" in capsys.readouterr().out and "pooled_micro_f1" not in metrics  # the rule has no pooling
+    rule = '{"entity_threshold": 0.5, "polarity_pooling": 0.5}'
+    monkeypatch.setattr(P, "load_stance_model", lambda c: (FakeModel(), {"model_uri": "fake", "decision_rule": rule}))
+    P.run(config)
+    metrics = json.loads((out / "pairs_given_metrics.json").read_text())
+    # Each article's pairs are different ones, so pooling changes nothing here.
+    assert metrics["pooled_micro_f1"] == pytest.approx(2 / 3) and metrics["pooling_weight"] == 0.5
+    assert "pooled  micro-F1 66.67" in capsys.readouterr().out

@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.core.decision import DecisionRule
+from pipeline.core.decision import DecisionRule, claim_labels
 from pipeline.core.labels import LABELS
 from pipeline.core.tables import SCHEMAS, SchemaError, read_table, write_table
 from pipeline.stances import predict as P
@@ -181,6 +181,43 @@ def test_article_pairs_are_handed_on_as_soon_as_their_article_closes():
     assert tally.label_counts == {"hostile": 2, "neutral": 1}
 
 
+def test_a_rule_by_article_decides_each_articles_claims_together_across_batches(tmp_path):
+    write_corpus(tmp_path, n_articles=4, claims_per_article=3)  # per article: praised, attacked, praised
+    # Read by the pair's mean log-odds alone (pooling 1: two claims at +2.08, one at -2.08), Lavrov's one
+    # 'attacked' claim reads supportive like the other two; Zelensky -> Macron (neutral, 0.1 each) stays neutral.
+    rule = DecisionRule(0.5, 0.5, gate_entity_threshold=0.9, polarity_pooling=1.0)
+    P.predict_corpus(KeywordModel(), tmp_path, tmp_path / "out", batch_size=4, rule=rule)  # articles straddle batches
+    stances = read_table(tmp_path / "out" / "stances.parquet", "stances")
+    assert len(stances) == 24
+    lavrov = stances[stances["source"] == "Sergey Lavrov"]
+    assert lavrov["label"].eq("supportive").all() and len(lavrov) == 12
+    assert lavrov["confidence"].tolist() == pytest.approx([0.1 if "attacked" in c else 0.8 for c in lavrov["claim"]])
+    assert stances.loc[stances["source"] != "Sergey Lavrov", "label"].eq("neutral").all()
+    # A gate above Lavrov's article strength (0.964 support) leaves every claim neutral.
+    P.predict_corpus(KeywordModel(), tmp_path, tmp_path / "out", batch_size=4,
+                     rule=DecisionRule(0.5, 0.5, gate_entity_threshold=0.97))
+    assert read_table(tmp_path / "out" / "stances.parquet", "stances")["label"].eq("neutral").all()
+
+
+def test_decide_by_article_holds_the_last_article_and_refuses_one_that_comes_back():
+    rule = DecisionRule(0.5, 0.5, gate_entity_threshold=0.7)
+
+    def rows(article_id, n):
+        return pd.DataFrame({"article_id": article_id, "source": "A", "target": "B", "origin": "mention",
+                             "label": "neutral", "confidence": 0.5, "p_supportive": 0.0, "p_hostile": [0.5] * n,
+                             "p_neutral": 0.5})
+
+    out = list(P.decide_by_article(iter([rows("a1", 1), pd.concat([rows("a1", 1), rows("a2", 1)]), rows("a3", 2)]),
+                                   rule))
+    assert [frame["article_id"].tolist() for frame in out] == [["a1", "a1"], ["a2"], ["a3", "a3"]]
+    # a1's two claims at 0.5 make 0.75 together, past the gate; a2's one does not.
+    assert [frame["label"].tolist() for frame in out] == [["hostile"] * 2, ["neutral"], ["hostile"] * 2]
+    with pytest.raises(ValueError, match=r"article\(s\) \['a1'\] came after"):
+        list(P.decide_by_article(iter([rows("a1", 1), rows("a2", 1), rows("a1", 1)]), rule))
+    plain = [rows("a1", 1), rows("a1", 1)]
+    assert list(P.decide_by_article(iter(plain), DecisionRule(0.5, 0.5))) == plain  # decided alone: passed through
+
+
 def test_a_corpus_without_pairs_writes_empty_tables_not_errors(tmp_path):
     write_corpus(tmp_path, n_articles=0, empty_articles=2)
     result = P.predict_corpus(KeywordModel(), tmp_path, tmp_path / "out", batch_size=8)
@@ -275,7 +312,10 @@ def test_make_predict_on_the_seed(smoke_predict):
     strength = stances[["p_supportive", "p_hostile"]].max(axis=1)
     threshold = stances["origin"].map(lambda o: rule.threshold("author" if o == "author" else "entity"))
     assert (strength[stances["label"] != "neutral"] >= threshold[stances["label"] != "neutral"]).all()
-    assert (strength[stances["label"] == "neutral"] < threshold[stances["label"] == "neutral"]).all()
+    # Below the threshold a pair is neutral; above it, only where the rule's gate holds the article's pair back.
+    assert (stances.loc[strength < threshold, "label"] == "neutral").all()
+    rows = stances.assign(is_author=stances["origin"] == "author")
+    assert (stances["label"].to_numpy() == claim_labels(rows, rule)).all()
     pairs = read_table(out / "stance_pairs.parquet", "stance_pairs")
     for level in ("actor", "affiliation"):
         assert pairs.loc[pairs["level"] == level, "n_pairs"].sum() == n_pairs

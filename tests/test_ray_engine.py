@@ -258,6 +258,20 @@ def test_tables_from_partitions_are_the_local_tables(tmp_path):
     assert per_article[["article_id", "n_claims", "n_pairs"]].values.tolist() == [["a1", 2, 2], ["a2", 0, 0]]
 
 
+def test_a_rule_by_article_decides_an_article_that_straddles_partitions_as_a_whole(tmp_path):
+    parts, out = tmp_path / "parts", tmp_path / "out"
+    out.mkdir()
+    result = FrontHalfResult(claims=[_claim("a1-c0", "a1", 0), _claim("a1-c1", "a1", 1)], mentions=[],
+                             pairs=[_pair("a1-c0-p0", "a1-c0", "a1"), _pair("a1-c1-p0", "a1-c1", "a1")], rejects=[])
+    frame = model_rows(FixedModel(), front_rows(result, _articles(["a1"])).to_pandas(), DecisionRule()).to_pandas()
+    _write_partition(parts, "0.parquet", frame.head(1))  # a1's first claim alone, as a batch that ends inside it
+    _write_partition(parts, "1.parquet", frame.iloc[1:])
+    # A -> B is supported at 0.6 by each claim, 0.84 by both: a gate of 0.8 passes only the two together.
+    tables_from_partitions(parts, pd.DataFrame({"article_id": ["a1"], "title": ["One"]}), out,
+                           DecisionRule(0.5, 0.5, gate_entity_threshold=0.8))
+    assert pd.read_parquet(out / "stances.parquet")["label"].tolist() == ["supportive", "supportive"]
+
+
 def test_an_article_written_twice_or_lost_is_an_error_not_a_doubled_row(tmp_path):
     parts, out = tmp_path / "parts", tmp_path / "out"
     out.mkdir()

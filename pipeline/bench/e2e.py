@@ -61,7 +61,7 @@ from pipeline.core.progress import progress
 from pipeline.core.tables import SCHEMAS, write_table, write_text_atomic
 from pipeline.frontend.gold import gold_articles, name_matches
 from pipeline.frontend.runner import FrontHalf
-from pipeline.stances.predict import decide, label_texts
+from pipeline.stances.predict import decide_in_articles, label_texts
 from pipeline.tracking.registry import family_version, load_stance_model
 from pipeline.tracking.runs import git_commit, use_experiment
 
@@ -416,7 +416,7 @@ def run(config: Config) -> None:
         if raw is None:
             raw = cached[id(model)] = label_candidates(model, texts, config.e2e.batch_size)
         rule = DecisionRule.from_json(provenance.get("decision_rule"))
-        labels = decide(raw, candidates.pairs["origin"], rule)
+        labels = decide_in_articles(raw, candidates.pairs, rule)
         pred = predicted_triplets(candidates.pairs, labels)
         article_pred = article_triplets(candidates.pairs, labels, rule) if rule.has_article_rule() else None
         metrics, flagged_pred, flagged_gold = score(pred, gold, matcher, article_pred)

@@ -8,7 +8,7 @@ and every prediction path of ``speed.paths`` it offers (``[]``: its
 configured path only), the bench
 
 1. labels every candidate pair in batches of ``e2e.batch_size`` and applies
-   the model's decision rule (:func:`pipeline.stances.predict.decide`): "the
+   the model's decision rule (:func:`pipeline.stances.predict.decide_in_articles`): "the
    model" (after a warm-up of ``speed.warmup_texts`` texts, not counted; the
    load is reported apart);
 2. builds the stance tables from the labels with predict's own functions
@@ -65,7 +65,7 @@ from pipeline.core.labels import NEUTRAL
 from pipeline.core.progress import progress
 from pipeline.core.tables import write_text_atomic
 from pipeline.frontend.runner import FrontHalf
-from pipeline.stances.predict import StanceTally, article_rows, decide, label_texts
+from pipeline.stances.predict import StanceTally, article_rows, decide_in_articles, label_texts
 from pipeline.tracking.registry import load_stance_model
 from pipeline.tracking.runs import git_commit, use_experiment
 
@@ -318,7 +318,7 @@ def measure_path(config: Config, pyfunc: Any, counted: Any | None, front: FrontR
         for key in counted.read_counts:
             counted.read_counts[key] = 0
     started = time.perf_counter()
-    labels = decide(label_candidates(pyfunc, texts, config.e2e.batch_size), pairs["origin"], rule)
+    labels = decide_in_articles(label_candidates(pyfunc, texts, config.e2e.batch_size), pairs, rule)
     model_seconds = time.perf_counter() - started
     started = time.perf_counter()
     stance_tables(pairs, labels, front.articles, front.n_claims, rule)

@@ -19,6 +19,23 @@ article threshold per group (:func:`article_labels`), tuned by
 :func:`tune_article_rule` on the article-level triplets of SEESAW valid.
 Without article thresholds (a rule from before them), an article's stance is
 that of the majority of its stanced claims.
+
+The same article evidence also steers the claims themselves
+(:func:`claim_labels`), in two ways that the rule may carry:
+
+- a *gate*: a claim keeps its stance only where the article's combined
+  strength of its pair reaches a gate threshold (per group), so a pair that
+  the article hints at once, weakly, and never again gives no triplet;
+- *polarity pooling*: a stanced claim's polarity is read from its own
+  log-odds of supportive over hostile blended with the mean log-odds of the
+  same pair over all the article's claims (weight ``polarity_pooling``), so
+  that one claim cannot flip a pair the rest of the article reads the
+  other way.
+
+:func:`tune_claim_gate` chooses the gate together with the claim threshold on
+SEESAW valid's candidates. Both need a whole article's claims before any of
+them is decided: ``make predict`` holds one article's rows at a time
+(:func:`pipeline.stances.predict.decide_by_article`).
 """
 
 from __future__ import annotations
@@ -41,12 +58,17 @@ class DecisionRule:
     """Thresholds on the larger stance probability; None in a group: the most probable label.
 
     The ``article_*`` thresholds hold an article's combined strength of a pair's stance (see the module);
-    None: the majority of the pair's stanced claims."""
+    None: the majority of the pair's stanced claims. The ``gate_*`` thresholds hold the same strength for
+    each claim of the pair, and ``polarity_pooling`` blends the pair's article mean into a claim's
+    polarity (:func:`claim_labels`); None: each claim on its own."""
 
     entity_threshold: float | None = None
     author_threshold: float | None = None
     article_entity_threshold: float | None = None
     article_author_threshold: float | None = None
+    gate_entity_threshold: float | None = None
+    gate_author_threshold: float | None = None
+    polarity_pooling: float | None = None
 
     def threshold(self, group: str) -> float | None:
         """The threshold of ``entity`` or ``author`` pairs."""
@@ -59,6 +81,17 @@ class DecisionRule:
         if group not in GROUPS:
             raise ValueError(f"unknown group {group!r}; expected one of {GROUPS}")
         return self.article_entity_threshold if group == "entity" else self.article_author_threshold
+
+    def gate_threshold(self, group: str) -> float | None:
+        """The gate threshold of ``entity`` or ``author`` claims."""
+        if group not in GROUPS:
+            raise ValueError(f"unknown group {group!r}; expected one of {GROUPS}")
+        return self.gate_entity_threshold if group == "entity" else self.gate_author_threshold
+
+    def decides_by_article(self) -> bool:
+        """Whether a claim's label depends on the other claims of its article (a gate or pooling)."""
+        return (self.gate_entity_threshold is not None or self.gate_author_threshold is not None
+                or bool(self.polarity_pooling))
 
     def has_article_rule(self) -> bool:
         """Whether an article's stances come from combined strengths (else from its claims' majority)."""
@@ -95,6 +128,113 @@ def apply_rule(proba: np.ndarray, is_author: np.ndarray, rule: DecisionRule) -> 
         if threshold is not None:
             labels[members] = np.where(strength[members] >= threshold, stance[members], NEUTRAL)
     return labels
+
+
+#: The columns a claim's rows need for :func:`claim_labels`: the pair in its article, and the probabilities.
+PAIR_KEYS = ["article_id", "source", "target", "is_author"]
+_TINY = 1e-9  # keeps log-odds finite where a probability is zero
+
+
+def log_odds(p_supportive: np.ndarray, p_hostile: np.ndarray) -> np.ndarray:
+    """log(p_supportive / p_hostile): above zero reads supportive, below hostile."""
+    return (np.log(np.asarray(p_supportive, dtype=float) + _TINY)
+            - np.log(np.asarray(p_hostile, dtype=float) + _TINY))
+
+
+def pair_context(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per row of `rows` (one claim's pair: :data:`PAIR_KEYS`, ``p_supportive``, ``p_hostile``), what its
+    article says of the same pair: ``article_strength``, the larger noisy-or strength over all its claims
+    (:func:`article_evidence`), and ``mean_log_odds``, the mean of their :func:`log_odds`."""
+    if rows.empty:
+        return pd.DataFrame({"article_strength": pd.Series(dtype=float), "mean_log_odds": pd.Series(dtype=float)},
+                            index=rows.index)
+    keyed = rows[PAIR_KEYS].assign(
+        _lnot_s=np.log1p(-np.clip(rows["p_supportive"].to_numpy(dtype=float), 0.0, _CERTAIN)),
+        _lnot_h=np.log1p(-np.clip(rows["p_hostile"].to_numpy(dtype=float), 0.0, _CERTAIN)),
+        _lo=log_odds(rows["p_supportive"], rows["p_hostile"]))
+    grouped = keyed.groupby(PAIR_KEYS, sort=False, dropna=False)
+    support = -np.expm1(grouped["_lnot_s"].transform("sum").to_numpy())
+    hostility = -np.expm1(grouped["_lnot_h"].transform("sum").to_numpy())
+    return pd.DataFrame({"article_strength": np.maximum(support, hostility),
+                         "mean_log_odds": grouped["_lo"].transform("mean").to_numpy()}, index=rows.index)
+
+
+def pooled_stance(own_log_odds: np.ndarray, mean_log_odds: np.ndarray, weight: float | None) -> np.ndarray:
+    """Supportive or hostile from a claim's log-odds blended with its pair's article mean (`weight` of the
+    mean; None or 0: the claim alone). A tie reads supportive, as :func:`apply_rule` does."""
+    weight = float(weight or 0.0)
+    blended = (1.0 - weight) * np.asarray(own_log_odds, dtype=float) + weight * np.asarray(mean_log_odds, dtype=float)
+    return np.where(blended >= 0, SUPPORTIVE, HOSTILE).astype(object)
+
+
+def claim_labels(rows: pd.DataFrame, rule: DecisionRule) -> np.ndarray:
+    """The label (LABELS names) of every claim's pair in `rows`, which hold whole articles
+    (:data:`PAIR_KEYS`, ``p_supportive``, ``p_hostile``, ``p_neutral``): :func:`apply_rule`, then the rule's
+    gate and polarity pooling (see the module). A rule without either gives :func:`apply_rule` alone."""
+    proba = rows[["p_supportive", "p_hostile", "p_neutral"]].to_numpy(dtype=float)
+    is_author = rows["is_author"].to_numpy(dtype=bool)
+    labels = apply_rule(proba, is_author, rule)
+    if not rule.decides_by_article() or rows.empty:
+        return labels
+    context = pair_context(rows)
+    stanced = labels != NEUTRAL
+    if rule.polarity_pooling:
+        stance = pooled_stance(log_odds(proba[:, _SUPPORTIVE], proba[:, _HOSTILE]),
+                               context["mean_log_odds"].to_numpy(), rule.polarity_pooling)
+        labels = np.where(stanced, stance, labels).astype(object)
+    strength = context["article_strength"].to_numpy()
+    for group, members in (("entity", ~is_author), ("author", is_author)):
+        gate = rule.gate_threshold(group)
+        if gate is not None:
+            labels[members & stanced & (strength < gate)] = NEUTRAL
+    return labels
+
+
+def tune_claim_gate(rows: pd.DataFrame, gold: np.ndarray, n_gold: dict[str, int], pooling: float | None,
+                    thresholds: np.ndarray | None = None,
+                    gates: np.ndarray | None = None) -> tuple[dict[str, tuple[float | None, float | None]],
+                                                               dict[str, float]]:
+    """The claim threshold and gate threshold, per group, that maximise the claims' triplet F1 together.
+
+    `rows` are labelled candidates of whole articles (as for :func:`claim_labels`), `gold` their
+    own-direction gold labels, `n_gold` the gold triplets per group, `pooling` the polarity pooling
+    weight the rule will carry. Every gate of `gates` (and none) is tried with every claim threshold of
+    `thresholds`; a gate is kept only where it raises F1 above the best without one. Returns
+    ``{group: (claim threshold, gate)}`` and, per group, the chosen pair's
+    ``{group}_rule_{precision,recall,f1,predicted,threshold}``, ``{group}_rule_gate`` (where one is
+    kept) and ``{group}_rule_ungated_f1``."""
+    thresholds = np.round(np.arange(0.05, 0.96, 0.01), 2) if thresholds is None else np.asarray(thresholds)
+    gates = np.round(np.arange(0.30, 0.99, 0.02), 2) if gates is None else np.asarray(gates)
+    p_supportive, p_hostile = rows["p_supportive"].to_numpy(dtype=float), rows["p_hostile"].to_numpy(dtype=float)
+    context = pair_context(rows)
+    stance = pooled_stance(log_odds(p_supportive, p_hostile), context["mean_log_odds"].to_numpy(), pooling)
+    correct = stance == np.asarray(gold, dtype=object)
+    strength, article = np.maximum(p_supportive, p_hostile), context["article_strength"].to_numpy()
+    is_author = rows["is_author"].to_numpy(dtype=bool)
+    chosen: dict[str, tuple[float | None, float | None]] = {}
+    figures: dict[str, float] = {}
+    for group, members in (("entity", ~is_author), ("author", is_author)):
+        chosen[group] = (None, None)
+        if not members.any():
+            continue
+        best: tuple[float, float | None, int, np.ndarray] | None = None
+        ungated = 0.0
+        for gate in (None, *gates):
+            kept = members if gate is None else members & (article >= gate)
+            curve = threshold_curve(strength[kept], correct[kept], n_gold.get(group, 0), thresholds)
+            at = int(np.argmax(curve[:, 2]))
+            if gate is None:
+                ungated = float(curve[at, 2])
+            if best is None or curve[at, 2] > best[0]:
+                best = (float(curve[at, 2]), None if gate is None else float(gate), at, curve)
+        f1, gate, at, curve = best
+        chosen[group] = (float(thresholds[at]), gate)
+        figures |= {f"{group}_rule_threshold": float(thresholds[at]), f"{group}_rule_precision": curve[at, 0],
+                    f"{group}_rule_recall": curve[at, 1], f"{group}_rule_f1": f1,
+                    f"{group}_rule_predicted": curve[at, 3], f"{group}_rule_ungated_f1": ungated}
+        if gate is not None:
+            figures[f"{group}_rule_gate"] = gate
+    return chosen, figures
 
 
 def f1_curve(proba: np.ndarray, gold: np.ndarray, n_gold: int, thresholds: np.ndarray) -> np.ndarray:

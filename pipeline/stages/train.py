@@ -6,8 +6,10 @@ valid tables as dataset inputs, the logged model). A family with an
 (:func:`pipeline.corpora.examples.in_domain_examples`). A family listed in
 ``decision.families`` then labels every candidate pair of SEESAW valid and
 gets the decision rule that maximises its triplet F1 there
-(:mod:`pipeline.core.decision`), and with ``decision.article_rule`` the
-article thresholds that maximise the F1 of the article-level triplets; the
+(:mod:`pipeline.core.decision`): with ``decision.claim_gate`` together with
+a gate on the article's strength of each claim's pair, with
+``decision.article_rule`` also the article thresholds that maximise the F1 of
+the article-level triplets; the
 rule and its figures go with the run, and the rule with the registered
 version. The test split is not read here;
 `evaluate` scores it once per trained model.
@@ -27,9 +29,10 @@ from pipeline.core.config import Config, config_to_yaml
 from pipeline.core.decision import (
     DecisionRule,
     LabelledCandidates,
-    apply_rule,
     article_evidence,
+    claim_labels,
     tune_article_rule,
+    tune_claim_gate,
     tune_rule,
 )
 from pipeline.core.labels import NEUTRAL
@@ -124,15 +127,34 @@ def article_gold(config: Config) -> dict[str, int]:
     return article_gold_counts(triplets[triplets["split"] == "valid"])
 
 
+def candidate_rows(candidates: pd.DataFrame, proba: np.ndarray) -> pd.DataFrame:
+    """The labelled candidates as :func:`pipeline.core.decision.claim_labels` reads them: each pair in its
+    article, the gold label (``gold``) and the probabilities `proba` (LABELS order)."""
+    return candidates[["article_id", "source", "target"]].assign(
+        is_author=(candidates["origin"] == AUTHOR).to_numpy(), gold=candidates["label"].to_numpy(),
+        p_supportive=proba[:, 0], p_hostile=proba[:, 1], p_neutral=proba[:, 2])
+
+
+def with_claim_gate(rule: DecisionRule, candidates: pd.DataFrame, proba: np.ndarray, n_gold: dict[str, int],
+                    pooling: float, gate: bool) -> tuple[DecisionRule, dict[str, float]]:
+    """`rule` with its claim thresholds tuned again together with a gate (where `gate`) and with polarity
+    `pooling`, on the labelled candidates (SEESAW valid) and their probabilities `proba`; the figures
+    (``{group}_rule_*``) are those of the whole rule."""
+    rows = candidate_rows(candidates, proba)
+    chosen, figures = tune_claim_gate(rows, rows["gold"].to_numpy(dtype=object), n_gold, pooling,
+                                      gates=None if gate else np.array([]))
+    return replace(rule, entity_threshold=chosen["entity"][0], author_threshold=chosen["author"][0],
+                   gate_entity_threshold=chosen["entity"][1], gate_author_threshold=chosen["author"][1],
+                   polarity_pooling=pooling or None), figures
+
+
 def with_article_rule(rule: DecisionRule, candidates: pd.DataFrame, proba: np.ndarray,
                       n_gold: dict[str, int]) -> tuple[DecisionRule, dict[str, float]]:
     """`rule` with article thresholds tuned on the labelled candidates (SEESAW valid) and their
     probabilities `proba`, and the article-level figures (``article_{group}_*``)."""
     keys = ["article_id", "source", "target", "is_author"]
-    is_author = (candidates["origin"] == AUTHOR).to_numpy()
-    rows = candidates[["article_id", "source", "target"]].assign(
-        is_author=is_author, gold=candidates["label"].to_numpy(), label=apply_rule(proba, is_author, rule),
-        p_supportive=proba[:, 0], p_hostile=proba[:, 1])
+    rows = candidate_rows(candidates, proba)
+    rows["label"] = claim_labels(rows, rule)
     evidence = article_evidence(rows, keys)
     gold_sets = rows[rows["gold"] != NEUTRAL].groupby(keys, sort=False)["gold"].agg(frozenset)
     gold = evidence.join(gold_sets, on=keys)["gold"].apply(lambda found: found if isinstance(found, frozenset)
@@ -156,6 +178,10 @@ def tune_on_articles(config: Config, model: StanceModel, family: str, candidates
     seconds = time.perf_counter() - started
     rule, figures = tune_rule(proba, labelled.gold, labelled.is_author, labelled.n_gold,
                               tolerance=config.decision.tolerance)
+    if config.decision.claim_gate or config.decision.polarity_pooling:
+        rule, gate_figures = with_claim_gate(rule, candidates, proba, labelled.n_gold,
+                                             config.decision.polarity_pooling, config.decision.claim_gate)
+        figures |= gate_figures
     if config.decision.article_rule:
         rule, article_figures = with_article_rule(rule, candidates, proba, article_gold(config))
         figures |= article_figures

@@ -28,6 +28,10 @@ Pairs are streamed from Parquet in batches of ``predict.batch_size``; each
 batch is joined to its claims (read forward alongside, since the front half
 writes pairs in claim order), labelled, appended to the outputs and counted,
 so memory grows with the number of distinct actor pairs, not with the corpus.
+Where the rule decides a claim in view of its article (a gate or polarity
+pooling, :func:`pipeline.core.decision.claim_labels`), the labelled rows of
+the last article are held back until the article's rows end
+(:func:`decide_by_article`), so memory also holds one article's pairs.
 Every file is written atomically.
 """
 
@@ -50,6 +54,7 @@ from pipeline.core.decision import (
     DecisionRule,
     apply_rule,
     article_labels,
+    claim_labels,
     combined_evidence,
     evidence_sums,
 )
@@ -107,9 +112,56 @@ def decide(labels: pd.DataFrame, origins: pd.Series, rule: DecisionRule) -> pd.D
     if rule == DecisionRule() or labels.empty:
         return labels
     proba = labels[PROBABILITIES].to_numpy(dtype=float)
-    chosen = apply_rule(proba, (origins == AUTHOR).to_numpy(), rule)
+    return with_labels(labels, apply_rule(proba, (origins == AUTHOR).to_numpy(), rule))
+
+
+def with_labels(labels: pd.DataFrame, chosen: np.ndarray) -> pd.DataFrame:
+    """`labels` with the `chosen` labels, each with the probability of its label as confidence."""
+    proba = labels[PROBABILITIES].to_numpy(dtype=float)
     index = [LABELS.index(label) for label in chosen]
     return labels.assign(label=chosen, confidence=proba[np.arange(len(proba)), index])
+
+
+def decide_in_articles(labels: pd.DataFrame, pairs: pd.DataFrame, rule: DecisionRule) -> pd.DataFrame:
+    """`labels` (the model's, one row per pair of `pairs`, which must hold whole articles: ``article_id``,
+    ``source``, ``target``, ``origin``) relabelled by the whole rule, its gate and polarity pooling
+    included (:func:`pipeline.core.decision.claim_labels`)."""
+    if not rule.decides_by_article() or labels.empty:
+        return decide(labels, pairs["origin"], rule)
+    if len(labels) != len(pairs):
+        raise ValueError(f"{len(labels)} labels for {len(pairs)} pairs")
+    rows = pd.DataFrame({"article_id": pairs["article_id"].to_numpy(), "source": pairs["source"].to_numpy(),
+                         "target": pairs["target"].to_numpy(), "is_author": (pairs["origin"] == AUTHOR).to_numpy(),
+                         **{p: labels[p].to_numpy(dtype=float) for p in PROBABILITIES}})
+    return with_labels(labels, claim_labels(rows, rule))
+
+
+def decide_by_article(batches: Iterator[pd.DataFrame], rule: DecisionRule) -> Iterator[pd.DataFrame]:
+    """Stance batches (in article order) again, each article's rows decided together by the whole rule
+    (:func:`decide_in_articles`), as soon as the article's rows end: the rows of the last article seen are
+    held back. A rule that decides every claim alone passes the batches through as they are. An article
+    whose rows come again after another article's is an error: its claims would be decided apart."""
+    if not rule.decides_by_article():
+        yield from batches
+        return
+    held: pd.DataFrame | None = None
+    closed: set[str] = set()
+    for batch in batches:
+        if batch.empty:
+            continue
+        again = closed.intersection(batch["article_id"].unique())
+        if again:
+            raise ValueError(f"stance rows of article(s) {sorted(again)[:3]} came after the article had ended; "
+                             "the pairs must come in article order (rerun the front half: make pairs)")
+        frame = batch if held is None else pd.concat([held, batch], ignore_index=True)
+        ended = (frame["article_id"] != frame["article_id"].iloc[-1]).to_numpy()
+        if ended.any():
+            finished = frame[ended].reset_index(drop=True)
+            closed.update(finished["article_id"].unique())
+            yield decide_in_articles(finished, finished, rule)
+        held = frame[~ended].reset_index(drop=True)
+    if held is not None and not held.empty:
+        yield decide_in_articles(held, held, rule)
 
 
 def stance_frame(pairs: pd.DataFrame, claims: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
@@ -419,8 +471,8 @@ def predict_corpus(model: StanceModel, tables: Path, out: Path, batch_size: int,
             TableStream("stance_article_pairs", out / "stance_article_pairs.parquet",
                         out / "stance_article_pairs.csv") as by_article:
         tally = StanceTally(rule, by_article.write)
-        for stances in iter_stances(model, tables / "pairs.parquet", tables / "claims.parquet", batch_size, progress,
-                                    rule):
+        for stances in decide_by_article(iter_stances(model, tables / "pairs.parquet", tables / "claims.parquet",
+                                                      batch_size, progress, rule), rule):
             stream.write(stances)
             tally.add(stances)
         tally.article_pairs.close()

@@ -31,7 +31,9 @@ Only the wiring lives here; the work is the local engine's own functions:
    progress. No Ray task writes, so no worker process starts per partition. When the dataset is
    done the driver stops Ray, reads the partitions back in name order (the articles' order) and
    builds ``stances``, ``stance_articles``, ``stance_pairs`` and ``stance_article_pairs`` with the local engine's
-   :class:`StanceTally` and :func:`finish_tables`.
+   :class:`StanceTally` and :func:`finish_tables`. A rule that decides a claim in view of its article
+   (a gate, polarity pooling) is applied there too, article by article
+   (:func:`pipeline.stances.predict.decide_by_article`), since a batch may end inside an article.
 
 One stream of rows flows through the ``map_batches`` steps (the schemas
 :data:`FRONT_ROWS` and :data:`MODEL_ROWS`): a ``pair`` row per directed pair
@@ -72,6 +74,7 @@ from pipeline.stances.predict import (
     CLAIM_COLUMNS,
     StanceTally,
     TableStream,
+    decide_by_article,
     finish_tables,
     label_pairs,
 )
@@ -512,16 +515,19 @@ def tables_from_partitions(folder: Path, articles: pd.DataFrame, out: Path, rule
             TableStream("stance_article_pairs", out / "stance_article_pairs.parquet",
                         out / "stance_article_pairs.csv") as by_article:
         tally = StanceTally(rule, by_article.write)
-        for frame in read_partitions(folder):
-            kind = frame["row_kind"]
-            stances = frame.loc[kind == PAIR, STANCE_COLUMNS].reset_index(drop=True)
+        def pair_rows() -> Iterator[pd.DataFrame]:
+            for frame in read_partitions(folder):
+                kind = frame["row_kind"]
+                yield frame.loc[kind == PAIR, STANCE_COLUMNS].reset_index(drop=True)
+                done = frame.loc[kind == ARTICLE]
+                for article_id, n_claims in zip(done["article_id"], done["n_claims"]):
+                    seen[article_id] = seen.get(article_id, 0) + 1
+                    tally.n_claims[article_id] += int(n_claims)
+                rejects.append(frame.loc[kind == REJECT, REJECT_COLUMNS])
+
+        for stances in decide_by_article(pair_rows(), rule):
             stream.write(stances)
             tally.add(stances)
-            done = frame.loc[kind == ARTICLE]
-            for article_id, n_claims in zip(done["article_id"], done["n_claims"]):
-                seen[article_id] = seen.get(article_id, 0) + 1
-                tally.n_claims[article_id] += int(n_claims)
-            rejects.append(frame.loc[kind == REJECT, REJECT_COLUMNS])
         tally.article_pairs.close()
     repeated = sorted(a for a, n in seen.items() if n > 1)
     missing = sorted(set(articles["article_id"]) - set(seen))
