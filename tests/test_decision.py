@@ -188,3 +188,7 @@ def test_claim_gate_tuning_keeps_a_gate_only_where_it_raises_f1():
     assert figures["entity_rule_ungated_f1"] == pytest.approx(2 / 3) and figures["entity_rule_gate"] == 0.8
     # The author's one claim is right without a gate, so none is kept.
     assert chosen["author"] == (0.5, None) and "author_rule_gate" not in figures
+    # A group left out of `gated` gets its best claim threshold alone.
+    chosen, figures = tune_claim_gate(rows, gold, {"entity": 2, "author": 1}, None, gated=("author",),
+                                      thresholds=np.array([0.5, 0.6, 0.65, 0.7]), gates=np.array([0.8, 0.9]))
+    assert chosen["entity"][1] is None and figures["entity_rule_f1"] == figures["entity_rule_ungated_f1"]

@@ -6,8 +6,8 @@ valid tables as dataset inputs, the logged model). A family with an
 (:func:`pipeline.corpora.examples.in_domain_examples`). A family listed in
 ``decision.families`` then labels every candidate pair of SEESAW valid and
 gets the decision rule that maximises its triplet F1 there
-(:mod:`pipeline.core.decision`): with ``decision.claim_gate`` together with
-a gate on the article's strength of each claim's pair, with
+(:mod:`pipeline.core.decision`): in the groups of ``decision.claim_gate``
+together with a gate on the article's strength of each claim's pair; with
 ``decision.article_rule`` also the article thresholds that maximise the F1 of
 the article-level triplets; the
 rule and its figures go with the run, and the rule with the registered
@@ -136,13 +136,12 @@ def candidate_rows(candidates: pd.DataFrame, proba: np.ndarray) -> pd.DataFrame:
 
 
 def with_claim_gate(rule: DecisionRule, candidates: pd.DataFrame, proba: np.ndarray, n_gold: dict[str, int],
-                    pooling: float, gate: bool) -> tuple[DecisionRule, dict[str, float]]:
-    """`rule` with its claim thresholds tuned again together with a gate (where `gate`) and with polarity
-    `pooling`, on the labelled candidates (SEESAW valid) and their probabilities `proba`; the figures
-    (``{group}_rule_*``) are those of the whole rule."""
+                    pooling: float, gated: list[str]) -> tuple[DecisionRule, dict[str, float]]:
+    """`rule` with its claim thresholds tuned again together with a gate (in the groups `gated`) and with
+    polarity `pooling`, on the labelled candidates (SEESAW valid) and their probabilities `proba`; the
+    figures (``{group}_rule_*``) are those of the whole rule."""
     rows = candidate_rows(candidates, proba)
-    chosen, figures = tune_claim_gate(rows, rows["gold"].to_numpy(dtype=object), n_gold, pooling,
-                                      gates=None if gate else np.array([]))
+    chosen, figures = tune_claim_gate(rows, rows["gold"].to_numpy(dtype=object), n_gold, pooling, tuple(gated))
     return replace(rule, entity_threshold=chosen["entity"][0], author_threshold=chosen["author"][0],
                    gate_entity_threshold=chosen["entity"][1], gate_author_threshold=chosen["author"][1],
                    polarity_pooling=pooling or None), figures
