@@ -183,12 +183,21 @@ def test_claim_gate_tuning_keeps_a_gate_only_where_it_raises_f1():
     gold = np.array([HOSTILE, HOSTILE, NEUTRAL, NEUTRAL, HOSTILE], dtype=object)
     chosen, figures = tune_claim_gate(rows, gold, {"entity": 2, "author": 1}, None,
                                       thresholds=np.array([0.5, 0.6, 0.65, 0.7]), gates=np.array([0.8, 0.9]))
-    # No gate: at best 2 right of 4 (F1 2/3); gate 0.8 keeps a's two claims alone (F1 1).
-    assert chosen["entity"] == (0.5, 0.8) and figures["entity_rule_f1"] == pytest.approx(1.0)
+    # No gate: at best 2 right of 4 (F1 2/3); gate 0.8 keeps a's two claims alone (F1 1), at 0.5 and 0.6
+    # alike: the higher threshold is taken, as tune_rule takes it.
+    assert chosen["entity"] == (0.6, 0.8) and figures["entity_rule_f1"] == pytest.approx(1.0)
     assert figures["entity_rule_ungated_f1"] == pytest.approx(2 / 3) and figures["entity_rule_gate"] == 0.8
     # The author's one claim is right without a gate, so none is kept.
-    assert chosen["author"] == (0.5, None) and "author_rule_gate" not in figures
+    assert chosen["author"] == (0.6, None) and "author_rule_gate" not in figures
     # A group left out of `gated` gets its best claim threshold alone.
     chosen, figures = tune_claim_gate(rows, gold, {"entity": 2, "author": 1}, None, gated=("author",),
                                       thresholds=np.array([0.5, 0.6, 0.65, 0.7]), gates=np.array([0.8, 0.9]))
     assert chosen["entity"][1] is None and figures["entity_rule_f1"] == figures["entity_rule_ungated_f1"]
+    # A tolerance takes the highest threshold near the best: F1 0.8 at 0.5, 0.5 at 0.6, 2/3 at 0.7.
+    rows = _pairs([("a", "X", "Y", False, 0.1, 0.9), ("b", "X", "Y", False, 0.1, 0.55),
+                   ("c", "X", "Y", False, 0.1, 0.6)])
+    gold = np.array([HOSTILE, HOSTILE, NEUTRAL], dtype=object)
+    for tolerance, expected in ((0.0, 0.5), (0.15, 0.7)):
+        chosen, _ = tune_claim_gate(rows, gold, {"entity": 2}, None, gated=(),
+                                    thresholds=np.array([0.5, 0.6, 0.7]), tolerance=tolerance)
+        assert chosen["entity"] == (expected, None)

@@ -192,15 +192,16 @@ def claim_labels(rows: pd.DataFrame, rule: DecisionRule) -> np.ndarray:
 
 def tune_claim_gate(rows: pd.DataFrame, gold: np.ndarray, n_gold: dict[str, int], pooling: float | None,
                     gated: tuple[str, ...] = GROUPS, thresholds: np.ndarray | None = None,
-                    gates: np.ndarray | None = None) -> tuple[dict[str, tuple[float | None, float | None]],
-                                                               dict[str, float]]:
+                    gates: np.ndarray | None = None,
+                    tolerance: float = 0.0) -> tuple[dict[str, tuple[float | None, float | None]], dict[str, float]]:
     """The claim threshold and gate threshold, per group, that maximise the claims' triplet F1 together.
 
     `rows` are labelled candidates of whole articles (as for :func:`claim_labels`), `gold` their
     own-direction gold labels, `n_gold` the gold triplets per group, `pooling` the polarity pooling
     weight the rule will carry. In the groups of `gated`, every gate of `gates` (and none) is tried with
     every claim threshold of `thresholds`, and a gate is kept only where it raises F1 above the best
-    without one; the other groups get the best claim threshold alone. Returns
+    without one; the other groups get the best claim threshold alone. Under each gate the claim threshold
+    is chosen as :func:`tune_rule` chooses it (the highest within `tolerance` of the best F1). Returns
     ``{group: (claim threshold, gate)}`` and, per group, the chosen pair's
     ``{group}_rule_{precision,recall,f1,predicted,threshold}``, ``{group}_rule_gate`` (where one is
     kept) and ``{group}_rule_ungated_f1``."""
@@ -223,7 +224,8 @@ def tune_claim_gate(rows: pd.DataFrame, gold: np.ndarray, n_gold: dict[str, int]
         for gate in (None, *(gates if group in gated else ())):
             kept = members if gate is None else members & (article >= gate)
             curve = threshold_curve(strength[kept], correct[kept], n_gold.get(group, 0), thresholds)
-            at = int(np.argmax(curve[:, 2]))
+            near = np.flatnonzero(curve[:, 2] >= curve[:, 2].max() - tolerance)
+            at = int(near[np.argmax(thresholds[near])])
             if gate is None:
                 ungated = float(curve[at, 2])
             if best is None or curve[at, 2] > best[0]:

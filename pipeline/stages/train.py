@@ -136,12 +136,14 @@ def candidate_rows(candidates: pd.DataFrame, proba: np.ndarray) -> pd.DataFrame:
 
 
 def with_claim_gate(rule: DecisionRule, candidates: pd.DataFrame, proba: np.ndarray, n_gold: dict[str, int],
-                    pooling: float, gated: list[str]) -> tuple[DecisionRule, dict[str, float]]:
+                    pooling: float, gated: list[str], tolerance: float = 0.0) -> tuple[DecisionRule, dict[str, float]]:
     """`rule` with its claim thresholds tuned again together with a gate (in the groups `gated`) and with
-    polarity `pooling`, on the labelled candidates (SEESAW valid) and their probabilities `proba`; the
-    figures (``{group}_rule_*``) are those of the whole rule."""
+    polarity `pooling`, on the labelled candidates (SEESAW valid) and their probabilities `proba` (each
+    threshold the highest within `tolerance` of its best F1); the figures (``{group}_rule_*``) are those
+    of the whole rule."""
     rows = candidate_rows(candidates, proba)
-    chosen, figures = tune_claim_gate(rows, rows["gold"].to_numpy(dtype=object), n_gold, pooling, tuple(gated))
+    chosen, figures = tune_claim_gate(rows, rows["gold"].to_numpy(dtype=object), n_gold, pooling, tuple(gated),
+                                      tolerance=tolerance)
     return replace(rule, entity_threshold=chosen["entity"][0], author_threshold=chosen["author"][0],
                    gate_entity_threshold=chosen["entity"][1], gate_author_threshold=chosen["author"][1],
                    polarity_pooling=pooling or None), figures
@@ -178,8 +180,8 @@ def tune_on_articles(config: Config, model: StanceModel, family: str, candidates
     rule, figures = tune_rule(proba, labelled.gold, labelled.is_author, labelled.n_gold,
                               tolerance=config.decision.tolerance)
     if config.decision.claim_gate or config.decision.polarity_pooling:
-        rule, gate_figures = with_claim_gate(rule, candidates, proba, labelled.n_gold,
-                                             config.decision.polarity_pooling, config.decision.claim_gate)
+        rule, gate_figures = with_claim_gate(rule, candidates, proba, labelled.n_gold, config.decision.polarity_pooling,
+                                             config.decision.claim_gate, config.decision.tolerance)
         figures |= gate_figures
     if config.decision.article_rule:
         rule, article_figures = with_article_rule(rule, candidates, proba, article_gold(config))
