@@ -133,6 +133,17 @@ def apply_rule(proba: np.ndarray, is_author: np.ndarray, rule: DecisionRule) -> 
 #: The columns a claim's rows need for :func:`claim_labels`: the pair in its article, and the probabilities.
 PAIR_KEYS = ["article_id", "source", "target", "is_author"]
 _TINY = 1e-9  # keeps log-odds finite where a probability is zero
+_CERTAIN = 1.0 - 1e-6  # a probability of one would make the noisy-or's log infinite
+
+
+def log_not(p: np.ndarray | pd.Series) -> np.ndarray:
+    """log(1 - p), p clipped below certainty: summed over claims, the log of none carrying the stance."""
+    return np.log1p(-np.clip(np.asarray(p, dtype=float), 0.0, _CERTAIN))
+
+
+def noisy_or(summed_log_not: np.ndarray | pd.Series) -> np.ndarray:
+    """The chance that at least one claim carries the stance, from the sum of their :func:`log_not`."""
+    return -np.expm1(np.asarray(summed_log_not, dtype=float))
 
 
 def log_odds(p_supportive: np.ndarray, p_hostile: np.ndarray) -> np.ndarray:
@@ -149,12 +160,10 @@ def pair_context(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({"article_strength": pd.Series(dtype=float), "mean_log_odds": pd.Series(dtype=float)},
                             index=rows.index)
     keyed = rows[PAIR_KEYS].assign(
-        _lnot_s=np.log1p(-np.clip(rows["p_supportive"].to_numpy(dtype=float), 0.0, _CERTAIN)),
-        _lnot_h=np.log1p(-np.clip(rows["p_hostile"].to_numpy(dtype=float), 0.0, _CERTAIN)),
+        _lnot_s=log_not(rows["p_supportive"]), _lnot_h=log_not(rows["p_hostile"]),
         _lo=log_odds(rows["p_supportive"], rows["p_hostile"]))
     grouped = keyed.groupby(PAIR_KEYS, sort=False, dropna=False)
-    support = -np.expm1(grouped["_lnot_s"].transform("sum").to_numpy())
-    hostility = -np.expm1(grouped["_lnot_h"].transform("sum").to_numpy())
+    support, hostility = noisy_or(grouped["_lnot_s"].transform("sum")), noisy_or(grouped["_lnot_h"].transform("sum"))
     return pd.DataFrame({"article_strength": np.maximum(support, hostility),
                          "mean_log_odds": grouped["_lo"].transform("mean").to_numpy()}, index=rows.index)
 
@@ -306,7 +315,6 @@ def tune_rule(proba: np.ndarray, gold: np.ndarray, is_author: np.ndarray, n_gold
 
 #: The columns :func:`article_evidence` gives per article and directed pair, besides the keys.
 EVIDENCE_COLUMNS = ["n_claims", "n_supportive", "n_hostile", "support", "hostility"]
-_CERTAIN = 1.0 - 1e-6  # a probability of one would make the noisy-or's log infinite
 
 
 #: What :func:`evidence_sums` adds up per group: sums of several batches of rows add up again.
@@ -321,8 +329,7 @@ def evidence_sums(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return rows[keys].assign(
         n_claims=1, n_supportive=(rows["label"] == SUPPORTIVE).to_numpy(dtype="int64"),
         n_hostile=(rows["label"] == HOSTILE).to_numpy(dtype="int64"),
-        log_not_support=np.log1p(-np.clip(rows["p_supportive"].to_numpy(dtype=float), 0.0, _CERTAIN)),
-        log_not_hostility=np.log1p(-np.clip(rows["p_hostile"].to_numpy(dtype=float), 0.0, _CERTAIN)),
+        log_not_support=log_not(rows["p_supportive"]), log_not_hostility=log_not(rows["p_hostile"]),
     ).groupby(keys, sort=False, dropna=False)[SUM_COLUMNS].sum().reset_index()
 
 
@@ -339,8 +346,7 @@ def combined_evidence(sums: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return sums[keys].assign(
         n_claims=sums["n_claims"].astype("int64"), n_supportive=sums["n_supportive"].astype("int64"),
         n_hostile=sums["n_hostile"].astype("int64"),
-        support=-np.expm1(sums["log_not_support"].to_numpy(dtype=float)),
-        hostility=-np.expm1(sums["log_not_hostility"].to_numpy(dtype=float)))
+        support=noisy_or(sums["log_not_support"]), hostility=noisy_or(sums["log_not_hostility"]))
 
 
 def article_labels(evidence: pd.DataFrame, is_author: np.ndarray, rule: DecisionRule) -> np.ndarray:
