@@ -7,9 +7,15 @@ import pandas as pd
 import pytest
 
 from pipeline.core.decision import (
+    CLAIM_FEATURES,
+    ClaimScorer,
     DecisionRule,
     LabelledCandidates,
+    actor_prominence,
     apply_rule,
+    article_folds,
+    claim_features,
+    fit_claim_scorer,
     article_evidence,
     article_labels,
     claim_labels,
@@ -201,3 +207,100 @@ def test_claim_gate_tuning_keeps_a_gate_only_where_it_raises_f1():
         chosen, _ = tune_claim_gate(rows, gold, {"entity": 2}, None, gated=(),
                                     thresholds=np.array([0.5, 0.6, 0.7]), tolerance=tolerance)
         assert chosen["entity"] == (expected, None)
+
+
+# ------------------------------------------------------------ claim scorer ---
+
+def _article_rows() -> pd.DataFrame:
+    """Two articles: in a1, Obama is in every claim's pair and Biden in one; a2 has one pair."""
+    return pd.DataFrame({
+        "article_id": ["a1", "a1", "a1", "a2"],
+        "source": ["Obama", "Obama", "Pelosi", "Putin"],
+        "target": ["Biden", "Pelosi", "Obama", "NATO"],
+        "is_author": [False] * 4,
+        "p_supportive": [0.5, 0.1, 0.2, 0.0], "p_hostile": [0.1, 0.3, 0.2, 0.5], "p_neutral": [0.4, 0.6, 0.6, 0.5]})
+
+
+def test_actor_prominence_counts_each_actors_claims_share_rank_and_activity():
+    actors = actor_prominence(_article_rows()).set_index(["article_id", "actor"])
+    assert actors.loc[("a1", "Obama"), ["claims", "share", "rank"]].tolist() == [3, 1.0, 1.0]
+    assert actors.loc[("a1", "Pelosi"), ["claims", "rank"]].tolist() == [2, 2.0]
+    assert actors.loc[("a1", "Biden"), ["claims", "share", "rank"]].tolist() == [1, pytest.approx(1 / 3), 3.0]
+    # Biden's one pair: 1 - (1 - 0.5)(1 - 0.1)
+    assert actors.loc[("a1", "Biden"), "activity"] == pytest.approx(1 - 0.5 * 0.9)
+    assert actors.loc[("a2", "NATO"), "article_claims"] == 1
+
+
+def test_claim_features_follow_the_rows_and_name_every_feature():
+    rows = _article_rows().iloc[[3, 0, 2, 1]]  # shuffled: features follow the rows, not the article order
+    features = claim_features(rows)
+    assert list(features.columns) == list(CLAIM_FEATURES) and features.index.equals(rows.index)
+    assert features.loc[0, "strength"] == 0.5 and features.loc[3, "strength"] == 0.5
+    assert features.loc[0, "log_target_claims"] == pytest.approx(np.log1p(1))  # Biden
+    assert features.loc[0, "log_source_rank"] == pytest.approx(np.log1p(1))  # Obama is first
+    assert features.loc[3, "log_article_claims"] == pytest.approx(np.log1p(1))
+    assert np.isfinite(features.to_numpy()).all()
+    assert claim_features(rows.iloc[:0]).empty
+
+
+def test_claim_scorer_scores_as_its_logistic_formula_and_refuses_bad_settings():
+    scorer = ClaimScorer(("strength", "target_share"), (0.5, 0.0), (0.5, 1.0), (2.0, -1.0), 0.25)
+    features = pd.DataFrame({"strength": [1.0, 0.5], "target_share": [0.5, 0.0], "p_hostile": [9.0, 9.0]})
+    z = np.array([2.0 * 1.0 - 1.0 * 0.5 + 0.25, 0.25])
+    assert scorer.score(features) == pytest.approx(1 / (1 + np.exp(-z)))
+    with pytest.raises(ValueError, match="unknown features"):
+        ClaimScorer(("loudness",), (0.0,), (1.0,), (1.0,), 0.0)
+    with pytest.raises(ValueError, match="2 features with 1 means"):
+        ClaimScorer(("strength", "p_hostile"), (0.0,), (1.0, 1.0), (1.0, 1.0), 0.0)
+    with pytest.raises(ValueError, match="scale must be positive"):
+        ClaimScorer(("strength",), (0.0,), (0.0,), (1.0,), 0.0)
+
+
+def test_a_rule_with_a_scorer_round_trips_through_json_and_decides_by_article():
+    scorer = ClaimScorer(("strength",), (0.2,), (0.1,), (3.0,), -1.0)
+    rule = DecisionRule(entity_threshold=0.5, entity_scorer=scorer)
+    assert rule.decides_by_article() and rule.scorer("entity") == scorer and rule.scorer("author") is None
+    assert DecisionRule.from_json(rule.to_json()) == rule
+    assert "logistic over 1 features" in rule.summary() and "coef" not in rule.summary()
+    with pytest.raises(ValueError, match="not a decision rule"):
+        DecisionRule.from_json('{"entity_scorer": {"features": ["strength"]}}')
+
+
+def test_claim_labels_hold_a_scored_groups_threshold_to_the_scorers_probability():
+    rows = _article_rows()
+    # Scores rise with the target's share: Obama and NATO (share 1) as targets pass, Biden (1/3) and Pelosi (2/3) not.
+    scorer = ClaimScorer(("target_share",), (0.5,), (0.25,), (4.0,), 0.0)
+    labels = claim_labels(rows, DecisionRule(entity_threshold=0.95, entity_scorer=scorer))
+    assert labels.tolist() == [NEUTRAL, NEUTRAL, SUPPORTIVE, HOSTILE]  # row 2: 0.2 each way reads supportive
+    # Without the scorer the same threshold holds the stance probability: nothing reaches 0.9.
+    assert claim_labels(rows, DecisionRule(entity_threshold=0.9)).tolist() == [NEUTRAL] * 4
+
+
+def test_article_folds_keep_each_article_whole_and_use_every_fold():
+    ids = np.array(["a", "b", "a", "c", "d", "b", "e"], dtype=object)
+    folds = article_folds(ids, 3, seed=1)
+    assert folds[0] == folds[2] and folds[1] == folds[5] and set(folds) == {0, 1, 2}
+    assert (article_folds(ids, 3, seed=1) == folds).all()
+
+
+def test_fit_claim_scorer_learns_a_prominence_signal_and_chooses_its_threshold_out_of_fold():
+    rng = np.random.default_rng(0)
+    n = 600
+    articles = np.array([f"a{i % 30}" for i in range(n)], dtype=object)
+    strength = rng.uniform(0, 1, n)
+    share = rng.uniform(0, 1, n)
+    # A claim is a gold triplet when it is strong and its target prominent; strength alone is a weak guide.
+    correct = (strength > 0.5) & (share > 0.6)
+    features = pd.DataFrame({"strength": strength, "target_share": share})
+    scorer, threshold, figures = fit_claim_scorer(features, correct, articles, int(correct.sum()), folds=5, seed=3)
+    assert scorer is not None and scorer.features == ("strength", "target_share")
+    assert threshold == figures["scorer_threshold"] and 0 < threshold < 1
+    by_strength = f1_curve(np.column_stack([strength, np.zeros(n), 1 - strength]),
+                           np.where(correct, SUPPORTIVE, NEUTRAL), int(correct.sum()),
+                           np.round(np.arange(0.01, 1, 0.01), 2))[:, 2].max()
+    assert figures["scorer_f1"] > by_strength + 0.1
+    assert figures["scorer_insample_f1"] >= figures["scorer_f1"] - 0.05
+    # Nothing to learn: no scorer.
+    assert fit_claim_scorer(features, np.zeros(n, bool), articles, 5) == (None, None, {})
+    with pytest.raises(ValueError, match="missing or infinite"):
+        fit_claim_scorer(features.assign(strength=np.nan), correct, articles, 5)

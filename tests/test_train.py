@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
@@ -126,6 +127,44 @@ def test_a_rule_family_gets_its_decision_rule_on_seesaw_valid(tiny_rows, tiny_co
     proba = train.read_table(config.outputs_dir / "models" / "majority" / "seesaw_valid_proba.parquet",
                              "seesaw_valid_proba")
     assert len(proba) == 10 and proba[["p_supportive", "p_hostile", "p_neutral"]].sum(axis=1).round(6).eq(1).all()
+
+
+def _scored_candidates(n_articles: int = 20) -> tuple[pd.DataFrame, np.ndarray]:
+    """Candidates of `n_articles` articles where the gold stances lie on the pairs of each article's most
+    prominent actor (in every pair) while the probabilities barely tell them apart: salience decides."""
+    rows, proba = [], []
+    rng = np.random.default_rng(5)
+    for a in range(n_articles):
+        for i in range(12):
+            main_pair = i % 2 == 0  # "Main" is the source of every other pair and the target of the rest
+            source, target = ("Main", f"X{i}") if main_pair else (f"Y{i}", f"Z{i}")
+            gold = "hostile" if main_pair and i % 4 == 0 else "neutral"
+            rows.append({"article_id": f"a{a}", "source": source, "target": target, "origin": "mention",
+                         "label": gold})
+            p_hostile = rng.uniform(0.3, 0.5)
+            proba.append([0.05, p_hostile, 0.95 - p_hostile])
+    return pd.DataFrame(rows), np.array(proba)
+
+
+def test_a_claim_scorer_joins_the_rule_where_it_beats_the_threshold_out_of_fold():
+    candidates, proba = _scored_candidates()
+    config = load_config("smoke", ["decision.claim_scorer=[entity]"])
+    n_gold = {"entity": int((candidates["label"] != "neutral").sum()), "author": 0}
+    baseline = DecisionRule(entity_threshold=0.3)
+    figures = {"entity_rule_f1": 0.4}
+    rule, found = train.with_claim_scorer(baseline, candidates, proba, n_gold, config, figures)
+    assert rule.entity_scorer is not None and rule.entity_threshold == found["entity_scorer_threshold"]
+    assert found["entity_rule_f1"] == found["entity_scorer_f1"] > 0.4  # the out-of-fold figure is the rule's
+    assert rule.author_scorer is None and rule.author_threshold is None
+    # Where the threshold rule already does as well, the rule stays as it was (the scorer's figures are logged).
+    kept, found = train.with_claim_scorer(baseline, candidates, proba, n_gold, config, {"entity_rule_f1": 1.0})
+    assert kept == baseline and "entity_scorer_f1" in found and "entity_rule_f1" not in found
+
+
+def test_a_group_is_scored_or_gated_never_both():
+    with pytest.raises(ValueError, match="a group's claims are ranked by the scorer or gated, not both"):
+        load_config("smoke", ["decision.claim_scorer=[author]"])  # the default gates the author's claims
+    assert load_config("default").decision.claim_scorer == []
 
 
 def test_train_fits_saves_and_tracks_only_the_families_asked_for(tiny_config, capsys):

@@ -658,11 +658,31 @@ class DecisionConfig(_Section):
                     "the claim's pair: a claim keeps its stance only where the article's claims together reach it (a "
                     "gate is kept only where it raises SEESAW valid's triplet F1). The entity gate also raised F1 but "
                     "drops stances a reader codes in the seed (docs/benchmarks.md), so it is not in the default")
+    claim_scorer: list[Literal["entity", "author"]] = Field(
+        default=[],
+        description="groups whose claims are ranked by a claim scorer instead of their larger stance probability: a "
+                    "logistic model over the claim's probabilities, its pair's article evidence and how prominent its "
+                    "two actors are in the article, fitted on SEESAW valid's candidates, its threshold chosen on "
+                    "out-of-fold scores (whole articles held out); kept only where its out-of-fold F1 beats the "
+                    "threshold rule's. A group may not also be in claim_gate. [entity] raised SEESAW valid's entity "
+                    "F1 out of fold but drops stances a reader codes in the seed (docs/benchmarks.md), so it is not "
+                    "in the default")
+    scorer_folds: int = Field(default=5, ge=2, description="folds of whole articles for the claim scorer's "
+                                                             "out-of-fold threshold and figures")
+    scorer_c: float = Field(default=1.0, gt=0, description="inverse L2 strength of the claim scorer's logistic model")
     polarity_pooling: float = Field(
         default=0.0, ge=0, le=1,
         description="weight of the pair's mean log-odds over the article's claims in a stanced claim's polarity (0: the "
                     "claim alone; 0.5 was the better weight out of fold on SEESAW valid, but not in the default, for "
                     "the seed's sake: docs/benchmarks.md)")
+
+    @model_validator(mode="after")
+    def _scorer_or_gate(self) -> "DecisionConfig":
+        both = sorted(set(self.claim_scorer) & set(self.claim_gate))
+        if both:
+            raise ValueError(f"key 'decision.claim_scorer': {both} also in decision.claim_gate; a group's claims are "
+                             "ranked by the scorer or gated, not both")
+        return self
 
 
 class SeesawExamplesConfig(_Section):

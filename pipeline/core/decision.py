@@ -33,7 +33,19 @@ The same article evidence also steers the claims themselves
   other way.
 
 :func:`tune_claim_gate` chooses the gate together with the claim threshold on
-SEESAW valid's candidates. Both need a whole article's claims before any of
+SEESAW valid's candidates.
+
+A group's claims may also be ranked by a *claim scorer* instead of their
+larger stance probability (:class:`ClaimScorer`): a logistic model over the
+claim's probabilities, its pair's article evidence and how prominent its two
+actors are in the article (:func:`claim_features`: how many of the article's
+claims each takes part in, their share and rank, each actor's own noisy-or of
+stance). SEESAW's annotators code stances only among an article's salient
+actors; one sentence cannot tell the classifier which those are, the article
+can. :func:`fit_claim_scorer` fits it on SEESAW valid's candidates and
+chooses its threshold on out-of-fold scores (articles held out together).
+
+The gate, pooling and the scorer need a whole article's claims before any of
 them is decided: ``make predict`` holds one article's rows at a time
 (:func:`pipeline.stances.predict.decide_by_article`).
 """
@@ -57,6 +69,9 @@ GROUPS = ("entity", "author")
 class DecisionRule:
     """Thresholds on the larger stance probability; None in a group: the most probable label.
 
+    A group with a ``*_scorer`` (:class:`ClaimScorer`) holds its claim threshold to the scorer's
+    probability instead of the larger stance probability.
+
     The ``article_*`` thresholds hold an article's combined strength of a pair's stance (see the module);
     None: the majority of the pair's stanced claims. The ``gate_*`` thresholds hold the same strength for
     each claim of the pair, and ``polarity_pooling`` blends the pair's article mean into a claim's
@@ -69,6 +84,8 @@ class DecisionRule:
     gate_entity_threshold: float | None = None
     gate_author_threshold: float | None = None
     polarity_pooling: float | None = None
+    entity_scorer: "ClaimScorer | None" = None
+    author_scorer: "ClaimScorer | None" = None
 
     def threshold(self, group: str) -> float | None:
         """The threshold of ``entity`` or ``author`` pairs."""
@@ -88,10 +105,16 @@ class DecisionRule:
             raise ValueError(f"unknown group {group!r}; expected one of {GROUPS}")
         return self.gate_entity_threshold if group == "entity" else self.gate_author_threshold
 
+    def scorer(self, group: str) -> "ClaimScorer | None":
+        """The claim scorer of ``entity`` or ``author`` pairs (None: the larger stance probability)."""
+        if group not in GROUPS:
+            raise ValueError(f"unknown group {group!r}; expected one of {GROUPS}")
+        return self.entity_scorer if group == "entity" else self.author_scorer
+
     def decides_by_article(self) -> bool:
-        """Whether a claim's label depends on the other claims of its article (a gate or pooling)."""
+        """Whether a claim's label depends on the other claims of its article (a gate, pooling, a scorer)."""
         return (self.gate_entity_threshold is not None or self.gate_author_threshold is not None
-                or bool(self.polarity_pooling))
+                or bool(self.polarity_pooling) or self.entity_scorer is not None or self.author_scorer is not None)
 
     def has_article_rule(self) -> bool:
         """Whether an article's stances come from combined strengths (else from its claims' majority)."""
@@ -101,14 +124,26 @@ class DecisionRule:
         """The rule as one line of JSON (a version tag, a run parameter)."""
         return json.dumps(asdict(self), sort_keys=True)
 
+    def summary(self) -> str:
+        """:meth:`to_json` with each claim scorer named by its size, not written out (a line for people)."""
+        fields = asdict(self)
+        for name in ("entity_scorer", "author_scorer"):
+            if fields[name] is not None:
+                fields[name] = f"logistic over {len(fields[name]['features'])} features"
+        return json.dumps(fields, sort_keys=True)
+
     @classmethod
     def from_json(cls, text: str | None) -> "DecisionRule":
         """The rule written by :meth:`to_json`; None or an empty text is the argmax rule."""
         if not text:
             return cls()
         try:
-            return cls(**json.loads(text))
-        except (ValueError, TypeError) as exc:
+            fields = json.loads(text)
+            for name in ("entity_scorer", "author_scorer"):
+                if fields.get(name) is not None:
+                    fields[name] = ClaimScorer.from_mapping(fields[name])
+            return cls(**fields)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
             raise ValueError(f"not a decision rule: {text[:200]!r} ({exc})") from None
 
 
@@ -178,13 +213,22 @@ def pooled_stance(own_log_odds: np.ndarray, mean_log_odds: np.ndarray, weight: f
 
 def claim_labels(rows: pd.DataFrame, rule: DecisionRule) -> np.ndarray:
     """The label (LABELS names) of every claim's pair in `rows`, which hold whole articles
-    (:data:`PAIR_KEYS`, ``p_supportive``, ``p_hostile``, ``p_neutral``): :func:`apply_rule`, then the rule's
-    gate and polarity pooling (see the module). A rule without either gives :func:`apply_rule` alone."""
+    (:data:`PAIR_KEYS`, ``p_supportive``, ``p_hostile``, ``p_neutral``): :func:`apply_rule` (a group with a
+    claim scorer: its score against the group's threshold), then the rule's gate and polarity pooling
+    (see the module). A rule with none of these gives :func:`apply_rule` alone."""
     proba = rows[["p_supportive", "p_hostile", "p_neutral"]].to_numpy(dtype=float)
     is_author = rows["is_author"].to_numpy(dtype=bool)
     labels = apply_rule(proba, is_author, rule)
     if not rule.decides_by_article() or rows.empty:
         return labels
+    if rule.entity_scorer is not None or rule.author_scorer is not None:
+        features = claim_features(rows)
+        stance = np.where(proba[:, _SUPPORTIVE] >= proba[:, _HOSTILE], SUPPORTIVE, HOSTILE).astype(object)
+        for group, members in (("entity", ~is_author), ("author", is_author)):
+            scorer, threshold = rule.scorer(group), rule.threshold(group)
+            if scorer is not None and threshold is not None and members.any():
+                scores = scorer.score(features[members])
+                labels[members] = np.where(scores >= threshold, stance[members], NEUTRAL)
     context = pair_context(rows)
     stanced = labels != NEUTRAL
     if rule.polarity_pooling:
@@ -247,6 +291,145 @@ def tune_claim_gate(rows: pd.DataFrame, gold: np.ndarray, n_gold: dict[str, int]
         if gate is not None:
             figures[f"{group}_rule_gate"] = gate
     return chosen, figures
+
+
+#: What :func:`claim_features` gives per claim's pair, in this order (counts and ranks on a log scale).
+CLAIM_FEATURES = ("strength", "p_supportive", "p_hostile", "pair_strength", "log_pair_claims",
+                  "log_source_claims", "source_share", "log_source_rank", "source_activity",
+                  "log_target_claims", "target_share", "log_target_rank", "target_activity", "log_article_claims")
+
+
+def actor_prominence(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per article and actor of `rows` (whole articles: :data:`PAIR_KEYS`, ``p_supportive``, ``p_hostile``):
+    ``claims``, the claims' pairs it takes part in (as source or target), ``share`` of the article's,
+    ``rank`` among the article's actors (1: the most; ties share the better rank) and ``activity``, the
+    noisy-or of every stance probability of those pairs: how much the article has the actor take or
+    receive a stance at all."""
+    strengths = log_not(rows["p_supportive"]) + log_not(rows["p_hostile"])
+    long = pd.concat([pd.DataFrame({"article_id": rows["article_id"].to_numpy(), "actor": rows[side].to_numpy(),
+                                    "lnot": strengths}) for side in ("source", "target")], ignore_index=True)
+    actors = long.groupby(["article_id", "actor"], sort=False).agg(claims=("lnot", "size"), lnot=("lnot", "sum"))
+    actors = actors.reset_index()
+    total = rows.groupby("article_id", sort=False).size().rename("article_claims")
+    actors = actors.join(total, on="article_id")
+    actors["share"] = actors["claims"] / actors["article_claims"]
+    actors["rank"] = actors.groupby("article_id", sort=False)["claims"].rank(ascending=False, method="min")
+    actors["activity"] = noisy_or(actors["lnot"])
+    return actors[["article_id", "actor", "claims", "share", "rank", "activity", "article_claims"]]
+
+
+def claim_features(rows: pd.DataFrame) -> pd.DataFrame:
+    """The :data:`CLAIM_FEATURES` of every row of `rows` (whole articles, as for :func:`claim_labels`), in
+    the rows' order: the claim's own probabilities, its pair's article evidence (:func:`pair_context`,
+    and how many claims join the pair) and the :func:`actor_prominence` of its source and its target."""
+    if rows.empty:
+        return pd.DataFrame({name: pd.Series(dtype=float) for name in CLAIM_FEATURES}, index=rows.index)
+    actors = actor_prominence(rows).set_index(["article_id", "actor"])
+    p_supportive, p_hostile = rows["p_supportive"].to_numpy(dtype=float), rows["p_hostile"].to_numpy(dtype=float)
+    columns = {"strength": np.maximum(p_supportive, p_hostile), "p_supportive": p_supportive, "p_hostile": p_hostile,
+               "pair_strength": pair_context(rows)["article_strength"].to_numpy(),
+               "log_pair_claims": np.log1p(rows.groupby(PAIR_KEYS, sort=False, dropna=False)["article_id"]
+                                           .transform("size").to_numpy(dtype=float))}
+    for side in ("source", "target"):
+        found = actors.reindex(pd.MultiIndex.from_arrays([rows["article_id"].to_numpy(), rows[side].to_numpy()]))
+        columns |= {f"log_{side}_claims": np.log1p(found["claims"].to_numpy(dtype=float)),
+                    f"{side}_share": found["share"].to_numpy(dtype=float),
+                    f"log_{side}_rank": np.log1p(found["rank"].to_numpy(dtype=float)),
+                    f"{side}_activity": found["activity"].to_numpy(dtype=float)}
+        if side == "source":
+            columns["log_article_claims"] = np.log1p(found["article_claims"].to_numpy(dtype=float))
+    return pd.DataFrame(columns, index=rows.index)[list(CLAIM_FEATURES)]
+
+
+@dataclass(frozen=True)
+class ClaimScorer:
+    """A logistic model of "this claim's stance is a gold triplet" over standardised claim features
+    (:func:`claim_features`): sigmoid(sum(coef * (x - mean) / scale) + intercept)."""
+
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.features) - set(CLAIM_FEATURES))
+        if unknown:
+            raise ValueError(f"claim scorer: unknown features {unknown}; expected some of {list(CLAIM_FEATURES)}")
+        if not len(self.features) == len(self.mean) == len(self.scale) == len(self.coef):
+            raise ValueError(f"claim scorer: {len(self.features)} features with {len(self.mean)} means, "
+                             f"{len(self.scale)} scales and {len(self.coef)} coefficients")
+        if any(not np.isfinite(v) or v <= 0 for v in self.scale):
+            raise ValueError(f"claim scorer: every scale must be positive and finite, got {list(self.scale)}")
+
+    @classmethod
+    def from_mapping(cls, data: dict) -> "ClaimScorer":
+        """The scorer :func:`dataclasses.asdict` wrote (a decision rule's JSON)."""
+        return cls(features=tuple(data["features"]), mean=tuple(map(float, data["mean"])),
+                   scale=tuple(map(float, data["scale"])), coef=tuple(map(float, data["coef"])),
+                   intercept=float(data["intercept"]))
+
+    def score(self, features: pd.DataFrame) -> np.ndarray:
+        """The probability of each row of `features` (:func:`claim_features`' columns)."""
+        x = features[list(self.features)].to_numpy(dtype=float)
+        z = np.nan_to_num((x - np.asarray(self.mean)) / np.asarray(self.scale))
+        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+
+
+def article_folds(article_ids: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Each row's fold (0 .. folds - 1), whole articles together, articles dealt to folds in a seeded shuffle."""
+    articles = np.array(sorted(set(article_ids)), dtype=object)
+    np.random.default_rng(seed).shuffle(articles)
+    fold_of = {article: i % folds for i, article in enumerate(articles)}
+    return np.array([fold_of[a] for a in article_ids], dtype=int)
+
+
+def _fit_logistic(x: np.ndarray, y: np.ndarray, features: tuple[str, ...], c: float) -> ClaimScorer:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale = np.where(scale > 1e-12, scale, 1.0)
+    model = LogisticRegression(C=c, max_iter=5000).fit((x - mean) / scale, y)
+    return ClaimScorer(features, tuple(np.round(mean, 8).tolist()), tuple(np.round(scale, 8).tolist()),
+                       tuple(np.round(model.coef_[0], 8).tolist()), float(np.round(model.intercept_[0], 8)))
+
+
+def fit_claim_scorer(features: pd.DataFrame, correct: np.ndarray, article_ids: np.ndarray, n_gold: int,
+                     folds: int = 5, seed: int = 13, c: float = 1.0, tolerance: float = 0.0,
+                     thresholds: np.ndarray | None = None) -> tuple[ClaimScorer | None, float | None, dict[str, float]]:
+    """A :class:`ClaimScorer` fitted on labelled candidates of one group, its threshold, and the figures.
+
+    `features` are the candidates' :func:`claim_features`, `correct` whether each one's stance (the larger
+    probability) is its gold label, `n_gold` the gold triplets to find. The threshold is the one that
+    maximises triplet F1 on *out-of-fold* scores (`folds` folds of whole articles, each scored by a scorer
+    fitted on the others; the highest within `tolerance` of the best), so the figures are those of
+    articles the scorer did not see; the scorer returned is fitted on every candidate. Returns
+    ``(None, None, {})`` where there is nothing to learn (no correct candidate, or fewer articles than
+    folds). Figures: ``scorer_{precision,recall,f1,predicted,threshold}`` out of fold and
+    ``scorer_insample_f1`` of the returned scorer at the threshold."""
+    thresholds = np.round(np.arange(0.01, 1.0, 0.01), 2) if thresholds is None else np.asarray(thresholds)
+    correct, article_ids = np.asarray(correct, dtype=bool), np.asarray(article_ids, dtype=object)
+    names = tuple(features.columns)
+    x = features.to_numpy(dtype=float)
+    if not np.isfinite(x).all():
+        raise ValueError("claim features hold missing or infinite values; every actor of a claim needs its article")
+    if not correct.any() or correct.all() or len(set(article_ids)) < folds:
+        return None, None, {}
+    fold = article_folds(article_ids, folds, seed)
+    held_out = np.zeros(len(correct))
+    for k in range(folds):
+        train, test = fold != k, fold == k
+        if correct[train].any() and not correct[train].all():
+            held_out[test] = _fit_logistic(x[train], correct[train], names, c).score(features[test])
+    curve = threshold_curve(held_out, correct, n_gold, thresholds)
+    near = np.flatnonzero(curve[:, 2] >= curve[:, 2].max() - tolerance)
+    at = int(near[np.argmax(thresholds[near])])
+    scorer = _fit_logistic(x, correct, names, c)
+    insample = threshold_curve(scorer.score(features), correct, n_gold, thresholds[at:at + 1])[0]
+    figures = {"scorer_threshold": float(thresholds[at]), "scorer_precision": curve[at, 0],
+               "scorer_recall": curve[at, 1], "scorer_f1": curve[at, 2], "scorer_predicted": curve[at, 3],
+               "scorer_insample_f1": insample[2]}
+    return scorer, float(thresholds[at]), figures
 
 
 def f1_curve(proba: np.ndarray, gold: np.ndarray, n_gold: int, thresholds: np.ndarray) -> np.ndarray:

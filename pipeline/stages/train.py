@@ -7,7 +7,9 @@ valid tables as dataset inputs, the logged model). A family with an
 ``decision.families`` then labels every candidate pair of SEESAW valid and
 gets the decision rule that maximises its triplet F1 there
 (:mod:`pipeline.core.decision`): in the groups of ``decision.claim_gate``
-together with a gate on the article's strength of each claim's pair; with
+together with a gate on the article's strength of each claim's pair; in those
+of ``decision.claim_scorer`` a claim scorer over the claim's probabilities,
+its pair's evidence and its actors' prominence in the article; with
 ``decision.article_rule`` also the article thresholds that maximise the F1 of
 the article-level triplets; the
 rule and its figures go with the run, and the rule with the registered
@@ -30,12 +32,14 @@ from pipeline.core.decision import (
     DecisionRule,
     LabelledCandidates,
     article_evidence,
+    claim_features,
     claim_labels,
+    fit_claim_scorer,
     tune_article_rule,
     tune_claim_gate,
     tune_rule,
 )
-from pipeline.core.labels import NEUTRAL
+from pipeline.core.labels import HOSTILE, NEUTRAL, SUPPORTIVE
 from pipeline.core.metrics import score_split
 from pipeline.core.tables import read_table, write_table, write_text_atomic
 from pipeline.corpora.examples import in_domain_examples
@@ -149,6 +153,31 @@ def with_claim_gate(rule: DecisionRule, candidates: pd.DataFrame, proba: np.ndar
                    polarity_pooling=pooling or None), figures
 
 
+def with_claim_scorer(rule: DecisionRule, candidates: pd.DataFrame, proba: np.ndarray, n_gold: dict[str, int],
+                      config: Config, figures: dict[str, float]) -> tuple[DecisionRule, dict[str, float]]:
+    """`rule` with a claim scorer in each group of ``decision.claim_scorer`` whose out-of-fold triplet F1 on
+    the labelled candidates (SEESAW valid) beats the group's figure under `rule` (``{group}_rule_f1`` of
+    `figures`); the scorer's figures (``{group}_scorer_*``), and for a group that keeps one its out-of-fold
+    figures as the rule's (``{group}_rule_*``: what the champion race compares)."""
+    rows = candidate_rows(candidates, proba)
+    features = claim_features(rows)
+    stance = np.where(rows["p_supportive"] >= rows["p_hostile"], SUPPORTIVE, HOSTILE)
+    correct = stance == rows["gold"].to_numpy(dtype=object)
+    settings, found = config.decision, {}
+    for group in settings.claim_scorer:
+        members = rows["is_author"].to_numpy() == (group == "author")
+        scorer, threshold, scored = fit_claim_scorer(
+            features[members], correct[members], rows.loc[members, "article_id"].to_numpy(), n_gold.get(group, 0),
+            folds=settings.scorer_folds, seed=config.train.seed, c=settings.scorer_c, tolerance=settings.tolerance)
+        found |= {f"{group}_{key}": value for key, value in scored.items()}
+        if scorer is None or scored["scorer_f1"] <= figures.get(f"{group}_rule_f1", 0.0):
+            continue
+        rule = replace(rule, **{f"{group}_threshold": threshold, f"{group}_scorer": scorer})
+        found |= {f"{group}_rule_{key}": scored[f"scorer_{key}"]
+                  for key in ("threshold", "precision", "recall", "f1", "predicted")}
+    return rule, found
+
+
 def with_article_rule(rule: DecisionRule, candidates: pd.DataFrame, proba: np.ndarray,
                       n_gold: dict[str, int]) -> tuple[DecisionRule, dict[str, float]]:
     """`rule` with article thresholds tuned on the labelled candidates (SEESAW valid) and their
@@ -183,6 +212,9 @@ def tune_on_articles(config: Config, model: StanceModel, family: str, candidates
         rule, gate_figures = with_claim_gate(rule, candidates, proba, labelled.n_gold, config.decision.polarity_pooling,
                                              config.decision.claim_gate, config.decision.tolerance)
         figures |= gate_figures
+    if config.decision.claim_scorer:
+        rule, scorer_figures = with_claim_scorer(rule, candidates, proba, labelled.n_gold, config, figures)
+        figures |= scorer_figures
     if config.decision.article_rule:
         rule, article_figures = with_article_rule(rule, candidates, proba, article_gold(config))
         figures |= article_figures
@@ -234,7 +266,7 @@ def run(config: Config, families: list[str] | None = None) -> None:
         write_text_atomic(model_dir / "run.json", json.dumps(run_info, indent=2))
         rule_line = ""
         if "decision_rule" in tags:
-            rule_line = (f"; SEESAW valid triplets under rule {tags['decision_rule']}: entity F1 "
+            rule_line = (f"; SEESAW valid triplets under rule {rule.summary()}: entity F1 "
                          f"{metrics.get('valid_e2e_entity_f1', np.nan):.4f}, author F1 "
                          f"{metrics.get('valid_e2e_author_f1', np.nan):.4f}")
             if "valid_e2e_article_entity_f1" in metrics:
