@@ -20,6 +20,7 @@ from pipeline.frontend.pairs import (
     evidence_note,
     marked_text,
     salient,
+    with_preceding,
 )
 from pipeline.stages import frontend
 
@@ -221,3 +222,34 @@ def test_every_pair_of_a_claim_is_marked_in_the_same_reading():
     readings = {unmark(text, MARKERS)[0] for text in pairs.values()}
     assert readings == {"Jane Doe (speaker); NATO (implicit): He (Mark Roe) attacked the probe and Biden."}
     assert len(pairs) == 10  # speaker -> 4 targets; 2 actors -> each other, the issue and NATO
+
+
+def test_preceding_claims_follow_every_pair_text_unmarked_and_keep_one_reading_per_claim():
+    from pipeline.core.markers import MarkerError
+    from pipeline.frontend.runner import article_pairs
+    from pipeline.models.transformer.encoding import unmark
+
+    assert with_preceding("<src>A</src> hit <tgt>B</tgt>.", None, MARKERS) == "<src>A</src> hit <tgt>B</tgt>."
+    assert with_preceding("<src>A</src> hit <tgt>B</tgt>.", "  It  rained.\n", MARKERS) == \
+        "<src>A</src> hit <tgt>B</tgt>. | Before: It rained."
+    with pytest.raises(MarkerError):
+        with_preceding("<src>A</src> hit <tgt>B</tgt>.", "a <tgt> slipped in", MARKERS)
+    claims = [{"claim_id": f"a-c00{i}", "article_id": "a", "text": text, "kind": "narrative",
+               "speaker_resolved": None, "speaker_affiliation": None}
+              for i, text in enumerate(["Putin met Biden.", "He praised Biden.", "Biden thanked Putin."])]
+    mentions = [mention(0, 0, 5, "Vladimir Putin", claim="a-c000"), mention(1, 10, 15, "Joe Biden", claim="a-c000"),
+                mention(0, 0, 2, "Vladimir Putin", claim="a-c001", origin="pronoun"),
+                mention(1, 11, 16, "Joe Biden", claim="a-c001"),
+                mention(0, 0, 5, "Joe Biden", claim="a-c002"), mention(1, 14, 19, "Vladimir Putin", claim="a-c002")]
+    settings = EXPLICIT.model_copy(update={"one_text_per_claim": True, "preceding_claims": 2})
+    mentions = [{**m, "claim_id": m["mention_id"].split("-m")[0]} for m in mentions]
+    pairs = article_pairs(claims, mentions, ("CNN", None), settings, MARKERS)
+    by_claim = {}
+    for pair in pairs:
+        by_claim.setdefault(pair["claim_id"], set()).add(unmark(pair["text"], MARKERS)[0])
+    assert all(len(readings) == 1 for readings in by_claim.values())  # one shared reading per claim
+    assert by_claim["a-c000"] == {"CNN: Putin met Biden."}  # the first claim has nothing before it
+    assert by_claim["a-c002"] == {"CNN: Biden thanked Putin. | Before: Putin met Biden. He praised Biden."}
+    first = next(p for p in pairs if p["claim_id"] == "a-c001" and p["source"] == "Vladimir Putin")
+    assert first["text"] == "CNN: <src>He</src> praised <tgt>Biden</tgt>. | Before: Putin met Biden."
+    assert settings.model_copy(update={"preceding_claims": 0}) == EXPLICIT.model_copy(update={"one_text_per_claim": True})

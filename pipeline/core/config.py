@@ -453,6 +453,11 @@ class PairsConfig(_Section):
     evidence_in_text: bool = Field(
         default=False, description="the text a model reads notes each side's evidence: the kind of a participant the "
                                   "claim does not name ('(speaker)'), the resolved name of a pronoun or nominal")
+    preceding_claims: int = Field(
+        default=0, ge=0,
+        description="the text a model reads also holds the k claims before it in the article, unmarked, after the claim "
+                    "(' | Before: ...'): what the claim's pronouns, quotes and unnamed participants refer to; 0: the "
+                    "claim alone")
     one_text_per_claim: bool = Field(
         default=True,
         description="every pair of a claim is marked in one shared reading of it (its speaker or author and implicit "

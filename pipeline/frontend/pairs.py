@@ -206,15 +206,28 @@ def implicit_participants(present: set[str], article_mentions: list[dict], conte
     return implicit_targets, implicit_sources
 
 
+#: What separates a claim's marked reading from the claims before it (``pairs.preceding_claims``).
+PRECEDING = " | Before: "
+
+
+def with_preceding(text: str, preceding: str | None, markers: ExamplesConfig) -> str:
+    """A pair's marked `text` followed by the `preceding` claims' text (unmarked), when there is any."""
+    if not preceding or not preceding.strip():
+        return text
+    check_unmarked(preceding, markers)
+    return f"{text}{PRECEDING}{' '.join(preceding.split())}"
+
+
 def claim_pairs(claim: dict, mentions: list[dict], author: str, author_affiliation: str | None,
                 settings: PairsConfig, markers: ExamplesConfig, article_mentions: list[dict] | None = None,
-                context: list[dict] | None = None) -> list[dict]:
+                context: list[dict] | None = None, preceding: str | None = None) -> list[dict]:
     """The `pairs` records of one claim, given its mentions (claim-relative offsets).
 
     `article_mentions` (all mentions of the article, in order) and `context`
     (the mentions of the claims around this one, nearest first; see
     :func:`context_mentions`) supply the implicit participants when the
-    settings ask for them.
+    settings ask for them. `preceding`, the text of the claims before this
+    one, follows each pair's marked text (:func:`with_preceding`).
     """
     ordered = sorted(mentions, key=lambda m: m["start"])
     actors: dict[str, dict] = {}
@@ -287,6 +300,8 @@ def claim_pairs(claim: dict, mentions: list[dict], author: str, author_affiliati
         })
     if settings.one_text_per_claim and records:
         _mark_in_shared_reading(records, claim["text"], ordered, settings.evidence_in_text, markers)
+    for record in records:
+        record["text"] = with_preceding(record["text"], preceding, markers)
     return records
 
 

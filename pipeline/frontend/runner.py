@@ -95,7 +95,8 @@ def article_pairs(claims: list[dict], mentions: list[dict], author: tuple[str, s
     """The pairs records of one article: its claims in order, their mentions, its author and affiliation.
 
     Each claim sees the article's mentions (for the most-mentioned actors) and
-    those of its neighbouring claims (``settings.context_window``).
+    those of its neighbouring claims (``settings.context_window``), and its
+    pairs' texts hold the ``settings.preceding_claims`` claims before it.
     """
     by_claim: dict[str, list[dict]] = defaultdict(list)
     for mention in mentions:
@@ -104,8 +105,10 @@ def article_pairs(claims: list[dict], mentions: list[dict], author: tuple[str, s
     in_order = [m for found in per_claim for m in found]
     records = []
     for index, claim in enumerate(claims):
+        before = claims[max(0, index - settings.preceding_claims):index] if settings.preceding_claims else []
         records += claim_pairs(claim, per_claim[index], author[0], author[1], settings, markers, in_order,
-                               context_mentions(per_claim, index, settings.context_window))
+                               context_mentions(per_claim, index, settings.context_window),
+                               " ".join(str(c["text"]) for c in before) or None)
     return records
 
 
