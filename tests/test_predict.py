@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.core.decision import DecisionRule, claim_labels
+from pipeline.core.decision import ClaimScorer, DecisionRule, claim_labels
 from pipeline.core.labels import LABELS
 from pipeline.core.tables import SCHEMAS, SchemaError, read_table, write_table
 from pipeline.stances import predict as P
@@ -197,6 +197,18 @@ def test_a_rule_by_article_decides_each_articles_claims_together_across_batches(
     P.predict_corpus(KeywordModel(), tmp_path, tmp_path / "out", batch_size=4,
                      rule=DecisionRule(0.5, 0.5, gate_entity_threshold=0.97))
     assert read_table(tmp_path / "out" / "stances.parquet", "stances")["label"].eq("neutral").all()
+
+
+def test_a_claim_scorer_reads_each_whole_article_though_its_rows_straddle_batches(tmp_path):
+    write_corpus(tmp_path, n_articles=4, claims_per_article=3)  # 6 pairs an article, in batches of 4
+    # The score rises with the article's size: its 6 pairs pass (0.82), any 4 of them would not (0.14).
+    scorer = ClaimScorer(("log_article_claims",), (1.791759,), (1.0,), (10.0,), 0.0)
+    rule = DecisionRule(0.5, 0.5, entity_scorer=scorer)
+    P.predict_corpus(KeywordModel(), tmp_path, tmp_path / "out", batch_size=4, rule=rule)
+    stances = read_table(tmp_path / "out" / "stances.parquet", "stances")
+    whole = claim_labels(stances.assign(is_author=stances["origin"] == "author"), rule)
+    assert stances["label"].tolist() == whole.tolist()
+    assert (stances["label"] != "neutral").sum() == 24  # every pair of every article passes, read whole
 
 
 def test_decide_by_article_holds_the_last_article_and_refuses_one_that_comes_back():
