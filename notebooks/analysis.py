@@ -52,6 +52,7 @@ import pipeline.corpora  # noqa: F401  (registers the gold corpora the config va
 import pipeline.models  # noqa: F401  (registers the model families the config validates)
 from pipeline.stances import network
 from pipeline.core.config import load_config
+from pipeline.core.decision import DecisionRule
 from pipeline.core.labels import LABELS
 from pipeline.core.tables import read_table
 from pipeline.tracking.store import open_store
@@ -124,7 +125,7 @@ metric = config.mlflow.champion_metric
 print(f"{name}@{alias} = version {champion.version} ({champion.tags.get('model_family')}), run {champion.run_id}, "
       f"crowned by {metric} {champion_run.data.metrics.get(metric, float('nan')):.4f}; DSE valid macro-F1 "
       f"{champion_run.data.metrics.get('valid_macro_f1', float('nan')):.4f}; decision rule "
-      f"{champion.tags.get('decision_rule', 'none (most probable label)')}")
+      f"{DecisionRule.from_json(champion.tags['decision_rule']).summary() if 'decision_rule' in champion.tags else 'none (most probable label)'}")
 model = mlflow.pyfunc.load_model(f"models:/{name}@{alias}")
 valid = read_table(config.tables_dir / "examples_valid.parquet", "examples")
 valid_pred = pd.concat([valid.reset_index(drop=True), model.predict(valid[["text"]]).add_prefix("pred_")], axis=1)
