@@ -221,15 +221,15 @@ def claim_labels(rows: pd.DataFrame, rule: DecisionRule) -> np.ndarray:
     labels = apply_rule(proba, is_author, rule)
     if not rule.decides_by_article() or rows.empty:
         return labels
+    context = pair_context(rows)
     if rule.entity_scorer is not None or rule.author_scorer is not None:
-        features = claim_features(rows)
+        features = claim_features(rows, context)
         stance = np.where(proba[:, _SUPPORTIVE] >= proba[:, _HOSTILE], SUPPORTIVE, HOSTILE).astype(object)
         for group, members in (("entity", ~is_author), ("author", is_author)):
             scorer, threshold = rule.scorer(group), rule.threshold(group)
             if scorer is not None and threshold is not None and members.any():
                 scores = scorer.score(features[members])
                 labels[members] = np.where(scores >= threshold, stance[members], NEUTRAL)
-    context = pair_context(rows)
     stanced = labels != NEUTRAL
     if rule.polarity_pooling:
         stance = pooled_stance(log_odds(proba[:, _SUPPORTIVE], proba[:, _HOSTILE]),
@@ -318,26 +318,28 @@ def actor_prominence(rows: pd.DataFrame) -> pd.DataFrame:
     return actors[["article_id", "actor", "claims", "share", "rank", "activity", "article_claims"]]
 
 
-def claim_features(rows: pd.DataFrame) -> pd.DataFrame:
+def claim_features(rows: pd.DataFrame, context: pd.DataFrame | None = None) -> pd.DataFrame:
     """The :data:`CLAIM_FEATURES` of every row of `rows` (whole articles, as for :func:`claim_labels`), in
-    the rows' order: the claim's own probabilities, its pair's article evidence (:func:`pair_context`,
-    and how many claims join the pair) and the :func:`actor_prominence` of its source and its target."""
+    the rows' order: the claim's own probabilities, its pair's article evidence (`context`, the rows'
+    :func:`pair_context`, computed when not given; and how many claims join the pair) and the
+    :func:`actor_prominence` of its source and its target."""
     if rows.empty:
         return pd.DataFrame({name: pd.Series(dtype=float) for name in CLAIM_FEATURES}, index=rows.index)
+    context = pair_context(rows) if context is None else context
     actors = actor_prominence(rows).set_index(["article_id", "actor"])
     p_supportive, p_hostile = rows["p_supportive"].to_numpy(dtype=float), rows["p_hostile"].to_numpy(dtype=float)
     columns = {"strength": np.maximum(p_supportive, p_hostile), "p_supportive": p_supportive, "p_hostile": p_hostile,
-               "pair_strength": pair_context(rows)["article_strength"].to_numpy(),
+               "pair_strength": context["article_strength"].to_numpy(),
                "log_pair_claims": np.log1p(rows.groupby(PAIR_KEYS, sort=False, dropna=False)["article_id"]
-                                           .transform("size").to_numpy(dtype=float))}
+                                           .transform("size").to_numpy(dtype=float)),
+               "log_article_claims": np.log1p(rows.groupby("article_id", sort=False)["article_id"]
+                                              .transform("size").to_numpy(dtype=float))}
     for side in ("source", "target"):
         found = actors.reindex(pd.MultiIndex.from_arrays([rows["article_id"].to_numpy(), rows[side].to_numpy()]))
         columns |= {f"log_{side}_claims": np.log1p(found["claims"].to_numpy(dtype=float)),
                     f"{side}_share": found["share"].to_numpy(dtype=float),
                     f"log_{side}_rank": np.log1p(found["rank"].to_numpy(dtype=float)),
                     f"{side}_activity": found["activity"].to_numpy(dtype=float)}
-        if side == "source":
-            columns["log_article_claims"] = np.log1p(found["article_claims"].to_numpy(dtype=float))
     return pd.DataFrame(columns, index=rows.index)[list(CLAIM_FEATURES)]
 
 
